@@ -1,0 +1,88 @@
+// An LRU in front of a slow lookup: answers hits from memory, coalesces concurrent misses for
+// one key into one call, and can remember failures briefly. Geo, auth and billing all sit
+// behind one of these, so a burst of requests with one new key makes one upstream call.
+
+import { LRUCache } from 'lru-cache'
+
+export type Clock = () => number
+
+interface Entry<V> {
+  ok: boolean
+  value?: V
+  error?: unknown
+}
+
+export interface CachedLookupOptions<K, V> {
+  /** Most entries kept. */
+  max: number
+  /** How long (ms) a value stays fresh; 0 or less: do not cache it. */
+  ttlFor: (value: V, key: K) => number
+  /** How long (ms) a failure is remembered; 0 or less (the default): not at all. */
+  errorTtlFor?: (error: unknown, key: K) => number
+  now?: Clock
+}
+
+export interface CachedLookup<K, V> {
+  /** The fresh cached value or failure for key, without loading; undefined on a miss. */
+  peek: (key: K) => { value: V } | { error: unknown } | undefined
+  /** The value for key: from cache when fresh, else from one shared call to load. */
+  get: (key: K) => Promise<V>
+  delete: (key: K) => void
+  clear: () => void
+  readonly size: number
+}
+
+export function createCachedLookup<K extends {}, V extends {}> (
+  load: (key: K) => Promise<V>,
+  options: CachedLookupOptions<K, V>
+): CachedLookup<K, V> {
+  if (!Number.isInteger(options.max) || options.max < 1) {
+    throw new TypeError('max must be a positive integer')
+  }
+  const now = options.now ?? Date.now
+  const cache = new LRUCache<K, Entry<V>>({
+    max: options.max,
+    ttlAutopurge: false,
+    allowStale: false,
+    ttlResolution: 0,
+    perf: { now }
+  })
+  const inflight = new Map<K, Promise<V>>()
+
+  function peek (key: K): { value: V } | { error: unknown } | undefined {
+    const entry = cache.get(key)
+    if (entry === undefined) return undefined
+    return entry.ok ? { value: entry.value as V } : { error: entry.error }
+  }
+
+  function start (key: K): Promise<V> {
+    const pending = load(key).then(
+      (value) => {
+        const ttl = options.ttlFor(value, key)
+        if (ttl > 0) cache.set(key, { ok: true, value }, { ttl })
+        return value
+      },
+      (error: unknown) => {
+        const ttl = options.errorTtlFor?.(error, key) ?? 0
+        if (ttl > 0) cache.set(key, { ok: false, error }, { ttl })
+        throw error
+      }
+    ).finally(() => inflight.delete(key))
+    inflight.set(key, pending)
+    return pending
+  }
+
+  return {
+    peek,
+    get (key: K): Promise<V> {
+      const hit = peek(key)
+      if (hit !== undefined) {
+        return 'value' in hit ? Promise.resolve(hit.value) : Promise.reject(hit.error)
+      }
+      return inflight.get(key) ?? start(key)
+    },
+    delete (key: K) { cache.delete(key) },
+    clear () { cache.clear() },
+    get size () { return cache.size }
+  }
+}

@@ -1,0 +1,72 @@
+// The embedded MongoDB-compatible store for `geogate dev` and the tests: a native binary from
+// npm that prints `JONGODB_URI=mongodb://…` on stdout once it accepts connections.
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+
+export interface EmbeddedStore {
+  url: string
+  stop: () => Promise<void>
+}
+
+export interface EmbeddedStoreOptions {
+  host?: string
+  /** 0 picks a free port. */
+  port?: number
+  database?: string
+  /** How long to wait for the store to say it is ready. */
+  startTimeoutMs?: number
+}
+
+export function embeddedStoreBinary (): string {
+  const require = createRequire(import.meta.url)
+  const pkg = require.resolve('@jongodb/memory-server-bin-linux-x64-gnu/package.json')
+  return path.join(path.dirname(pkg), 'bin', 'jongodb')
+}
+
+export async function startEmbeddedStore (options: EmbeddedStoreOptions = {}): Promise<EmbeddedStore> {
+  const host = options.host ?? '127.0.0.1'
+  const port = options.port ?? 0
+  const database = options.database ?? 'geogate'
+  const child = spawn(embeddedStoreBinary(), [`--host=${host}`, `--port=${port}`, `--database=${database}`], {
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  const url = await waitForUri(child, options.startTimeoutMs ?? 15_000)
+  return { url, stop: () => stopChild(child) }
+}
+
+function waitForUri (child: ChildProcess, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = ''
+    let err = ''
+    const timer = setTimeout(() => fail(new Error(`embedded store did not start within ${timeoutMs} ms: ${err.trim()}`)), timeoutMs)
+    function fail (error: Error): void {
+      clearTimeout(timer)
+      child.kill('SIGKILL')
+      reject(error)
+    }
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+      const match = /JONGODB_URI=(\S+)/.exec(out)
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer)
+        // Keep draining the pipes so the child never blocks on a full one.
+        child.stdout?.resume()
+        resolve(match[1])
+      }
+    })
+    child.stderr?.on('data', (chunk: Buffer) => { err = (err + chunk.toString()).slice(-4000) })
+    child.once('error', fail)
+    child.once('exit', (code, signal) => fail(new Error(`embedded store exited (${code ?? signal}) before it was ready: ${err.trim()}`)))
+  })
+}
+
+function stopChild (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 3000)
+    child.once('exit', () => { clearTimeout(force); resolve() })
+    child.kill('SIGTERM')
+  })
+}

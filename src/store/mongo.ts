@@ -1,0 +1,67 @@
+// The connection to MongoDB and typed handles on geogate's collections.
+
+import { MongoClient, type Collection, type Db } from 'mongodb'
+import type {
+  AccountDoc, AuditDoc, GeoGroupDoc, NodeDoc, PartnerDoc, ServerDoc, SessionDoc, TariffDoc, TokenDoc
+} from './documents.js'
+
+export interface Collections {
+  nodes: Collection<NodeDoc>
+  geoGroups: Collection<GeoGroupDoc>
+  partners: Collection<PartnerDoc>
+  servers: Collection<ServerDoc>
+  accounts: Collection<AccountDoc>
+  tariffs: Collection<TariffDoc>
+  sessions: Collection<SessionDoc>
+  tokens: Collection<TokenDoc>
+  audit: Collection<AuditDoc>
+}
+
+export interface Store {
+  client: MongoClient
+  db: Db
+  collections: Collections
+  close: () => Promise<void>
+}
+
+export function collectionsOf (db: Db): Collections {
+  return {
+    nodes: db.collection<NodeDoc>('nodes'),
+    geoGroups: db.collection<GeoGroupDoc>('geo_groups'),
+    partners: db.collection<PartnerDoc>('partners'),
+    servers: db.collection<ServerDoc>('servers'),
+    accounts: db.collection<AccountDoc>('accounts'),
+    tariffs: db.collection<TariffDoc>('tariffs'),
+    sessions: db.collection<SessionDoc>('sessions'),
+    tokens: db.collection<TokenDoc>('tokens'),
+    audit: db.collection<AuditDoc>('audit')
+  }
+}
+
+export interface ConnectOptions {
+  url: string
+  /** Database name when the URL names none. */
+  database?: string
+  serverSelectionTimeoutMs?: number
+  appName?: string
+}
+
+export async function connectStore (options: ConnectOptions): Promise<Store> {
+  const client = new MongoClient(options.url, {
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 5000,
+    connectTimeoutMS: 5000,
+    socketTimeoutMS: 30_000,
+    appName: options.appName ?? 'geogate'
+  })
+  await client.connect()
+  const db = client.db(options.database)
+  return { client, db, collections: collectionsOf(db), close: () => client.close() }
+}
+
+/** Indexes geogate relies on; creating them is idempotent. */
+export async function ensureIndexes (collections: Collections): Promise<void> {
+  await collections.sessions.createIndex({ owner: 1, expires_at: 1 })
+  await collections.sessions.createIndex({ node: 1 })
+  await collections.tokens.createIndex({ owner_id: 1 })
+  await collections.audit.createIndex({ at: -1 })
+}
