@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// The published entry point runs the compiled CLI; a checkout without a build runs the sources.
+// Runs the compiled CLI; a checkout that has not been built runs the TypeScript sources.
 import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const compiled = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
-if (existsSync(compiled)) {
-  await import(compiled)
+if (existsSync(compiled) && process.env.GEOGATE_FROM_SOURCE !== '1') {
+  await import(pathToFileURL(compiled).href)
 } else {
-  await import('tsx/esm')
-  await import('../src/cli.ts')
+  const { register } = await import('tsx/esm/api')
+  register()
+  await import(new URL('../src/cli.ts', import.meta.url).href)
 }

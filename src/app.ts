@@ -1,0 +1,54 @@
+// The gateway as a Fastify app built from its parts. Processes (src/gateway.ts) and tests
+// build the same app; this file only wires routes to the dependencies it is given.
+
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import formbody from '@fastify/formbody'
+import type { ClientIpResolver } from './geo/client-ip.js'
+import { installErrorHandler } from './handlers/error-handler.js'
+import { registerHealthRoutes } from './handlers/health-routes.js'
+import { registerStreamRoutes } from './handlers/stream-routes.js'
+import type { StreamRequestDeps } from './handlers/stream-request.js'
+import type { GatewayMetrics } from './metrics/gateway-metrics.js'
+import type { RoutingSnapshotSource } from './store/routing-snapshot.js'
+
+export interface GatewayAppDeps {
+  stream: StreamRequestDeps
+  clientIp: ClientIpResolver
+  routing: Pick<RoutingSnapshotSource, 'current' | 'healthy'>
+  metrics: GatewayMetrics
+  corsOrigin: string
+}
+
+export interface GatewayAppOptions {
+  logger?: FastifyServerOptions['logger']
+}
+
+export async function buildGatewayApp (deps: GatewayAppDeps, options: GatewayAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    disableRequestLogging: true,
+    // The socket address is the client; X-Forwarded-For is read only from trusted proxies.
+    trustProxy: false,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } }
+  })
+  await app.register(formbody)
+  installErrorHandler(app)
+
+  app.addHook('onResponse', async (request, reply) => {
+    const format = request.routeOptions.url
+    if (format === undefined || !streamPaths.has(format)) return
+    deps.metrics.streamAnswer(format.slice(1), String(reply.statusCode))
+  })
+
+  registerHealthRoutes(app, deps.routing)
+  registerStreamRoutes(app, { deps: deps.stream, clientIp: deps.clientIp, corsOrigin: deps.corsOrigin })
+  app.get('/metrics', async (_request, reply) => {
+    const snapshot = deps.routing.current()
+    deps.metrics.setStoreUp(deps.routing.healthy())
+    if (snapshot !== undefined) deps.metrics.setSnapshotAge((deps.stream.now() - snapshot.loadedAt) / 1000)
+    return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics())
+  })
+  return app
+}
+
+const streamPaths = new Set(['/flv', '/hls', '/ws-fmp4', '/stream'])

@@ -1,0 +1,32 @@
+// The auth-server's wire contract: `POST /authorize` body and answers, and `GET /healthz`.
+
+import { Type, type Static } from 'typebox'
+
+// Ids are plain words; object ids add '/' (SERVER/CAMERA) and '*' (a wildcard asked about as itself).
+const word = Type.String({ minLength: 1, maxLength: 256, pattern: '^[A-Za-z0-9._:-]+$' })
+const objectId = Type.String({ minLength: 1, maxLength: 256, pattern: '^[A-Za-z0-9._:/*-]+$' })
+
+export const AuthorizeBody = Type.Object({
+  // Any characters: the token is only ever hashed, never placed in a query as itself.
+  token: Type.String({ minLength: 1, maxLength: 4096 }),
+  rights: word,
+  object_type: word,
+  object_id: objectId
+}, { additionalProperties: false })
+
+export type AuthorizeBody = Static<typeof AuthorizeBody>
+
+export const AuthorizeAnswer = Type.Object({
+  owner_type: Type.String(),
+  owner_id: Type.String(),
+  /** ISO 8601; null: the token never expires. */
+  expires_at: Type.Union([Type.String(), Type.Null()])
+}, { additionalProperties: false })
+
+export type AuthorizeAnswer = Static<typeof AuthorizeAnswer>
+
+export const ErrorAnswer = Type.Object({
+  error: Type.Object({ code: Type.String(), message: Type.String() })
+})
+
+export const HealthAnswer = Type.Object({ status: Type.Literal('ok') })

@@ -1,0 +1,48 @@
+// Whether a node may take a new viewer for a request, and if not, why. The reasons are
+// stable strings: the admin route endpoint shows them and operators match on them.
+
+import type { StreamFormat } from '../store/documents.js'
+import { formatBit, type SnapshotNode } from './snapshot.js'
+
+export const ineligibleReasons = [
+  'disabled',
+  'draining',
+  'stale_heartbeat',
+  'pattern',
+  'format',
+  'partner',
+  'capacity',
+  'weight'
+] as const
+export type IneligibleReason = typeof ineligibleReasons[number]
+
+export interface EligibilityRequest {
+  readonly partner: string
+  readonly pattern: string
+  readonly format: StreamFormat
+}
+
+/**
+ * null when the node is eligible, else the first reason it is not, checked in the order of
+ * `ineligibleReasons`. A heartbeat exactly `nodeTtlMs` old is still fresh; a node that never
+ * sent one is stale. 'weight' is a node whose weight is not positive: no policy may pick it.
+ */
+export function nodeIneligibility (
+  node: SnapshotNode,
+  request: EligibilityRequest,
+  nowMs: number,
+  nodeTtlMs: number
+): IneligibleReason | null {
+  if (!node.enabled) return 'disabled'
+  const doc = node.doc
+  if (doc.draining) return 'draining'
+  const lastSeen = doc.last_seen
+  // Negated so that an invalid date (NaN) counts as stale.
+  if (lastSeen === null || !(nowMs - lastSeen.getTime() <= nodeTtlMs)) return 'stale_heartbeat'
+  if (!node.patterns.includes(request.pattern)) return 'pattern'
+  if ((node.formatMask & formatBit(request.format)) === 0) return 'format'
+  if (node.partners.length > 0 && !node.partners.includes(request.partner)) return 'partner'
+  if (doc.load.sessions >= node.capacity) return 'capacity'
+  if (node.weight === 0) return 'weight'
+  return null
+}

@@ -1,0 +1,207 @@
+// An in-memory view of the nodes, geo groups and partners that selection reads on every
+// request. It is rebuilt whole (O(nodes), plus O(groups²) for the distance order) whenever
+// configuration changes; nothing on the hot path computes a distance or parses a document.
+//
+// The view holds each node document by reference. What a heartbeat writes — `load`,
+// `last_seen` and `draining` — is read from the document at selection time, so a caller may
+// apply heartbeats (or count its own redirects) in place without a rebuild. Everything else
+// (weight, patterns, formats, partners, capacity, enabled, group) is fixed at build.
+
+import { greatCircleKm } from '../geo/distance.js'
+import type { GeoGroupDoc, NodeDoc, PartnerDoc } from '../store/documents.js'
+import { streamFormats } from '../store/documents.js'
+import { nodeSeed } from './hash.js'
+
+export interface SnapshotNode {
+  readonly id: string
+  readonly group: string
+  readonly doc: NodeDoc
+  /** The node's half of the rendezvous hash, from its id. */
+  readonly seed: number
+  /** The configured weight; 0 when it is not a positive finite number (never chosen). */
+  readonly weight: number
+  readonly enabled: boolean
+  readonly capacity: number
+  readonly patterns: readonly string[]
+  /** One bit per stream format served (see formatBit). */
+  readonly formatMask: number
+  /** Partners the node is dedicated to; empty: shared. */
+  readonly partners: readonly string[]
+}
+
+export interface Snapshot {
+  readonly nodesById: ReadonlyMap<string, SnapshotNode>
+  /** Each group's nodes, in the order they were given. */
+  readonly nodesByGroup: ReadonlyMap<string, readonly SnapshotNode[]>
+  readonly groupsById: ReadonlyMap<string, GeoGroupDoc>
+  readonly partnersById: ReadonlyMap<string, PartnerDoc>
+  /** For each group, every other group, nearest first (great-circle distance, ties by id). */
+  readonly nearestGroups: ReadonlyMap<string, readonly string[]>
+  /** For each group, the groups selection tries in order (see buildGroupChain). */
+  readonly groupChains: ReadonlyMap<string, readonly string[]>
+  /** partner → pattern → the other patterns to try, in order. */
+  readonly patternFallbacks: ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>
+  /** The group an unknown group id falls back to, or null when none is marked default. */
+  readonly defaultGroup: string | null
+}
+
+export interface SnapshotInput {
+  readonly nodes: readonly NodeDoc[]
+  readonly groups: readonly GeoGroupDoc[]
+  readonly partners: readonly PartnerDoc[]
+}
+
+const formatBits: Readonly<Record<string, number | undefined>> = Object.assign(
+  Object.create(null) as Record<string, number>,
+  Object.fromEntries(streamFormats.map((format, i) => [format, 1 << i]))
+)
+
+/** The bit for a stream format; 0 for anything that is not one, so no node serves it. */
+export function formatBit (format: string): number {
+  return formatBits[format] ?? 0
+}
+
+const noStrings: readonly string[] = Object.freeze([])
+
+function frozenStrings (values: readonly string[]): readonly string[] {
+  return values.length === 0 ? noStrings : Object.freeze([...new Set(values)])
+}
+
+function snapshotNode (doc: NodeDoc): SnapshotNode {
+  let formatMask = 0
+  for (const format of doc.formats) formatMask |= formatBit(format)
+  return Object.freeze({
+    id: doc._id,
+    group: doc.group,
+    doc,
+    seed: nodeSeed(doc._id),
+    weight: Number.isFinite(doc.weight) && doc.weight > 0 ? doc.weight : 0,
+    enabled: doc.enabled,
+    capacity: doc.capacity.sessions,
+    patterns: frozenStrings(doc.patterns),
+    formatMask,
+    partners: frozenStrings(doc.partners)
+  })
+}
+
+function nearestOrder (groups: readonly GeoGroupDoc[]): Map<string, readonly string[]> {
+  const nearest = new Map<string, readonly string[]>()
+  for (const from of groups) {
+    const others = groups
+      .filter((to) => to._id !== from._id)
+      .map((to) => ({
+        id: to._id,
+        km: greatCircleKm(from.coordinates.lat, from.coordinates.lon, to.coordinates.lat, to.coordinates.lon)
+      }))
+      .sort((a, b) => a.km - b.km || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    nearest.set(from._id, Object.freeze(others.map((other) => other.id)))
+  }
+  return nearest
+}
+
+/**
+ * The group itself, then its `fallback.groups` in order, then — when `fallback.to_closest` —
+ * up to `fallback.limit` more groups, nearest first. Unknown ids and repeats are skipped; the
+ * limit counts groups added, not groups looked at.
+ */
+function buildGroupChain (
+  group: GeoGroupDoc,
+  groupsById: ReadonlyMap<string, GeoGroupDoc>,
+  nearest: readonly string[]
+): readonly string[] {
+  const chain = [group._id]
+  for (const id of group.fallback.groups) {
+    if (groupsById.has(id) && !chain.includes(id)) chain.push(id)
+  }
+  if (group.fallback.to_closest) {
+    const limit = Number.isNaN(group.fallback.limit) ? 0 : group.fallback.limit
+    let added = 0
+    for (const id of nearest) {
+      if (added >= limit) break
+      if (chain.includes(id)) continue
+      chain.push(id)
+      added++
+    }
+  }
+  return Object.freeze(chain)
+}
+
+function partnerFallbacks (partner: PartnerDoc): ReadonlyMap<string, readonly string[]> {
+  const byPattern = new Map<string, readonly string[]>()
+  // Object.entries, not indexing: a pattern from a query string such as 'constructor' must
+  // not find Object.prototype's properties.
+  for (const [pattern, fallbacks] of Object.entries(partner.pattern_fallbacks)) {
+    byPattern.set(pattern, frozenStrings(fallbacks.filter((fallback) => fallback !== pattern)))
+  }
+  return byPattern
+}
+
+/** Builds the view. Throws a TypeError on a repeated node, group or partner id. */
+export function buildSnapshot (input: SnapshotInput): Snapshot {
+  const groupsById = new Map<string, GeoGroupDoc>()
+  let defaultGroup: string | null = null
+  for (const group of input.groups) {
+    if (groupsById.has(group._id)) throw new TypeError(`duplicate geo group id ${JSON.stringify(group._id)}`)
+    groupsById.set(group._id, group)
+    if (group.default && defaultGroup === null) defaultGroup = group._id
+  }
+
+  const nodesById = new Map<string, SnapshotNode>()
+  const groupNodes = new Map<string, SnapshotNode[]>()
+  for (const doc of input.nodes) {
+    if (nodesById.has(doc._id)) throw new TypeError(`duplicate node id ${JSON.stringify(doc._id)}`)
+    const node = snapshotNode(doc)
+    nodesById.set(node.id, node)
+    const members = groupNodes.get(node.group)
+    if (members === undefined) groupNodes.set(node.group, [node])
+    else members.push(node)
+  }
+  const nodesByGroup = new Map<string, readonly SnapshotNode[]>()
+  for (const [group, members] of groupNodes) nodesByGroup.set(group, Object.freeze(members))
+
+  const nearestGroups = nearestOrder(input.groups)
+  const groupChains = new Map<string, readonly string[]>()
+  for (const group of input.groups) {
+    groupChains.set(group._id, buildGroupChain(group, groupsById, nearestGroups.get(group._id) ?? noStrings))
+  }
+
+  const partnersById = new Map<string, PartnerDoc>()
+  const patternFallbacks = new Map<string, ReadonlyMap<string, readonly string[]>>()
+  for (const partner of input.partners) {
+    if (partnersById.has(partner._id)) throw new TypeError(`duplicate partner id ${JSON.stringify(partner._id)}`)
+    partnersById.set(partner._id, partner)
+    patternFallbacks.set(partner._id, partnerFallbacks(partner))
+  }
+
+  return Object.freeze({
+    nodesById,
+    nodesByGroup,
+    groupsById,
+    partnersById,
+    nearestGroups,
+    groupChains,
+    patternFallbacks,
+    defaultGroup
+  })
+}
+
+const noNodes: readonly SnapshotNode[] = Object.freeze([])
+
+/** The nodes of a group; empty for a group with none, or an unknown one. */
+export function groupNodes (snapshot: Snapshot, groupId: string): readonly SnapshotNode[] {
+  return snapshot.nodesByGroup.get(groupId) ?? noNodes
+}
+
+/** The groups to try for a group id, in order; an unknown id gets the default group's chain. */
+export function groupChain (snapshot: Snapshot, groupId: string): readonly string[] {
+  const chain = snapshot.groupChains.get(groupId)
+  if (chain !== undefined) return chain
+  if (snapshot.defaultGroup === null) return noStrings
+  return snapshot.groupChains.get(snapshot.defaultGroup) ?? noStrings
+}
+
+/** The patterns to try for a request: its own, then the partner's fallbacks for it, in order. */
+export function patternChain (snapshot: Snapshot, partner: string, pattern: string): readonly string[] {
+  const fallbacks = snapshot.patternFallbacks.get(partner)?.get(pattern)
+  return fallbacks === undefined || fallbacks.length === 0 ? [pattern] : [pattern, ...fallbacks]
+}

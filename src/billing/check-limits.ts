@@ -1,0 +1,63 @@
+// checkLimits at redirect time: the account, its tariff and its active sessions from MongoDB,
+// cached briefly. The authoritative count is taken when the node reports the play.
+
+import { createCachedLookup } from '../cache/cached-lookup.js'
+import { gatewayError } from '../errors.js'
+import type { Collections } from '../store/mongo.js'
+import { decideLimits, type AccountLimits, type LimitRequest } from './decide-limits.js'
+
+export interface BillingOptions {
+  collections: Pick<Collections, 'accounts' | 'tariffs' | 'sessions'>
+  cacheTtlMs: number
+  cacheMax?: number
+  now?: () => number
+}
+
+export interface BillingChecker {
+  /** Throws GW_BILLING_BLOCKED or GW_LIMIT_EXCEEDED; GW_DEPENDENCY_DOWN when MongoDB fails. */
+  checkLimits: (owner: string, request: LimitRequest) => Promise<void>
+  /** The cached limits of owner, without loading. */
+  peek: (owner: string) => AccountLimits | undefined
+}
+
+export async function loadAccountLimits (
+  collections: BillingOptions['collections'], owner: string, nowMs: number
+): Promise<AccountLimits> {
+  const account = await collections.accounts.findOne({ _id: owner })
+  if (account === null) return { account: null, tariff: null, activeSessions: 0 }
+  const tariff = await collections.tariffs.findOne({ _id: account.tariff })
+  const activeSessions = tariff?.max_concurrent_streams == null
+    ? 0
+    : await collections.sessions.countDocuments({ owner, expires_at: { $gt: new Date(nowMs) } })
+  return { account, tariff, activeSessions }
+}
+
+export function createBillingChecker (options: BillingOptions): BillingChecker {
+  const now = options.now ?? Date.now
+  const cache = createCachedLookup<string, AccountLimits>(
+    async (owner) => {
+      try {
+        return await loadAccountLimits(options.collections, owner, now())
+      } catch (err) {
+        throw gatewayError('GW_DEPENDENCY_DOWN', 'the billing store is unreachable', { cause: err })
+      }
+    },
+    { max: options.cacheMax ?? 50_000, ttlFor: () => options.cacheTtlMs, now }
+  )
+
+  function enforce (limits: AccountLimits, request: LimitRequest): void {
+    const verdict = decideLimits(limits, request)
+    if (verdict !== null) throw gatewayError(verdict.code, verdict.message)
+  }
+
+  return {
+    async checkLimits (owner, request) {
+      const hit = cache.peek(owner)
+      enforce(hit !== undefined && 'value' in hit ? hit.value : await cache.get(owner), request)
+    },
+    peek (owner) {
+      const hit = cache.peek(owner)
+      return hit !== undefined && 'value' in hit ? hit.value : undefined
+    }
+  }
+}

@@ -1,0 +1,79 @@
+// The `geogate` command: one binary, one process role per subcommand.
+
+import { ConfigError, configHelp, loadConfig, type Config } from './config.js'
+import { createAuthService } from './commands/auth-server.js'
+import { runDev } from './commands/dev.js'
+import { createResolverService } from './commands/resolver.js'
+import { createGateway } from './gateway.js'
+import { closeOnSignal, listen } from './server.js'
+import { connectStore } from './store/mongo.js'
+
+const usage = `geogate — geo-balancing stream redirect gateway
+
+usage: geogate <command>
+
+commands:
+  dev           everything in one process: embedded store with demo data, resolver,
+                auth-server and gateway (what \`npm start\` runs)
+  gateway       the stateless gateway (needs MONGODB_URL)
+  resolver      the geo-resolver service
+  auth-server   the auth-server (needs MONGODB_URL)
+
+environment:
+${configHelp()}
+`
+
+function log (line: string): void {
+  process.stderr.write(`geogate: ${line}\n`)
+}
+
+function requireMongo (config: Config, command: string): string {
+  if (config.mongodbUrl === undefined) throw new ConfigError([`MONGODB_URL: required by \`geogate ${command}\``])
+  return config.mongodbUrl
+}
+
+async function main (argv: string[]): Promise<void> {
+  const command = argv[0]
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(usage)
+    return
+  }
+  const config = loadConfig(process.env)
+  switch (command) {
+    case 'dev':
+      await runDev(config, process.env)
+      return
+    case 'resolver': {
+      const service = await createResolverService(config)
+      log(`resolver listening on ${await listen(service.app, config.host, config.resolverPort)}`)
+      closeOnSignal([service.close], log)
+      return
+    }
+    case 'auth-server': {
+      const store = await connectStore({ url: requireMongo(config, command), database: config.mongodbDatabase, appName: 'geogate-auth' })
+      const app = await createAuthService(config, store)
+      log(`auth-server listening on ${await listen(app, config.host, config.authServerPort)}`)
+      closeOnSignal([() => store.close(), () => app.close()], log)
+      return
+    }
+    case 'gateway': {
+      const store = await connectStore({ url: requireMongo(config, command), database: config.mongodbDatabase, appName: 'geogate-gateway' })
+      const gateway = await createGateway({ config, store })
+      log(`gateway listening on ${await listen(gateway.app, config.host, config.gatewayPort)}`)
+      closeOnSignal([() => store.close(), gateway.close], log)
+      return
+    }
+    default:
+      process.stderr.write(`geogate: unknown command ${JSON.stringify(command)}\n\n${usage}`)
+      process.exitCode = 2
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`geogate: ${err.message}\n`)
+    process.exit(2)
+  }
+  process.stderr.write(`geogate: ${(err as Error).stack ?? String(err)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,106 @@
+// `geogate dev` (what `npm start` runs): the store (embedded unless MONGODB_URL is set) seeded
+// with the demo data, the resolver, the auth-server and the gateway, in one process.
+
+import type { Config } from '../config.js'
+import { DEV_SIGNING_KEYS } from '../config.js'
+import { createGateway } from '../gateway.js'
+import { closeOnSignal, listen, type Closer } from '../server.js'
+import { demoNodes, demoTokens } from '../store/demo-data.js'
+import { startEmbeddedStore } from '../store/embedded.js'
+import { connectStore, ensureIndexes } from '../store/mongo.js'
+import { seedDemoData } from '../store/seed.js'
+import { parseSigningKeys } from '../signing/keys.js'
+import { createAuthService } from './auth-server.js'
+import { createResolverService } from './resolver.js'
+
+const DEMO_KEEPALIVE_MS = 5000
+
+export interface DevSystem {
+  urls: { gateway: string, resolver: string, authServer: string }
+  close: () => Promise<void>
+}
+
+/** Fills in what `dev` defaults differently from production. */
+export function devConfig (config: Config, env: NodeJS.ProcessEnv): Config {
+  return {
+    ...config,
+    signingKeys: config.signingKeys === '' ? DEV_SIGNING_KEYS : config.signingKeys,
+    // In dev, loopback plays a trusted proxy so X-Forwarded-For can stand in for a client.
+    trustedProxies: env.TRUSTED_PROXIES === undefined ? ['127.0.0.0/8', '::1/128'] : config.trustedProxies,
+    gatewayId: env.GATEWAY_ID === undefined ? 'geogate-dev' : config.gatewayId
+  }
+}
+
+export async function startDev (config: Config, log: (line: string) => void): Promise<DevSystem> {
+  const closers: Closer[] = []
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.reverse()) await close().catch((err: unknown) => log(`while closing: ${(err as Error).message}`))
+  }
+  try {
+    let url = config.mongodbUrl
+    if (url === undefined) {
+      log('starting the embedded MongoDB-compatible store')
+      const embedded = await startEmbeddedStore({ host: '127.0.0.1', port: 0, database: config.mongodbDatabase })
+      closers.push(embedded.stop)
+      url = embedded.url
+    }
+    const store = await connectStore({ url, database: config.mongodbDatabase, appName: 'geogate-dev' })
+    closers.push(() => store.close())
+    await ensureIndexes(store.collections)
+    const inserted = await seedDemoData(store.collections)
+    log(`demo data seeded (${inserted} new documents)`)
+
+    const keepAlive = async (): Promise<void> => {
+      await store.collections.nodes.updateMany({ _id: { $in: demoNodes.map((n) => n._id) } }, { $set: { last_seen: new Date() } })
+    }
+    await keepAlive()
+    const timer = setInterval(() => { keepAlive().catch((err: unknown) => log(`demo heartbeat failed: ${(err as Error).message}`)) }, DEMO_KEEPALIVE_MS)
+    timer.unref()
+    closers.push(async () => clearInterval(timer))
+
+    const resolver = await createResolverService(config)
+    closers.push(resolver.close)
+    const resolverUrl = await listen(resolver.app, config.host, config.resolverPort)
+
+    const auth = await createAuthService(config, store)
+    closers.push(() => auth.close())
+    const authUrl = await listen(auth, config.host, config.authServerPort)
+
+    const gateway = await createGateway({
+      config: { ...config, resolverUrl: new URL(resolverUrl).origin, authServerUrl: new URL(authUrl).origin },
+      store
+    })
+    closers.push(gateway.close)
+    const gatewayUrl = await listen(gateway.app, config.host, config.gatewayPort)
+    return { urls: { gateway: gatewayUrl, resolver: resolverUrl, authServer: authUrl }, close: closeAll }
+  } catch (err) {
+    await closeAll()
+    throw err
+  }
+}
+
+export async function runDev (config: Config, env: NodeJS.ProcessEnv): Promise<void> {
+  const log = (line: string): void => { process.stderr.write(`geogate dev: ${line}\n`) }
+  const effective = devConfig(config, env)
+  const system = await startDev(effective, log)
+  closeOnSignal([system.close], log)
+  const kid = parseSigningKeys(effective.signingKeys)[0]?.kid ?? '?'
+  const gw = system.urls.gateway
+  process.stdout.write([
+    '',
+    'geogate is ready',
+    `  gateway      ${system.urls.gateway}`,
+    `  resolver     ${system.urls.resolver}`,
+    `  auth-server  ${system.urls.authServer}`,
+    `  signing key  ${kid}${effective.signingKeys === DEV_SIGNING_KEYS ? ' (development key: set SIGNING_KEYS for anything real)' : ''}`,
+    '',
+    'demo tokens',
+    `  ${demoTokens.viewer.padEnd(20)} views every camera of UIN-DEMO-1, no stream limit`,
+    `  ${demoTokens.limited.padEnd(20)} the same, limited to 1 concurrent stream`,
+    `  ${demoTokens.admin.padEnd(20)} admin API and fromip`,
+    '',
+    'try (a client in Moscow):',
+    `  curl -si -H 'X-Forwarded-For: 77.88.8.8' '${gw}/flv?server=UIN-DEMO-1&camera=cam-1&access_token=${demoTokens.viewer}'`,
+    ''
+  ].join('\n') + '\n')
+}

@@ -1,0 +1,146 @@
+// geogate's configuration: environment variables only, each declared once with its default,
+// parsed and validated at start. A bad value stops the process with a message naming it;
+// `geogate --help` prints this table.
+
+import { hostname } from 'node:os'
+
+type Parser<T> = (raw: string) => T
+
+interface Setting<T> {
+  env: string
+  description: string
+  default: string | undefined
+  parse: Parser<T>
+}
+
+function setting<T> (env: string, description: string, def: string | undefined, parse: Parser<T>): Setting<T> {
+  return { env, description, default: def, parse }
+}
+
+function integer (min: number, max: number): Parser<number> {
+  return (raw) => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new Error(`must be a whole number, got ${JSON.stringify(raw)}`)
+    const value = Number(raw)
+    if (value < min || value > max) throw new Error(`must be between ${min} and ${max}, got ${value}`)
+    return value
+  }
+}
+
+function decimal (min: number, max: number): Parser<number> {
+  return (raw) => {
+    const value = Number(raw)
+    if (raw.trim() === '' || !Number.isFinite(value)) throw new Error(`must be a number, got ${JSON.stringify(raw)}`)
+    if (value < min || value > max) throw new Error(`must be between ${min} and ${max}, got ${value}`)
+    return value
+  }
+}
+
+const port = integer(0, 65535)
+const text: Parser<string> = (raw) => raw
+const optionalText: Parser<string | undefined> = (raw) => raw === '' ? undefined : raw
+
+function oneOf<T extends string> (...values: T[]): Parser<T> {
+  return (raw) => {
+    if (!(values as string[]).includes(raw)) throw new Error(`must be one of ${values.join(', ')}, got ${JSON.stringify(raw)}`)
+    return raw as T
+  }
+}
+
+function httpUrl (raw: string): string {
+  let url: URL
+  try { url = new URL(raw) } catch { throw new Error(`must be an http(s) URL, got ${JSON.stringify(raw)}`) }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`must be an http(s) URL, got ${JSON.stringify(raw)}`)
+  return url.origin
+}
+
+function list (raw: string): string[] {
+  return raw.split(',').map((s) => s.trim()).filter((s) => s !== '')
+}
+
+function boolean (raw: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true
+  if (/^(0|false|no|off)$/i.test(raw)) return false
+  throw new Error(`must be true or false, got ${JSON.stringify(raw)}`)
+}
+
+function mongoUrl (raw: string): string | undefined {
+  if (raw === '') return undefined
+  if (!/^mongodb(\+srv)?:\/\//.test(raw)) throw new Error('must start with mongodb:// or mongodb+srv://')
+  return raw
+}
+
+/** The development signing key; `geogate dev` uses it when SIGNING_KEYS is unset. Never for production. */
+export const DEV_SIGNING_KEYS = 'dev-1=HS256:geogate-development-signing-secret-not-for-production'
+
+export const settings = {
+  host: setting('HOST', 'address every server listens on', '127.0.0.1', text),
+  gatewayPort: setting('GATEWAY_PORT', 'gateway port', '8080', port),
+  resolverPort: setting('RESOLVER_PORT', 'geo-resolver port', '8081', port),
+  authServerPort: setting('AUTH_SERVER_PORT', 'auth-server port', '8082', port),
+  mongodbUrl: setting('MONGODB_URL', 'MongoDB connection string; unset: `geogate dev` starts the embedded store', '', mongoUrl),
+  mongodbDatabase: setting('MONGODB_DB', 'database name', 'geogate', text),
+  gatewayId: setting('GATEWAY_ID', 'this gateway\'s id, the `iss` of every signature', hostname(), text),
+  resolverUrl: setting('RESOLVER_URL', 'where the geo-resolver listens', 'http://127.0.0.1:8081', httpUrl),
+  resolverTimeoutMs: setting('RESOLVER_TIMEOUT_MS', 'per-request timeout of a resolver call (ms)', '50', integer(1, 60_000)),
+  resolverCacheTtlMs: setting('RESOLVER_CACHE_TTL_MS', 'how long a location stays cached in the gateway (ms)', '600000', integer(0, 86_400_000)),
+  resolverCacheMax: setting('RESOLVER_CACHE_MAX', 'locations cached in the gateway', '100000', integer(1, 10_000_000)),
+  breakerThreshold: setting('RESOLVER_BREAKER_THRESHOLD', 'consecutive resolver failures that open the circuit', '5', integer(1, 1000)),
+  breakerCooldownMs: setting('RESOLVER_BREAKER_COOLDOWN_MS', 'how long the circuit stays open before a probe (ms)', '5000', integer(1, 600_000)),
+  cityDatabase: setting('MAXMIND_CITY_DB', 'MaxMind City database (.mmdb or .mmdb.gz); default: the bundled GeoLite2-City', '', optionalText),
+  asnDatabase: setting('MAXMIND_ASN_DB', 'optional MaxMind ASN database for the resolver', '', optionalText),
+  authServerUrl: setting('AUTH_SERVER_URL', 'where the auth-server listens', 'http://127.0.0.1:8082', httpUrl),
+  authTimeoutMs: setting('AUTH_TIMEOUT_MS', 'per-request timeout of an auth-server call (ms)', '500', integer(1, 60_000)),
+  authGrantTtlMs: setting('AUTH_GRANT_TTL_MS', 'longest a grant stays cached (never past the token\'s expiry) (ms)', '60000', integer(0, 86_400_000)),
+  authDenyTtlMs: setting('AUTH_DENY_TTL_MS', 'how long a denial stays cached (ms)', '5000', integer(0, 3_600_000)),
+  authCacheMax: setting('AUTH_CACHE_MAX', 'grants cached in the gateway', '100000', integer(1, 10_000_000)),
+  trustedProxies: setting('TRUSTED_PROXIES', 'CIDRs whose X-Forwarded-For is believed (comma-separated)', '', list),
+  signingKeys: setting('SIGNING_KEYS', 'signing keys `KID=HS256:SECRET` or `KID=ES256:/path/key.pem`, comma-separated; the first signs', '', text),
+  signatureParam: setting('SIG_PARAM', 'query parameter carrying the signature', 'sig', text),
+  signatureTtlS: setting('SIG_TTL_S', 'lifetime of a signed URL (s)', '60', integer(5, 86_400)),
+  bindClientIp: setting('SIG_BIND_CLIENT_IP', 'put the client IP in the signature (`cip`)', 'false', boolean),
+  nodeTtlS: setting('NODE_TTL_S', 'a node with no heartbeat for this long gets no new viewers (s)', '15', integer(1, 3600)),
+  snapshotRefreshMs: setting('SNAPSHOT_REFRESH_MS', 'how often the node snapshot is reloaded from MongoDB (ms)', '1000', integer(100, 600_000)),
+  billingCacheTtlMs: setting('BILLING_CACHE_TTL_MS', 'how long an account\'s limits stay cached (ms)', '2000', integer(0, 600_000)),
+  lookupCacheTtlMs: setting('LOOKUP_CACHE_TTL_MS', 'how long server and camera records stay cached (ms)', '2000', integer(0, 600_000)),
+  balancingPolicy: setting('BALANCING_POLICY', 'rendezvous, weighted-random or least-loaded', 'rendezvous', oneOf('rendezvous', 'weighted-random', 'least-loaded')),
+  balancingEpsilon: setting('BALANCING_EPSILON', 'bounded-load slack: skip a node above (1+ε)× its group\'s mean load', '0.25', decimal(0, 10)),
+  corsOrigin: setting('CORS_ORIGIN', 'Access-Control-Allow-Origin on stream answers', '*', text),
+  logLevel: setting('LOG_LEVEL', 'fatal, error, warn, info, debug or trace', 'info', oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'))
+} as const
+
+type Settings = typeof settings
+export type Config = { [K in keyof Settings]: ReturnType<Settings[K]['parse']> }
+
+export class ConfigError extends Error {
+  readonly problems: string[]
+  constructor (problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+/** Reads every setting from env; overrides win over env (used by `geogate dev` and tests). */
+export function loadConfig (env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const problems: string[] = []
+  const config: Record<string, unknown> = {}
+  for (const [key, spec] of Object.entries(settings) as Array<[keyof Config, Setting<unknown>]>) {
+    if (key in overrides) {
+      config[key] = overrides[key]
+      continue
+    }
+    const raw = env[spec.env] ?? spec.default ?? ''
+    try {
+      config[key] = spec.parse(raw)
+    } catch (err) {
+      problems.push(`${spec.env}: ${(err as Error).message}`)
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return config as Config
+}
+
+export function configHelp (): string {
+  const rows = Object.values(settings).map((s) => `  ${s.env.padEnd(28)} ${s.description}${s.default !== undefined && s.default !== '' ? ` (default ${s.default})` : ''}`)
+  return rows.join('\n')
+}

@@ -1,0 +1,49 @@
+// Video servers and their cameras, from MongoDB, cached briefly: unknown → 404, offline → 503.
+
+import { createCachedLookup } from '../cache/cached-lookup.js'
+import { gatewayError } from '../errors.js'
+import type { ServerDoc } from '../store/documents.js'
+import type { Collections } from '../store/mongo.js'
+
+export interface ServerDirectoryOptions {
+  servers: Collections['servers']
+  cacheTtlMs: number
+  cacheMax?: number
+  now?: () => number
+}
+
+export interface ServerDirectory {
+  /** The server, after checking that it and the camera exist and are online. */
+  requireOnlineCamera: (serverId: string, cameraId: string) => Promise<ServerDoc>
+}
+
+type Found = { doc: ServerDoc | null }
+
+export function checkCamera (server: ServerDoc | null, serverId: string, cameraId: string): ServerDoc {
+  if (server === null) throw gatewayError('GW_SERVER_NOT_FOUND', `no video server ${serverId}`)
+  const camera = Object.hasOwn(server.cameras, cameraId) ? server.cameras[cameraId] : undefined
+  if (camera === undefined) throw gatewayError('GW_CAMERA_NOT_FOUND', `video server ${serverId} has no camera ${cameraId}`)
+  if (!server.online) throw gatewayError('GW_SERVER_OFFLINE', `video server ${serverId} is offline`)
+  if (!camera.online) throw gatewayError('GW_CAMERA_OFFLINE', `camera ${cameraId} is offline`)
+  return server
+}
+
+export function createServerDirectory (options: ServerDirectoryOptions): ServerDirectory {
+  const cache = createCachedLookup<string, Found>(
+    async (id) => {
+      try {
+        return { doc: await options.servers.findOne({ _id: id }) }
+      } catch (err) {
+        throw gatewayError('GW_DEPENDENCY_DOWN', 'the server directory is unreachable', { cause: err })
+      }
+    },
+    { max: options.cacheMax ?? 50_000, ttlFor: () => options.cacheTtlMs, ...(options.now !== undefined && { now: options.now }) }
+  )
+  return {
+    async requireOnlineCamera (serverId, cameraId) {
+      const hit = cache.peek(serverId)
+      const found = hit !== undefined && 'value' in hit ? hit.value : await cache.get(serverId)
+      return checkCamera(found.doc, serverId, cameraId)
+    }
+  }
+}

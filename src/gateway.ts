@@ -1,0 +1,91 @@
+// `geogate gateway`: builds every dependency of the gateway from the configuration and a store,
+// and closes what it opened.
+
+import type { FastifyInstance } from 'fastify'
+import { buildGatewayApp } from './app.js'
+import { createAuthClient } from './auth/auth-client.js'
+import { createPolicy } from './balancing/policies.js'
+import { createBillingChecker } from './billing/check-limits.js'
+import type { Config } from './config.js'
+import { createServerDirectory } from './directory/server-directory.js'
+import { createClientIpResolver } from './geo/client-ip.js'
+import { defaultCityDatabasePath, openCityDatabase } from './geo/maxmind-lookup.js'
+import { createGeoLocator } from './geo/resolver-client.js'
+import { loggerOptions } from './logging.js'
+import { createGatewayMetrics } from './metrics/gateway-metrics.js'
+import { parseSigningKeys } from './signing/keys.js'
+import { createStreamSigner } from './signing/stream-signature.js'
+import type { Store } from './store/mongo.js'
+import { createRoutingSnapshotSource } from './store/routing-snapshot.js'
+
+export interface Gateway {
+  app: FastifyInstance
+  close: () => Promise<void>
+}
+
+export interface GatewayOptions {
+  config: Config
+  store: Store
+  now?: () => number
+  /** Prometheus process metrics; off in tests that build several gateways. */
+  defaultMetrics?: boolean
+}
+
+export async function createGateway (options: GatewayOptions): Promise<Gateway> {
+  const { config, store } = options
+  const now = options.now ?? Date.now
+  if (config.signingKeys === '') throw new Error('SIGNING_KEYS is required: set at least one KID=HS256:SECRET or KID=ES256:/path/key.pem')
+  const keys = parseSigningKeys(config.signingKeys)
+  const metrics = createGatewayMetrics({ defaultMetrics: options.defaultMetrics ?? true })
+  const city = await openCityDatabase(config.cityDatabase ?? defaultCityDatabasePath(), { watch: true })
+  const geo = createGeoLocator({
+    resolverUrl: config.resolverUrl,
+    timeoutMs: config.resolverTimeoutMs,
+    cacheMax: config.resolverCacheMax,
+    cacheTtlMs: config.resolverCacheTtlMs,
+    breaker: { failureThreshold: config.breakerThreshold, cooldownMs: config.breakerCooldownMs },
+    fallback: city,
+    now
+  })
+  const auth = createAuthClient({
+    url: config.authServerUrl,
+    timeoutMs: config.authTimeoutMs,
+    cacheMax: config.authCacheMax,
+    maxGrantTtlMs: config.authGrantTtlMs,
+    denyTtlMs: config.authDenyTtlMs,
+    now
+  })
+  const routing = createRoutingSnapshotSource({ collections: store.collections, refreshMs: config.snapshotRefreshMs, now })
+  const app = await buildGatewayApp({
+    stream: {
+      geo,
+      routing,
+      policy: createPolicy(config.balancingPolicy, { epsilon: config.balancingEpsilon }),
+      auth,
+      billing: createBillingChecker({ collections: store.collections, cacheTtlMs: config.billingCacheTtlMs, now }),
+      servers: createServerDirectory({ servers: store.collections.servers, cacheTtlMs: config.lookupCacheTtlMs, now }),
+      signer: createStreamSigner({ keys, issuer: config.gatewayId, ttlSeconds: config.signatureTtlS, now }),
+      signatureParam: config.signatureParam,
+      nodeTtlMs: config.nodeTtlS * 1000,
+      bindClientIp: config.bindClientIp,
+      now,
+      onGeoSource: metrics.geoSource
+    },
+    clientIp: createClientIpResolver(config.trustedProxies),
+    routing,
+    metrics,
+    corsOrigin: config.corsOrigin
+  }, { logger: loggerOptions(config.logLevel) })
+  app.log.info('loading the node snapshot')
+  await routing.refresh().catch((err: unknown) => app.log.error({ err }, 'first snapshot load failed; retrying'))
+
+  return {
+    app,
+    async close () {
+      routing.close()
+      await app.close()
+      await Promise.allSettled([geo.close(), auth.close()])
+      city.close()
+    }
+  }
+}

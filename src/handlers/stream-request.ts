@@ -1,0 +1,109 @@
+// The stream request, step by step (DESIGN section 2), without HTTP: the route adapter feeds it
+// the validated query and the client's address, and renders what it returns.
+
+import { randomUUID } from 'node:crypto'
+import type { Selection } from '../balancing/select-node.js'
+import { selectNode } from '../balancing/select-node.js'
+import type { BalancingPolicy } from '../balancing/policies.js'
+import type { AuthClient, Principal } from '../auth/auth-client.js'
+import type { BillingChecker } from '../billing/check-limits.js'
+import type { ServerDirectory } from '../directory/server-directory.js'
+import { gatewayError } from '../errors.js'
+import { ipVersion, normalizeIp } from '../geo/cidr.js'
+import type { GeoLocator } from '../geo/resolver-client.js'
+import { matchGeoGroup } from '../geo/match-geo-group.js'
+import type { LocationSource } from '../geo/location.js'
+import type { StreamSigner } from '../signing/stream-signature.js'
+import type { StreamFormat } from '../store/documents.js'
+import type { RoutingSnapshotSource } from '../store/routing-snapshot.js'
+import { nodeStreamUrl } from './node-url.js'
+
+export interface StreamRequestDeps {
+  geo: Pick<GeoLocator, 'locate' | 'peek'>
+  routing: Pick<RoutingSnapshotSource, 'current'>
+  policy: BalancingPolicy
+  auth: Pick<AuthClient, 'authorize'>
+  billing: BillingChecker
+  servers: ServerDirectory
+  signer: StreamSigner
+  signatureParam: string
+  nodeTtlMs: number
+  bindClientIp: boolean
+  now: () => number
+  onGeoSource?: (source: LocationSource) => void
+}
+
+export interface StreamRequestInput {
+  format: StreamFormat
+  server: string
+  camera: string
+  token: string | undefined
+  pattern: string
+  clientIp: string
+  /** Admin debugging: act as if the client had this address. */
+  fromIp: string | undefined
+}
+
+export interface StreamAnswer {
+  url: string
+  node: { id: string, host: string, group: string }
+  expiresAt: number
+  alternates: string[]
+  owner: string
+  sessionId: string
+  group: string
+}
+
+const VIEW = 'view'
+const CAMERA = 'camera'
+const ADMIN_RIGHT = { rights: 'admin', object_type: 'gateway', object_id: '*' }
+
+export async function handleStreamRequest (deps: StreamRequestDeps, input: StreamRequestInput): Promise<StreamAnswer> {
+  const token = input.token
+  if (token === undefined || token === '') throw gatewayError('GW_TOKEN_MISSING', 'send access_token or an Authorization: Bearer header')
+
+  let ip = input.clientIp
+  if (input.fromIp !== undefined) {
+    if (ipVersion(input.fromIp) === 0) throw gatewayError('GW_BAD_REQUEST', 'fromip is not an IP address')
+    await deps.auth.authorize(token, ADMIN_RIGHT)
+    ip = normalizeIp(input.fromIp)
+  }
+
+  const subject = `${input.server}/${input.camera}`
+  // The location is looked up while auth runs; a lookup never fails (it falls back locally).
+  const located = deps.geo.peek(ip) ?? deps.geo.locate(ip)
+  const principal: Principal = await deps.auth.authorize(token, { rights: VIEW, object_type: CAMERA, object_id: subject })
+  const server = await deps.servers.requireOnlineCamera(input.server, input.camera)
+  await deps.billing.checkLimits(principal.owner_id, { format: input.format, pattern: input.pattern })
+
+  const { location, source } = await located
+  deps.onGeoSource?.(source)
+  const routing = deps.routing.current()
+  if (routing === undefined) throw gatewayError('GW_DEPENDENCY_DOWN', 'the node list has not loaded yet')
+  const { group } = matchGeoGroup(routing.geo, ip, location)
+  const selection: Selection | null = selectNode(
+    routing.nodes,
+    { partner: server.partner, group, pattern: input.pattern, format: input.format, key: subject },
+    { policy: deps.policy, nowMs: deps.now(), nodeTtlMs: deps.nodeTtlMs }
+  )
+  if (selection === null) throw gatewayError('GW_NO_NODE', `no ${input.pattern} node serves ${input.format} for group ${group} or its fallbacks`)
+
+  const sessionId = randomUUID()
+  const { token: sig, expiresAt } = deps.signer.sign({
+    aud: selection.node._id,
+    sub: subject,
+    fmt: input.format,
+    own: principal.owner_id,
+    jti: sessionId,
+    ...(deps.bindClientIp && { cip: ip })
+  })
+  return {
+    url: nodeStreamUrl(selection.node, input.format, input.server, input.camera, deps.signatureParam, sig),
+    node: { id: selection.node._id, host: selection.node.host, group: selection.group },
+    expiresAt,
+    alternates: [],
+    owner: principal.owner_id,
+    sessionId,
+    group
+  }
+}

@@ -1,0 +1,54 @@
+// Real geogate processes for tests: `geogate <command>` run from the sources on free ports,
+// stopped in teardown.
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { Test } from 'tap'
+
+const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
+const root = fileURLToPath(new URL('../..', import.meta.url))
+
+export interface GeogateProcess {
+  url: string
+  child: ChildProcess
+  output: () => string
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>
+}
+
+/**
+ * Starts `geogate command` with env and waits until it prints `listening on URL` (or, for
+ * `dev`, the ready banner). Resolves with the first URL it printed.
+ */
+export async function startGeogate (t: Test, command: string, env: Record<string, string>, options: { readyPattern?: RegExp, timeoutMs?: number } = {}): Promise<GeogateProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, command], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  const ready = options.readyPattern ?? /listening on (http:\/\/\S+)/
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`geogate ${command} did not start:\n${output}`)) }, options.timeoutMs ?? 30_000)
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString()
+      const match = ready.exec(output)
+      if (match !== null) {
+        clearTimeout(timer)
+        resolve(match[1] ?? '')
+      }
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`geogate ${command} exited with ${code}:\n${output}`)) })
+  })
+  const stop = (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
+    return new Promise((resolve) => {
+      const force = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      child.once('exit', (code) => { clearTimeout(force); resolve(code) })
+      child.kill(signal)
+    })
+  }
+  t.teardown(() => stop())
+  return { url, child, output: () => output, stop }
+}
