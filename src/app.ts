@@ -3,6 +3,7 @@
 
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import formbody from '@fastify/formbody'
+import { registerAdminRoutes, type AdminDeps } from './admin/admin-routes.js'
 import type { ClientIpResolver } from './geo/client-ip.js'
 import { installErrorHandler } from './handlers/error-handler.js'
 import { registerHealthRoutes } from './handlers/health-routes.js'
@@ -10,6 +11,7 @@ import { registerStreamRoutes } from './handlers/stream-routes.js'
 import type { StreamRequestDeps } from './handlers/stream-request.js'
 import type { GatewayMetrics } from './metrics/gateway-metrics.js'
 import type { RoutingSnapshotSource } from './store/routing-snapshot.js'
+import { quietRequestLogs } from './logging.js'
 
 export interface GatewayAppDeps {
   stream: StreamRequestDeps
@@ -17,6 +19,8 @@ export interface GatewayAppDeps {
   routing: Pick<RoutingSnapshotSource, 'current' | 'healthy'>
   metrics: GatewayMetrics
   corsOrigin: string
+  /** The admin API; absent, the app serves streams only. */
+  admin?: AdminDeps
 }
 
 export interface GatewayAppOptions {
@@ -26,7 +30,7 @@ export interface GatewayAppOptions {
 export async function buildGatewayApp (deps: GatewayAppDeps, options: GatewayAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
-    disableRequestLogging: true,
+    logController: quietRequestLogs(),
     // The socket address is the client; X-Forwarded-For is read only from trusted proxies.
     trustProxy: false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } }
@@ -42,6 +46,7 @@ export async function buildGatewayApp (deps: GatewayAppDeps, options: GatewayApp
 
   registerHealthRoutes(app, deps.routing)
   registerStreamRoutes(app, { deps: deps.stream, clientIp: deps.clientIp, corsOrigin: deps.corsOrigin })
+  if (deps.admin !== undefined) registerAdminRoutes(app, deps.admin)
   app.get('/metrics', async (_request, reply) => {
     const snapshot = deps.routing.current()
     deps.metrics.setStoreUp(deps.routing.healthy())

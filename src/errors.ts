@@ -18,6 +18,7 @@ export const errorRegistry = {
   GW_SERVER_NOT_FOUND: { status: 404, description: 'no video server has this UIN' },
   GW_CAMERA_NOT_FOUND: { status: 404, description: 'the video server has no such camera' },
   GW_NOT_FOUND: { status: 404, description: 'no such route or document' },
+  GW_CONFLICT: { status: 409, description: 'a document with this id already exists' },
   GW_SERVER_OFFLINE: { status: 503, description: 'the video server is offline', retryAfter: 10 },
   GW_CAMERA_OFFLINE: { status: 503, description: 'the camera is offline', retryAfter: 10 },
   GW_NO_NODE: { status: 503, description: 'no streaming node can take this stream now', retryAfter: 5 },

@@ -56,17 +56,19 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     now
   })
   const routing = createRoutingSnapshotSource({ collections: store.collections, refreshMs: config.snapshotRefreshMs, now })
+  const policy = createPolicy(config.balancingPolicy, { epsilon: config.balancingEpsilon })
+  const nodeTtlMs = config.nodeTtlS * 1000
   const app = await buildGatewayApp({
     stream: {
       geo,
       routing,
-      policy: createPolicy(config.balancingPolicy, { epsilon: config.balancingEpsilon }),
+      policy,
       auth,
       billing: createBillingChecker({ collections: store.collections, cacheTtlMs: config.billingCacheTtlMs, now }),
       servers: createServerDirectory({ servers: store.collections.servers, cacheTtlMs: config.lookupCacheTtlMs, now }),
       signer: createStreamSigner({ keys, issuer: config.gatewayId, ttlSeconds: config.signatureTtlS, now }),
       signatureParam: config.signatureParam,
-      nodeTtlMs: config.nodeTtlS * 1000,
+      nodeTtlMs,
       bindClientIp: config.bindClientIp,
       now,
       onGeoSource: metrics.geoSource
@@ -74,7 +76,8 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     clientIp: createClientIpResolver(config.trustedProxies),
     routing,
     metrics,
-    corsOrigin: config.corsOrigin
+    corsOrigin: config.corsOrigin,
+    admin: { auth, geo, routing, policy, nodeTtlMs, now, collections: store.collections, nodeTtlS: config.nodeTtlS }
   }, { logger: loggerOptions(config.logLevel) })
   app.log.info('loading the node snapshot')
   await routing.refresh().catch((err: unknown) => app.log.error({ err }, 'first snapshot load failed; retrying'))

@@ -1,7 +1,7 @@
 // Log settings shared by every geogate process: JSON lines via pino, with tokens, keys and
 // signatures redacted wherever they could appear.
 
-import type { FastifyServerOptions } from 'fastify'
+import { LogController, type FastifyServerOptions } from 'fastify'
 
 export const redactedPaths = [
   'req.headers.authorization',
@@ -23,4 +23,9 @@ export function loggerOptions (level: string): FastifyServerOptions['logger'] {
       req: (req: { method: string, url: string, ip?: string }) => ({ method: req.method, path: req.url.split('?')[0], ip: req.ip })
     }
   }
+}
+
+/** Per-request access lines cost more than they tell at gateway rates; errors still log. */
+export function quietRequestLogs (): LogController {
+  return new LogController({ disableRequestLogging: true })
 }

@@ -65,6 +65,6 @@ function loggerOptions (logger: boolean | object): FastifyServerOptions['logger'
   const extra = Array.isArray(given.redact) ? given.redact : (given.redact?.paths ?? [])
   return {
     ...given,
-    redact: { paths: [...redactedLogPaths, ...extra], censor: '[redacted]' }
+    redact: { paths: [...new Set([...redactedLogPaths, ...extra])], censor: '[redacted]' }
   } as FastifyServerOptions['logger']
 }

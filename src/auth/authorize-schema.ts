@@ -14,7 +14,7 @@ export const AuthorizeBody = Type.Object({
   object_id: objectId
 }, { additionalProperties: false })
 
-export type AuthorizeBody = Static<typeof AuthorizeBody>
+export type AuthorizeRequest = Static<typeof AuthorizeBody>
 
 export const AuthorizeAnswer = Type.Object({
   owner_type: Type.String(),
@@ -23,7 +23,7 @@ export const AuthorizeAnswer = Type.Object({
   expires_at: Type.Union([Type.String(), Type.Null()])
 }, { additionalProperties: false })
 
-export type AuthorizeAnswer = Static<typeof AuthorizeAnswer>
+export type AuthorizeReply = Static<typeof AuthorizeAnswer>
 
 export const ErrorAnswer = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String() })

@@ -22,6 +22,15 @@ export interface EligibilityRequest {
   readonly format: StreamFormat
 }
 
+// A plain loop: these lists hold one or two entries, and Array.prototype.includes costs a
+// builtin call per node per request.
+function contains (values: readonly string[], value: string): boolean {
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] === value) return true
+  }
+  return false
+}
+
 /**
  * null when the node is eligible, else the first reason it is not, checked in the order of
  * `ineligibleReasons`. A heartbeat exactly `nodeTtlMs` old is still fresh; a node that never
@@ -39,9 +48,9 @@ export function nodeIneligibility (
   const lastSeen = doc.last_seen
   // Negated so that an invalid date (NaN) counts as stale.
   if (lastSeen === null || !(nowMs - lastSeen.getTime() <= nodeTtlMs)) return 'stale_heartbeat'
-  if (!node.patterns.includes(request.pattern)) return 'pattern'
+  if (!contains(node.patterns, request.pattern)) return 'pattern'
   if ((node.formatMask & formatBit(request.format)) === 0) return 'format'
-  if (node.partners.length > 0 && !node.partners.includes(request.partner)) return 'partner'
+  if (node.partners.length > 0 && !contains(node.partners, request.partner)) return 'partner'
   if (doc.load.sessions >= node.capacity) return 'capacity'
   if (node.weight === 0) return 'weight'
   return null

@@ -16,7 +16,7 @@ import { createResolverService } from './resolver.js'
 const DEMO_KEEPALIVE_MS = 5000
 
 export interface DevSystem {
-  urls: { gateway: string, resolver: string, authServer: string }
+  urls: { gateway: string, resolver: string, authServer: string, store: string }
   close: () => Promise<void>
 }
 
@@ -72,7 +72,7 @@ export async function startDev (config: Config, log: (line: string) => void): Pr
     })
     closers.push(gateway.close)
     const gatewayUrl = await listen(gateway.app, config.host, config.gatewayPort)
-    return { urls: { gateway: gatewayUrl, resolver: resolverUrl, authServer: authUrl }, close: closeAll }
+    return { urls: { gateway: gatewayUrl, resolver: resolverUrl, authServer: authUrl, store: config.mongodbUrl === undefined ? url : 'MONGODB_URL' }, close: closeAll }
   } catch (err) {
     await closeAll()
     throw err
@@ -92,6 +92,7 @@ export async function runDev (config: Config, env: NodeJS.ProcessEnv): Promise<v
     `  gateway      ${system.urls.gateway}`,
     `  resolver     ${system.urls.resolver}`,
     `  auth-server  ${system.urls.authServer}`,
+    `  store        ${system.urls.store}`,
     `  signing key  ${kid}${effective.signingKeys === DEV_SIGNING_KEYS ? ' (development key: set SIGNING_KEYS for anything real)' : ''}`,
     '',
     'demo tokens',

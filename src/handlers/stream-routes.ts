@@ -31,7 +31,6 @@ export function registerStreamRoutes (app: FastifyInstance, options: StreamRoute
   const { deps, clientIp, corsOrigin } = options
 
   async function answer (request: FastifyRequest, reply: FastifyReply, format: StreamFormat, query: StreamQueryType): Promise<unknown> {
-    void reply.header('cache-control', 'no-store').header('access-control-allow-origin', corsOrigin)
     const forwarded = request.headers['x-forwarded-for']
     const result = await handleStreamRequest(deps, {
       format,
@@ -53,10 +52,14 @@ export function registerStreamRoutes (app: FastifyInstance, options: StreamRoute
     return reply.code(302).header('location', result.url).send()
   }
 
+  // Set before validation, so error answers carry them too: a browser reads errors across origins.
+  const onRequest = async (_request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    void reply.header('cache-control', 'no-store').header('access-control-allow-origin', corsOrigin)
+  }
   const schema = { querystring: StreamQuery, response: { 200: StreamJsonResponse, ...errorResponses } }
   for (const format of ['flv', 'hls', 'ws-fmp4'] as const) {
-    app.get<{ Querystring: StreamQueryType }>(`/${format}`, { schema }, (request, reply) => answer(request, reply, format, request.query))
+    app.get<{ Querystring: StreamQueryType }>(`/${format}`, { schema, onRequest }, (request, reply) => answer(request, reply, format, request.query))
   }
-  app.get<{ Querystring: AnyFormatQueryType }>('/stream', { schema: { ...schema, querystring: AnyFormatQuery } },
+  app.get<{ Querystring: AnyFormatQueryType }>('/stream', { schema: { ...schema, querystring: AnyFormatQuery }, onRequest },
     (request, reply) => answer(request, reply, request.query.format, request.query))
 }

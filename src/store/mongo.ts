@@ -44,6 +44,8 @@ export interface ConnectOptions {
   database?: string
   serverSelectionTimeoutMs?: number
   appName?: string
+  /** Emit commandStarted events (tests count the queries a request makes). */
+  monitorCommands?: boolean
 }
 
 export async function connectStore (options: ConnectOptions): Promise<Store> {
@@ -51,7 +53,8 @@ export async function connectStore (options: ConnectOptions): Promise<Store> {
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 5000,
     connectTimeoutMS: 5000,
     socketTimeoutMS: 30_000,
-    appName: options.appName ?? 'geogate'
+    appName: options.appName ?? 'geogate',
+    monitorCommands: options.monitorCommands ?? false
   })
   await client.connect()
   const db = client.db(options.database)

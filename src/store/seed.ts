@@ -33,4 +33,3 @@ export async function seedDemoData (collections: Collections): Promise<number> {
   ])
   return counts.reduce((a, b) => a + b, 0)
 }
-

@@ -19,7 +19,7 @@ export async function startTestStore (t: Test): Promise<TestStore> {
     t.teardown(() => embedded.stop())
     url = embedded.url
   }
-  const store = await connectStore({ url, database })
+  const store = await connectStore({ url, database, monitorCommands: true })
   t.teardown(async () => {
     if (process.env.MONGODB_URL !== undefined && process.env.MONGODB_URL !== '') {
       await store.db.dropDatabase().catch(() => {})

@@ -1,0 +1,168 @@
+// The gateway's client of the auth-server (DESIGN section 2.4): grants cached no longer than the
+// token lives, denials cached briefly, concurrent misses for one question coalesced into one
+// call, and an auth-server that cannot answer is a 503, never an open door.
+
+import { Pool } from 'undici'
+import { createCachedLookup } from '../cache/cached-lookup.js'
+import { gatewayError, isGatewayError, type GatewayError } from '../errors.js'
+import type { GrantRequest } from './grants.js'
+import { hashToken } from './token-hash.js'
+
+export interface Principal {
+  owner_type: string
+  owner_id: string
+  /** When the token expires (ms since the epoch); null: never. */
+  expires_at: number | null
+}
+
+export interface AuthClientOptions {
+  /** The auth-server's base URL, such as 'http://127.0.0.1:8082'. */
+  url: string
+  /** The most one call may take, connecting included (ms). Default 500. */
+  timeoutMs?: number
+  /** Most answers kept. */
+  cacheMax: number
+  /** Longest a grant is trusted without asking again (ms). Default 60000. */
+  maxGrantTtlMs?: number
+  /** How long a 401 or 403 is remembered (ms). Default 5000. */
+  denyTtlMs?: number
+  /** Most connections kept to the auth-server. Default 32. */
+  connections?: number
+  now?: () => number
+}
+
+export interface AuthClient {
+  /** The token's owner when it may do this; rejects with a GatewayError otherwise. */
+  authorize: (token: string, request: GrantRequest) => Promise<Principal>
+  /** The cached answer without calling out: a Principal, a denial, or undefined on a miss. */
+  peek: (token: string, request: GrantRequest) => Principal | GatewayError | undefined
+  close: () => Promise<void>
+}
+
+export function createAuthClient (options: AuthClientOptions): AuthClient {
+  const timeoutMs = positive(options.timeoutMs ?? 500, 'timeoutMs')
+  const maxGrantTtlMs = positive(options.maxGrantTtlMs ?? 60_000, 'maxGrantTtlMs')
+  const denyTtlMs = nonNegative(options.denyTtlMs ?? 5000, 'denyTtlMs')
+  const now = options.now ?? Date.now
+  const { origin, path } = authorizeUrl(options.url)
+
+  const pool = new Pool(origin, {
+    connections: options.connections ?? 32,
+    connectTimeout: timeoutMs,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    keepAliveTimeout: 10_000,
+    keepAliveMaxTimeout: 60_000
+  })
+
+  // The cache is keyed by the token's hash, so the raw token is handed to the load only for
+  // the synchronous moment between get() and the load it starts.
+  const pending = new Map<string, { token: string, request: GrantRequest }>()
+  const lookup = createCachedLookup<string, Principal>((key) => {
+    const call = pending.get(key)
+    if (call === undefined) return Promise.reject(gatewayError('GW_INTERNAL', 'auth client: no token for the lookup'))
+    return ask(call.token, call.request)
+  }, {
+    max: options.cacheMax,
+    now,
+    ttlFor: (principal) => principal.expires_at === null
+      ? maxGrantTtlMs
+      : Math.min(maxGrantTtlMs, principal.expires_at - now()),
+    errorTtlFor: (error) => isGatewayError(error) && (error.code === 'GW_TOKEN_INVALID' || error.code === 'GW_FORBIDDEN')
+      ? denyTtlMs
+      : 0
+  })
+
+  async function ask (token: string, request: GrantRequest): Promise<Principal> {
+    let response
+    try {
+      response = await pool.request({
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token, rights: request.rights, object_type: request.object_type, object_id: request.object_id }),
+        signal: AbortSignal.timeout(timeoutMs)
+      })
+    } catch (err) {
+      throw gatewayError('GW_DEPENDENCY_DOWN', 'the auth-server did not answer', { cause: err })
+    }
+    const { statusCode, body } = response
+    if (statusCode !== 200) {
+      await body.dump().catch(() => {})
+      if (statusCode === 401) throw gatewayError('GW_TOKEN_INVALID')
+      if (statusCode === 403) throw gatewayError('GW_FORBIDDEN')
+      // Only a request the auth-server's schema refuses, such as an over-long id.
+      if (statusCode === 400) throw gatewayError('GW_BAD_REQUEST', 'the auth-server refused the request as malformed')
+      throw gatewayError('GW_DEPENDENCY_DOWN', `the auth-server answered ${statusCode}`)
+    }
+    let answer: unknown
+    try {
+      answer = await body.json()
+    } catch (err) {
+      throw gatewayError('GW_DEPENDENCY_DOWN', 'the auth-server\'s answer is not JSON', { cause: err })
+    }
+    const principal = toPrincipal(answer)
+    if (principal === undefined) throw gatewayError('GW_DEPENDENCY_DOWN', 'the auth-server\'s answer is malformed')
+    return principal
+  }
+
+  let closing: Promise<void> | undefined
+  return {
+    authorize (token, request) {
+      const key = cacheKey(token, request)
+      pending.set(key, { token, request })
+      try {
+        return lookup.get(key)
+      } finally {
+        pending.delete(key)
+      }
+    },
+    peek (token, request) {
+      const hit = lookup.peek(cacheKey(token, request))
+      if (hit === undefined) return undefined
+      return 'value' in hit ? hit.value : hit.error as GatewayError
+    },
+    close () {
+      closing ??= pool.close().finally(() => lookup.clear())
+      return closing
+    }
+  }
+}
+
+// Request fields the auth-server accepts hold no newline, so these keys cannot collide.
+function cacheKey (token: string, request: GrantRequest): string {
+  return `${hashToken(token)}\n${request.rights}\n${request.object_type}\n${request.object_id}`
+}
+
+function toPrincipal (answer: unknown): Principal | undefined {
+  if (typeof answer !== 'object' || answer === null) return undefined
+  const { owner_type: ownerType, owner_id: ownerId, expires_at: expiresAt } = answer as Record<string, unknown>
+  if (typeof ownerType !== 'string' || typeof ownerId !== 'string') return undefined
+  if (expiresAt === null) return { owner_type: ownerType, owner_id: ownerId, expires_at: null }
+  if (typeof expiresAt !== 'string') return undefined
+  const at = Date.parse(expiresAt)
+  return Number.isFinite(at) ? { owner_type: ownerType, owner_id: ownerId, expires_at: at } : undefined
+}
+
+function authorizeUrl (url: string): { origin: string, path: string } {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new TypeError(`url must be an absolute http(s) URL, got '${url}'`)
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new TypeError(`url must be an http or https URL, got '${parsed.protocol}'`)
+  }
+  return { origin: parsed.origin, path: `${parsed.pathname.replace(/\/+$/, '')}/authorize` }
+}
+
+function positive (value: number, name: string): number {
+  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number of milliseconds`)
+  return value
+}
+
+function nonNegative (value: number, name: string): number {
+  if (!Number.isFinite(value) || value < 0) throw new TypeError(`${name} must be zero or a positive number of milliseconds`)
+  return value
+}

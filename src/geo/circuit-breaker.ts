@@ -1,0 +1,72 @@
+// A circuit breaker for a dependency that may go down: after N failures in a row, stop calling
+// it for a cooldown, then let one probe through to find out whether it is back. While the
+// breaker is open, callers go straight to their fallback instead of waiting on a timeout.
+
+export type CircuitState = 'closed' | 'open' | 'half-open'
+
+export interface CircuitBreakerOptions {
+  /** Consecutive failures that open the breaker; a positive integer. */
+  failureThreshold: number
+  /** How long (ms) the breaker stays open before it lets a probe through. */
+  cooldownMs: number
+  now?: () => number
+}
+
+export interface CircuitBreaker {
+  /**
+   * Whether a call may go out now. In half-open state it answers true once (the probe); the
+   * caller must then report the probe's outcome with recordSuccess or recordFailure.
+   */
+  canRequest: () => boolean
+  recordSuccess: () => void
+  recordFailure: () => void
+  readonly state: CircuitState
+}
+
+export function createCircuitBreaker (options: CircuitBreakerOptions): CircuitBreaker {
+  const { failureThreshold, cooldownMs } = options
+  if (!Number.isInteger(failureThreshold) || failureThreshold < 1) {
+    throw new TypeError(`failureThreshold must be a positive integer, got ${String(failureThreshold)}`)
+  }
+  if (typeof cooldownMs !== 'number' || !Number.isFinite(cooldownMs) || cooldownMs < 0) {
+    throw new TypeError(`cooldownMs must be a finite number ≥ 0, got ${String(cooldownMs)}`)
+  }
+  const now = options.now ?? Date.now
+
+  let state: CircuitState = 'closed'
+  let failures = 0
+  /** When the breaker opened, or when the current probe went out. */
+  let since = 0
+
+  function open (): void {
+    state = 'open'
+    since = now()
+  }
+
+  return {
+    canRequest (): boolean {
+      if (state === 'closed') return true
+      // A probe whose outcome never came back (its caller lost it) must not keep the breaker
+      // half-open forever: after another cooldown, let a new probe through.
+      if (now() - since < cooldownMs) return false
+      state = 'half-open'
+      since = now()
+      return true
+    },
+    recordSuccess (): void {
+      // While open, a late answer to a call sent before the breaker opened proves little.
+      if (state === 'open') return
+      state = 'closed'
+      failures = 0
+    },
+    recordFailure (): void {
+      if (state === 'half-open') {
+        open()
+      } else if (state === 'closed' && ++failures >= failureThreshold) {
+        failures = 0
+        open()
+      }
+    },
+    get state () { return state }
+  }
+}

@@ -1,0 +1,187 @@
+// Where a client is, as the gateway asks it on every request: from a cache when it can, else
+// from the geo-resolver service over a keep-alive pool, else — resolver down, slow or behind
+// an open breaker — from the local MaxMind database. Concurrent misses for one IP share one
+// resolver call. The client never waits longer than timeoutMs for the resolver.
+
+import { Pool } from 'undici'
+import { createCachedLookup } from '../cache/cached-lookup.js'
+import { ipVersion } from './cidr.js'
+import { createCircuitBreaker, type CircuitState } from './circuit-breaker.js'
+import type { IPLocation, LocationSource } from './location.js'
+import type { LocationLookup } from './maxmind-lookup.js'
+import { parseIPLocation } from './parse-location.js'
+
+export interface GeoLocatorOptions {
+  /** Base URL of the resolver, e.g. http://127.0.0.1:8081; /resolve?ip= is appended. */
+  resolverUrl: string
+  /** Longest wait (ms) for the resolver's whole answer; default 50. */
+  timeoutMs?: number
+  /** Most IPs kept in the cache. */
+  cacheMax: number
+  /** How long (ms) a resolver answer (a location, or none for a 404) is cached. */
+  cacheTtlMs: number
+  /**
+   * How long (ms) a fallback answer is cached; default min(5000, cacheTtlMs). Short, so the
+   * resolver's better answer replaces it once the resolver is back.
+   */
+  fallbackTtlMs?: number
+  breaker: { failureThreshold: number, cooldownMs: number }
+  /** The local database asked when the resolver cannot answer. */
+  fallback: LocationLookup
+  /** Most connections to the resolver; default 16. */
+  connections?: number
+  now?: () => number
+  logger?: { debug: (obj: object, msg: string) => void }
+  /** Told which source answered each locate() and each peek() hit (for metrics). */
+  onSource?: (source: LocationSource) => void
+}
+
+export interface GeoAnswer {
+  location: IPLocation | null
+  source: LocationSource
+}
+
+export interface CachedGeoAnswer {
+  location: IPLocation | null
+  source: 'cache'
+}
+
+export interface GeoLocator {
+  /** The location of ip, from the cache, the resolver or the fallback; never rejects. */
+  locate: (ip: string) => Promise<GeoAnswer>
+  /** The cached location of ip, synchronously; undefined on a miss. The request hot path. */
+  peek: (ip: string) => CachedGeoAnswer | undefined
+  readonly breakerState: CircuitState
+  close: () => Promise<void>
+}
+
+/** What the cache holds: the answer as it first came, and the same answer as a cache hit. */
+interface Entry {
+  fresh: GeoAnswer
+  hit: CachedGeoAnswer
+}
+
+function entry (location: IPLocation | null, source: 'resolver' | 'fallback'): Entry {
+  return { fresh: { location, source }, hit: { location, source: 'cache' } }
+}
+
+function positive (name: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new TypeError(`${name} must be a positive number, got ${String(value)}`)
+  }
+  return value
+}
+
+class ResolverStatusError extends Error {
+  readonly statusCode: number
+
+  constructor (statusCode: number) {
+    super(`geo resolver answered ${statusCode}`)
+    this.name = 'ResolverStatusError'
+    this.statusCode = statusCode
+  }
+}
+
+export function createGeoLocator (options: GeoLocatorOptions): GeoLocator {
+  const url = new URL(options.resolverUrl)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TypeError(`resolverUrl must be an http(s) URL, got ${options.resolverUrl}`)
+  }
+  const timeoutMs = positive('timeoutMs', options.timeoutMs ?? 50)
+  const cacheTtlMs = positive('cacheTtlMs', options.cacheTtlMs)
+  const fallbackTtlMs = positive('fallbackTtlMs', options.fallbackTtlMs ?? Math.min(5000, cacheTtlMs))
+  const { fallback, logger, onSource } = options
+  const now = options.now ?? Date.now
+  const resolvePath = `${url.pathname.replace(/\/+$/, '')}/resolve?ip=`
+
+  const breaker = createCircuitBreaker({ ...options.breaker, now })
+  const pool = new Pool(url.origin, {
+    connections: options.connections ?? 16,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    connect: { timeout: Math.max(1000, timeoutMs) }
+  })
+
+  function fromFallback (ip: string, reason: string): Entry {
+    let location: IPLocation | null = null
+    try {
+      location = fallback.lookup(ip)
+    } catch (err) {
+      logger?.debug({ ip, err }, 'geo fallback lookup failed')
+    }
+    logger?.debug({ ip, source: 'fallback', reason }, 'geo location')
+    return entry(location, 'fallback')
+  }
+
+  async function askResolver (ip: string): Promise<IPLocation | null> {
+    const { statusCode, body } = await pool.request({
+      method: 'GET',
+      path: resolvePath + encodeURIComponent(ip),
+      headers: { accept: 'application/json' },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs)
+    })
+    if (statusCode === 200) {
+      const location = parseIPLocation(await body.json())
+      if (location === undefined) throw new Error('geo resolver answered a malformed location')
+      return location
+    }
+    await body.dump()
+    // 404: the resolver has no data for ip (private range, unknown); 400: it finds ip
+    // malformed. Both are answers, not failures of the resolver.
+    if (statusCode === 404 || statusCode === 400) return null
+    throw new ResolverStatusError(statusCode)
+  }
+
+  async function load (ip: string): Promise<Entry> {
+    if (!breaker.canRequest()) return fromFallback(ip, 'breaker-open')
+    try {
+      const location = await askResolver(ip)
+      breaker.recordSuccess()
+      logger?.debug({ ip, source: 'resolver' }, 'geo location')
+      return entry(location, 'resolver')
+    } catch (err) {
+      breaker.recordFailure()
+      logger?.debug({ ip, err, breaker: breaker.state }, 'geo resolver failed')
+      return fromFallback(ip, 'resolver-error')
+    }
+  }
+
+  const cache = createCachedLookup<string, Entry>(load, {
+    max: options.cacheMax,
+    ttlFor: (value) => (value.fresh.source === 'resolver' ? cacheTtlMs : fallbackTtlMs),
+    now
+  })
+
+  function peek (ip: string): CachedGeoAnswer | undefined {
+    const found = cache.peek(ip)
+    // load never rejects, so a cached entry is always a value.
+    if (found === undefined || !('value' in found)) return undefined
+    onSource?.('cache')
+    return found.value.hit
+  }
+
+  return {
+    peek,
+    async locate (ip: string): Promise<GeoAnswer> {
+      const hit = peek(ip)
+      if (hit !== undefined) return hit
+      if (ipVersion(ip) === 0) {
+        // Not an address: nothing to ask the resolver, nothing worth a cache slot.
+        const answer = fromFallback(ip, 'not-an-ip').fresh
+        onSource?.(answer.source)
+        return answer
+      }
+      const answer = (await cache.get(ip)).fresh
+      onSource?.(answer.source)
+      return answer
+    },
+    get breakerState () { return breaker.state },
+    async close (): Promise<void> {
+      await pool.close()
+    }
+  }
+}

@@ -1,0 +1,199 @@
+// The signed part of a redirect URL (DESIGN section 3): a JWT the streaming node checks before
+// it serves a stream. Signing runs on every redirect, so it is a hand-built JWS over a
+// precomputed header (about half the cost of jsonwebtoken's sign); verifying runs once per
+// play and goes through jsonwebtoken with the algorithm pinned to the key the kid names.
+
+import { createHmac, sign as signData } from 'node:crypto'
+import jwt from 'jsonwebtoken'
+import { streamFormats, type StreamFormat } from '../store/documents.js'
+import type { SigningKey } from './keys.js'
+
+export interface StreamGrant {
+  /** The node the URL is for. */
+  aud: string
+  /** SERVER/CAMERA. */
+  sub: string
+  fmt: StreamFormat
+  /** The owner id. */
+  own: string
+  /** The session id. */
+  jti: string
+  /** The client IP, when URLs are bound to it. */
+  cip?: string
+}
+
+export interface StreamClaims extends StreamGrant {
+  iss: string
+  /** Seconds since the epoch. */
+  iat: number
+  exp: number
+}
+
+export interface StreamSignerOptions {
+  keys: SigningKey[]
+  /** The gateway's id. */
+  issuer: string
+  ttlSeconds?: number
+  now?: () => number
+}
+
+export interface StreamSigner {
+  /** The kid of the key that signs. */
+  readonly keyId: string
+  sign: (claims: StreamGrant) => { token: string, expiresAt: number }
+}
+
+export function createStreamSigner (options: StreamSignerOptions): StreamSigner {
+  const key = options.keys[0]
+  if (key === undefined) throw new TypeError('keys must hold at least one key')
+  const signKey = key.signKey
+  if (signKey === null) throw new TypeError(`the signing key '${key.kid}' is a public key and cannot sign`)
+  const ttl = options.ttlSeconds ?? 60
+  if (!Number.isInteger(ttl) || ttl < 1) throw new TypeError('ttlSeconds must be a positive integer')
+  const now = options.now ?? Date.now
+  const { issuer } = options
+
+  const header = base64url(JSON.stringify({ alg: key.alg, typ: 'JWT', kid: key.kid }))
+  const signature = key.alg === 'HS256'
+    ? (input: string) => createHmac('sha256', signKey).update(input).digest('base64url')
+    // JWS wants ECDSA signatures as r||s, not DER.
+    : (input: string) => signData('sha256', Buffer.from(input), { key: signKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')
+
+  return {
+    keyId: key.kid,
+    sign (grant) {
+      const iat = Math.floor(now() / 1000)
+      const exp = iat + ttl
+      const claims: StreamClaims = {
+        iss: issuer,
+        aud: grant.aud,
+        sub: grant.sub,
+        fmt: grant.fmt,
+        own: grant.own,
+        jti: grant.jti,
+        iat,
+        exp
+      }
+      if (grant.cip !== undefined) claims.cip = grant.cip
+      const input = `${header}.${base64url(JSON.stringify(claims))}`
+      return { token: `${input}.${signature(input)}`, expiresAt: exp * 1000 }
+    }
+  }
+}
+
+export type SignatureFailure =
+  'malformed' | 'bad_signature' | 'unknown_key' | 'expired' | 'wrong_audience' | 'wrong_subject' | 'wrong_client_ip'
+
+export class SignatureError extends Error {
+  readonly reason: SignatureFailure
+
+  constructor (reason: SignatureFailure, message?: string, options?: { cause?: unknown }) {
+    super(message ?? `stream signature rejected: ${reason}`, options)
+    this.name = 'SignatureError'
+    this.reason = reason
+  }
+}
+
+export interface StreamVerifierOptions {
+  keys: SigningKey[]
+  now?: () => number
+  /** Seconds of clock difference between gateway and node to forgive. Default 0. */
+  clockToleranceSeconds?: number
+}
+
+export interface StreamExpectation {
+  audience?: string
+  subject?: string
+  /** Checked only against a token that carries cip. */
+  clientIp?: string
+}
+
+export interface StreamVerifier {
+  verify: (token: string, expect?: StreamExpectation) => StreamClaims
+}
+
+export function createStreamVerifier (options: StreamVerifierOptions): StreamVerifier {
+  if (options.keys.length === 0) throw new TypeError('keys must hold at least one key')
+  const byKid = new Map(options.keys.map((key) => [key.kid, key]))
+  const now = options.now ?? Date.now
+  const clockTolerance = options.clockToleranceSeconds ?? 0
+  if (!Number.isFinite(clockTolerance) || clockTolerance < 0) throw new TypeError('clockToleranceSeconds must be zero or more')
+
+  return {
+    verify (token, expect = {}) {
+      const key = byKid.get(headerKid(token))
+      if (key === undefined) throw new SignatureError('unknown_key')
+      let payload: unknown
+      try {
+        payload = jwt.verify(token, key.verifyKey, {
+          // Pinned by the kid: a header cannot pick 'none', nor HS256 over an ES256 public key.
+          algorithms: [key.alg],
+          clockTimestamp: Math.floor(now() / 1000),
+          clockTolerance
+        })
+      } catch (err) {
+        throw new SignatureError(failureOf(err), undefined, { cause: err })
+      }
+      const claims = toStreamClaims(payload)
+      if (claims === undefined) throw new SignatureError('malformed', 'stream signature rejected: claims missing or of the wrong type')
+      if (expect.audience !== undefined && claims.aud !== expect.audience) throw new SignatureError('wrong_audience')
+      if (expect.subject !== undefined && claims.sub !== expect.subject) throw new SignatureError('wrong_subject')
+      if (expect.clientIp !== undefined && claims.cip !== undefined && plainIp(claims.cip) !== plainIp(expect.clientIp)) {
+        throw new SignatureError('wrong_client_ip')
+      }
+      return claims
+    }
+  }
+}
+
+function headerKid (token: string): string {
+  const dot = token.indexOf('.')
+  if (dot < 1) throw new SignatureError('malformed')
+  let header: unknown
+  try {
+    header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8'))
+  } catch (err) {
+    throw new SignatureError('malformed', undefined, { cause: err })
+  }
+  const kid = typeof header === 'object' && header !== null ? (header as { kid?: unknown }).kid : undefined
+  if (typeof kid !== 'string') throw new SignatureError('unknown_key', 'stream signature rejected: the header names no kid')
+  return kid
+}
+
+const malformedMessages = new Set([
+  'jwt malformed', 'invalid token', 'jwt must be provided', 'jwt must be a string', 'invalid exp value', 'invalid nbf value'
+])
+
+function failureOf (err: unknown): SignatureFailure {
+  if (err instanceof jwt.TokenExpiredError || err instanceof jwt.NotBeforeError) return 'expired'
+  if (err instanceof jwt.JsonWebTokenError && malformedMessages.has(err.message)) return 'malformed'
+  // A wrong signature, a missing one, or an algorithm the kid does not allow.
+  return 'bad_signature'
+}
+
+function toStreamClaims (payload: unknown): StreamClaims | undefined {
+  if (typeof payload !== 'object' || payload === null) return undefined
+  const p = payload as Record<string, unknown>
+  if (typeof p.iss !== 'string' || typeof p.aud !== 'string' || typeof p.sub !== 'string' ||
+    typeof p.own !== 'string' || typeof p.jti !== 'string' ||
+    typeof p.fmt !== 'string' || !(streamFormats as readonly string[]).includes(p.fmt) ||
+    typeof p.iat !== 'number' || typeof p.exp !== 'number' ||
+    (p.cip !== undefined && typeof p.cip !== 'string')) {
+    return undefined
+  }
+  const claims: StreamClaims = {
+    iss: p.iss, aud: p.aud, sub: p.sub, fmt: p.fmt as StreamFormat, own: p.own, jti: p.jti, iat: p.iat, exp: p.exp
+  }
+  if (typeof p.cip === 'string') claims.cip = p.cip
+  return claims
+}
+
+/** '::ffff:1.2.3.4' and '1.2.3.4' are one client. */
+function plainIp (ip: string): string {
+  const lower = ip.toLowerCase()
+  return lower.startsWith('::ffff:') && lower.includes('.') ? lower.slice(7) : lower
+}
+
+function base64url (text: string): string {
+  return Buffer.from(text).toString('base64url')
+}

@@ -1,0 +1,35 @@
+// A real auth-server on 127.0.0.1, port 0, over the test's store; closed in teardown.
+
+import type { AddressInfo } from 'node:net'
+import type { Test } from 'tap'
+import type { Collection } from 'mongodb'
+import type { FastifyInstance } from 'fastify'
+import { buildAuthServerApp } from '../../src/auth/auth-server-app.js'
+import type { TokenDoc } from '../../src/store/documents.js'
+
+export interface RunningAuthServer {
+  app: FastifyInstance
+  url: string
+  /** Requests that reached POST /authorize. */
+  readonly authorizeCalls: number
+}
+
+export async function startAuthServer (
+  t: Test,
+  options: { tokens: Collection<TokenDoc>, now: () => number, logger?: object, configure?: (app: FastifyInstance) => void }
+): Promise<RunningAuthServer> {
+  const app = await buildAuthServerApp({ tokens: options.tokens, now: options.now, logger: options.logger ?? false })
+  let calls = 0
+  app.addHook('onRequest', async (request) => {
+    if (request.url === '/authorize') calls++
+  })
+  options.configure?.(app)
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => app.close())
+  const { port } = app.server.address() as AddressInfo
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    get authorizeCalls () { return calls }
+  }
+}

@@ -1,0 +1,78 @@
+import t from 'tap'
+import { nodeIneligibility, type EligibilityRequest } from '../../src/balancing/eligibility.js'
+import { buildSnapshot, type SnapshotNode } from '../../src/balancing/snapshot.js'
+import type { NodeDoc } from '../../src/store/documents.js'
+import { NOW, TTL, node } from './fixtures.js'
+
+const request: EligibilityRequest = { partner: 'acme', pattern: 'streaming', format: 'flv' }
+
+function view (doc: NodeDoc): SnapshotNode {
+  const n = buildSnapshot({ nodes: [doc], groups: [], partners: [] }).nodesById.get(doc._id)
+  if (n === undefined) throw new Error('node missing from its snapshot')
+  return n
+}
+
+function reason (overrides: Partial<NodeDoc>, req: EligibilityRequest = request, nowMs = NOW): string | null {
+  return nodeIneligibility(view(node('n', overrides)), req, nowMs, TTL)
+}
+
+t.test('an up-to-date shared node with room is eligible', async (t) => {
+  t.equal(reason({}), null)
+})
+
+t.test('disabled', async (t) => {
+  t.equal(reason({ enabled: false }), 'disabled')
+})
+
+t.test('draining', async (t) => {
+  t.equal(reason({ draining: true }), 'draining')
+})
+
+t.test('stale_heartbeat: never seen, or seen longer ago than the TTL', async (t) => {
+  t.equal(reason({ last_seen: null }), 'stale_heartbeat')
+  t.equal(reason({}, request, NOW + TTL), null, 'exactly the TTL old is still fresh')
+  t.equal(reason({}, request, NOW + TTL + 1), 'stale_heartbeat')
+  t.equal(reason({ last_seen: new Date(Number.NaN) }), 'stale_heartbeat')
+})
+
+t.test('pattern', async (t) => {
+  t.equal(reason({ patterns: ['archive'] }), 'pattern')
+  t.equal(reason({ patterns: ['archive'] }, { ...request, pattern: 'archive' }), null)
+})
+
+t.test('format', async (t) => {
+  t.equal(reason({ formats: ['hls', 'ws-fmp4'] }), 'format')
+  t.equal(reason({ formats: ['hls', 'ws-fmp4'] }, { ...request, format: 'hls' }), null)
+})
+
+t.test('partner: a dedicated node serves only its partners', async (t) => {
+  t.equal(reason({ partners: ['other'] }), 'partner')
+  t.equal(reason({ partners: ['other', 'acme'] }), null)
+  t.equal(reason({ partners: [] }), null, 'no partners: shared')
+})
+
+t.test('capacity', async (t) => {
+  t.equal(reason({ capacity: { sessions: 10 }, load: { sessions: 10, mbps: 0, cpu: 0 } }), 'capacity')
+  t.equal(reason({ capacity: { sessions: 10 }, load: { sessions: 9, mbps: 0, cpu: 0 } }), null)
+})
+
+t.test('weight: a node of weight 0 is never eligible', async (t) => {
+  t.equal(reason({ weight: 0 }), 'weight')
+})
+
+t.test('the first reason wins, in the documented order', async (t) => {
+  t.equal(reason({ enabled: false, draining: true, last_seen: null }), 'disabled')
+  t.equal(reason({ draining: true, last_seen: null, patterns: [] }), 'draining')
+  t.equal(reason({ formats: [], partners: ['x'] }), 'format')
+})
+
+t.test('heartbeat fields are read live from the document', async (t) => {
+  const doc = node('n')
+  const n = view(doc)
+  t.equal(nodeIneligibility(n, request, NOW, TTL), null)
+  doc.draining = true
+  t.equal(nodeIneligibility(n, request, NOW, TTL), 'draining')
+  doc.draining = false
+  doc.last_seen = new Date(NOW - TTL - 1)
+  t.equal(nodeIneligibility(n, request, NOW, TTL), 'stale_heartbeat')
+})

@@ -1,0 +1,48 @@
+// `geogate dev` as a user runs it: one process that starts the embedded store, seeds the demo
+// data, serves the three services, and stops everything on SIGTERM.
+
+import net from 'node:net'
+import t from 'tap'
+import { get } from '../helpers/system.js'
+import { startGeogate } from '../helpers/processes.js'
+
+function portOpen (host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port })
+    socket.once('connect', () => { socket.destroy(); resolve(true) })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+t.test('dev starts everything, routes the demo requests, and shuts down cleanly', async (t) => {
+  const env: Record<string, string> = { GATEWAY_PORT: '0', RESOLVER_PORT: '0', AUTH_SERVER_PORT: '0', MONGODB_URL: '' }
+  const dev = await startGeogate(t, 'dev', env, { readyPattern: /curl -si[^\n]*'(http:\/\/[^/]+)\/flv/, timeoutMs: 60_000 })
+  const out = dev.output()
+  t.match(out, /signing key\s+dev-1/)
+  t.match(out, /demo-viewer-token/)
+  t.match(out, /demo-limited-token/)
+  t.match(out, /demo-admin-token/)
+
+  const ready = await get(`${dev.url}/readyz`)
+  t.equal(ready.status, 200)
+  t.equal(ready.json().status, 'ready')
+
+  const query = 'server=UIN-DEMO-1&camera=cam-1&access_token=demo-viewer-token'
+  const moscow = await get(`${dev.url}/flv?${query}`, { headers: { 'x-forwarded-for': '77.88.8.8' } })
+  t.equal(moscow.status, 302)
+  t.match(String(moscow.headers.location), /^https:\/\/moscow-[12]\.nodes\.geogate\.test\/flv\?/)
+  const london = await get(`${dev.url}/flv?${query}`, { headers: { 'x-forwarded-for': '81.2.69.160' } })
+  t.equal(london.status, 302)
+  t.match(String(london.headers.location), /^https:\/\/london-1\.nodes\.geogate\.test\/flv\?/)
+
+  const store = /store\s+mongodb:\/\/([\d.]+):(\d+)/.exec(out)
+  t.ok(store, 'the banner names the embedded store')
+  const code = await dev.stop('SIGTERM')
+  t.equal(code, 0, 'exits 0 on SIGTERM')
+  if (store !== null) t.notOk(await portOpen(store[1] ?? '', Number(store[2])), 'the embedded store stopped with it')
+  t.notOk(await portOpen('127.0.0.1', Number(new URL(dev.url).port)), 'the gateway port is closed')
+})
+
+t.test('a bad setting stops the process with a message naming it', async (t) => {
+  await t.rejects(startGeogate(t, 'gateway', { GATEWAY_PORT: 'eighty', MONGODB_URL: 'mongodb://127.0.0.1:1' }), /GATEWAY_PORT: must be a whole number/)
+})

@@ -1,0 +1,45 @@
+// A real geo-resolver on 127.0.0.1, port 0, over the fixture City database; closed in teardown.
+// It counts the /resolve requests that reach it and can be told to fail them with a 503.
+
+import type { AddressInfo } from 'node:net'
+import type { Test } from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { type LocationLookup, openCityDatabase } from '../../src/geo/maxmind-lookup.js'
+import { buildResolverApp } from '../../src/resolver/app.js'
+import { cityFixture } from '../fixtures/mmdb/paths.js'
+
+export interface RunningResolver {
+  app: FastifyInstance
+  url: string
+  /** Requests that reached GET /resolve. */
+  readonly resolveCalls: number
+  /** While true, /resolve answers 503 (still counted). */
+  failing: boolean
+}
+
+export async function startResolver (t: Test, options: { city?: LocationLookup } = {}): Promise<RunningResolver> {
+  let city = options.city
+  if (city === undefined) {
+    const opened = await openCityDatabase(cityFixture)
+    t.teardown(() => opened.close())
+    city = opened
+  }
+  const app = await buildResolverApp({ city })
+  const running = {
+    app,
+    url: '',
+    resolveCalls: 0,
+    failing: false
+  }
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/resolve?')) return
+    running.resolveCalls++
+    if (running.failing) {
+      return await reply.code(503).send({ error: { code: 'GW_DEPENDENCY_DOWN', message: 'failing on purpose' } })
+    }
+  })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => app.close())
+  running.url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  return running
+}
