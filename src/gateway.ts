@@ -20,6 +20,8 @@ import { createRoutingSnapshotSource } from './store/routing-snapshot.js'
 
 export interface Gateway {
   app: FastifyInstance
+  /** Reloads nodes, groups and partners from MongoDB now, instead of at the next refresh. */
+  refreshSnapshot: () => Promise<void>
   close: () => Promise<void>
 }
 
@@ -84,6 +86,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
 
   return {
     app,
+    async refreshSnapshot () { await routing.refresh() },
     async close () {
       routing.close()
       await app.close()

@@ -17,11 +17,12 @@ use strict;
 use warnings;
 use utf8;
 
+use Cwd qw( abs_path );
 use File::Basename qw( dirname );
 use File::Spec;
 use MaxMind::DB::Writer::Tree;
 
-my $out_dir = File::Spec->catdir( dirname(__FILE__), '..', '..', 'test', 'fixtures', 'mmdb' );
+my $out_dir = abs_path( File::Spec->catdir( dirname(__FILE__), '..', '..', 'test', 'fixtures', 'mmdb' ) );
 
 my %city_types = (
     accuracy_radius     => 'uint16',
@@ -177,6 +178,9 @@ sub write_db {
         map_key_type_callback => sub { $types->{ $_[0] } },
         alias_ipv6_to_ipv4    => 1,
     );
+    # A fixed build time (2025-01-01), so that rerunning the script without changes rewrites
+    # the same bytes. _set_build_epoch is the writer's own hook for reproducible output.
+    $tree->_set_build_epoch(1_735_689_600);
     $tree->insert_network( $_->[0], $_->[1] ) for @{$networks};
     my $path = File::Spec->catfile( $out_dir, $file );
     open my $fh, '>:raw', $path or die "cannot write $path: $!";

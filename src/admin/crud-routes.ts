@@ -82,8 +82,9 @@ export function registerCrudRoutes<Doc extends Document & { _id: string }, Body 
 
   app.delete<{ Params: { id: string } }>(`${base}/:id`, { schema: { params: IdParams, response: errors } }, async (request, reply) => {
     const principal = await requireRole(deps.auth, request, 'admin')
-    const existing = await spec.collection.findOneAndDelete(byId(request.params.id))
-    if (existing === null) throw gatewayError('GW_NOT_FOUND', `no ${spec.name} ${request.params.id}`)
+    const existing = await spec.collection.findOne(byId(request.params.id))
+    const { deletedCount } = await spec.collection.deleteOne(byId(request.params.id))
+    if (existing === null || deletedCount === 0) throw gatewayError('GW_NOT_FOUND', `no ${spec.name} ${request.params.id}`)
     await recordAudit(deps.audit, { actor: actorOf(principal), action: 'delete', collection: spec.name, id: request.params.id, before: spec.toPublic(existing as Doc), after: null }, new Date(deps.now()))
     return reply.code(204).send()
   })

@@ -1,10 +1,9 @@
-// `geogate resolver`: the geo-resolver service.
+// `geogate resolver`: the geo-resolver service, its databases reloaded when replaced on disk.
 
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.js'
-import { defaultCityDatabasePath, openAsnDatabase, openCityDatabase } from '../geo/maxmind-lookup.js'
 import { loggerOptions } from '../logging.js'
-import { buildResolverApp } from '../resolver/app.js'
+import { buildResolverService } from '../resolver/service.js'
 
 export interface ResolverService {
   app: FastifyInstance
@@ -12,14 +11,10 @@ export interface ResolverService {
 }
 
 export async function createResolverService (config: Config): Promise<ResolverService> {
-  const city = await openCityDatabase(config.cityDatabase ?? defaultCityDatabasePath(), { watch: true })
-  const asn = config.asnDatabase !== undefined ? await openAsnDatabase(config.asnDatabase) : undefined
-  const app = await buildResolverApp({ city, ...(asn !== undefined && { asn }), logger: loggerOptions(config.logLevel) })
-  return {
-    app,
-    async close () {
-      await app.close()
-      city.close()
-    }
-  }
+  const app = await buildResolverService({
+    ...(config.cityDatabase !== undefined && { cityDatabasePath: config.cityDatabase }),
+    ...(config.asnDatabase !== undefined && { asnDatabasePath: config.asnDatabase }),
+    logger: loggerOptions(config.logLevel)
+  })
+  return { app, close: () => app.close() }
 }

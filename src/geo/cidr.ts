@@ -20,7 +20,9 @@ export function normalizeIp (ip: string): string {
   // Only text starting with ':' or '0' can be IPv4-mapped; skip the parse for the rest.
   const first = ip.charCodeAt(0)
   if (first !== 58 && first !== 48) return ip
-  return parseIpInto(ip, scratch) === MAPPED ? formatV4(scratch[0] as number) : ip
+  if (parseIpInto(ip, scratch) !== MAPPED) return ip
+  // Mostly written ::ffff:a.b.c.d: the dotted tail is the answer, no formatting needed.
+  return ip.indexOf('.') > 0 && ip.indexOf('%') < 0 ? ip.slice(ip.lastIndexOf(':') + 1) : formatV4(scratch[0] as number)
 }
 
 export interface CidrMatcher<T> {
