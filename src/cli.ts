@@ -4,6 +4,7 @@ import { ConfigError, configHelp, loadConfig, type Config } from './config.js'
 import { createAuthService } from './commands/auth-server.js'
 import { runDev } from './commands/dev.js'
 import { createResolverService } from './commands/resolver.js'
+import { runTokenCommand, tokenUsage, UsageError } from './commands/token.js'
 import { createGateway } from './gateway.js'
 import { closeOnSignal, listen } from './server.js'
 import { connectStore } from './store/mongo.js'
@@ -18,7 +19,9 @@ commands:
   gateway       the stateless gateway (needs MONGODB_URL)
   resolver      the geo-resolver service
   auth-server   the auth-server (needs MONGODB_URL)
+  token         create or revoke access tokens (needs MONGODB_URL)
 
+${tokenUsage}
 environment:
 ${configHelp()}
 `
@@ -63,6 +66,15 @@ async function main (argv: string[]): Promise<void> {
       closeOnSignal([() => store.close(), gateway.close], log)
       return
     }
+    case 'token': {
+      const store = await connectStore({ url: requireMongo(config, command), database: config.mongodbDatabase, appName: 'geogate-cli' })
+      try {
+        await runTokenCommand(argv.slice(1), store, Date.now, (line) => process.stdout.write(`${line}\n`))
+      } finally {
+        await store.close()
+      }
+      return
+    }
     default:
       process.stderr.write(`geogate: unknown command ${JSON.stringify(command)}\n\n${usage}`)
       process.exitCode = 2
@@ -70,6 +82,10 @@ async function main (argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
+    process.stderr.write(`geogate: ${(err as Error).message}\n\n${tokenUsage}`)
+    process.exit(2)
+  }
   if (err instanceof ConfigError) {
     process.stderr.write(`geogate: ${err.message}\n`)
     process.exit(2)

@@ -6,6 +6,7 @@ import { adminCollections } from './admin-collections.js'
 import { registerCrudRoutes, type CrudDeps } from './crud-routes.js'
 import { registerHeartbeatRoutes } from './heartbeat-routes.js'
 import { registerRouteExplain, type RouteExplainDeps } from './route-explain.js'
+import { registerTokenRoutes } from './token-routes.js'
 
 export interface AdminDeps extends Omit<RouteExplainDeps, 'servers'> {
   collections: Collections
@@ -17,4 +18,5 @@ export function registerAdminRoutes (app: FastifyInstance, deps: AdminDeps): voi
   for (const spec of adminCollections(deps.collections)) registerCrudRoutes(app, crud, spec)
   registerHeartbeatRoutes(app, { nodes: deps.collections.nodes, now: deps.now, nodeTtlS: deps.nodeTtlS })
   registerRouteExplain(app, { ...deps, servers: deps.collections.servers })
+  registerTokenRoutes(app, { auth: deps.auth, collections: deps.collections, now: deps.now })
 }

@@ -1,6 +1,7 @@
 // POST /api/v1/nodes/:id/heartbeat: a node reports it is alive and how loaded it is,
 // authenticated by its own key (stored hashed). A node that stops reporting for NODE_TTL gets
-// no new viewers on any replica, since every replica reads last_seen from MongoDB.
+// no new viewers on any replica, since every replica reads last_seen from MongoDB. With node
+// hooks on, a heartbeat also renews the leases of the node's plays (renewLeasesOnHeartbeat).
 
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
@@ -33,8 +34,28 @@ export function keyMatches (key: string, keyHash: string | undefined): boolean {
   return given.length === stored.length && timingSafeEqual(given, stored)
 }
 
+export const HEARTBEAT_PATH = '/api/v1/nodes/:id/heartbeat'
+
+/**
+ * After each heartbeat this route accepts, renew(node) extends the leases of the plays that node
+ * admitted (src/billing/sessions.ts): a node that stops reporting lets them lapse. A hook, so
+ * that node hooks can be added to an app without changing how the admin API is built; a
+ * failure answers the heartbeat 503, and the node's next heartbeat tries again.
+ */
+export function renewLeasesOnHeartbeat (app: FastifyInstance, renew: (node: string) => Promise<void>): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode !== 200 || request.method !== 'POST' || request.routeOptions.url !== HEARTBEAT_PATH) return payload
+    try {
+      await renew((request.params as { id: string }).id)
+    } catch (err) {
+      throw gatewayError('GW_DEPENDENCY_DOWN', 'the node\'s session leases could not be renewed', { cause: err })
+    }
+    return payload
+  })
+}
+
 export function registerHeartbeatRoutes (app: FastifyInstance, deps: HeartbeatDeps): void {
-  app.post<{ Params: { id: string }, Body: HeartbeatBody }>('/api/v1/nodes/:id/heartbeat', {
+  app.post<{ Params: { id: string }, Body: HeartbeatBody }>(HEARTBEAT_PATH, {
     schema: {
       params: IdParams,
       body: HeartbeatBody,

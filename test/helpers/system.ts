@@ -36,6 +36,11 @@ export async function startSystem (t: Test, options: TestSystemOptions = {}): Pr
   const store = await startTestStore(t)
   await seedDemoData(store.collections)
   await markDemoNodesAlive(store, new Date(options.now?.() ?? Date.now()))
+  if (options.now === undefined) {
+    // Like the demo nodes of `geogate dev`: alive for as long as the test runs.
+    const timer = setInterval(() => { markDemoNodesAlive(store).catch(() => {}) }, 3000)
+    t.teardown(() => clearInterval(timer))
+  }
   const [resolver, authServer] = await Promise.all([
     startGeogate(t, 'resolver', { RESOLVER_PORT: '0', ...options.resolverEnv }),
     startGeogate(t, 'auth-server', { AUTH_SERVER_PORT: '0', MONGODB_URL: store.url, MONGODB_DB: store.database })
