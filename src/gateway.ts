@@ -13,6 +13,7 @@ import { defaultCityDatabasePath, openCityDatabase } from './geo/maxmind-lookup.
 import { createGeoLocator } from './geo/resolver-client.js'
 import { loggerOptions } from './logging.js'
 import { createGatewayMetrics } from './metrics/gateway-metrics.js'
+import { createNodeHooksDeps } from './node-hooks/node-hooks.js'
 import { parseSigningKeys } from './signing/keys.js'
 import { createStreamSigner } from './signing/stream-signature.js'
 import type { Store } from './store/mongo.js'
@@ -57,7 +58,14 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     denyTtlMs: config.authDenyTtlMs,
     now
   })
-  const routing = createRoutingSnapshotSource({ collections: store.collections, refreshMs: config.snapshotRefreshMs, now })
+  let log: FastifyInstance['log'] | undefined
+  const routing = createRoutingSnapshotSource({
+    collections: store.collections,
+    refreshMs: config.snapshotRefreshMs,
+    now,
+    // The last good snapshot keeps serving; /readyz and geogate_store_up report the outage.
+    onError: (err) => log?.warn({ err: (err as Error).message }, 'node snapshot reload failed; serving the last one')
+  })
   const policy = createPolicy(config.balancingPolicy, { epsilon: config.balancingEpsilon })
   const nodeTtlMs = config.nodeTtlS * 1000
   const app = await buildGatewayApp({
@@ -79,8 +87,10 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     routing,
     metrics,
     corsOrigin: config.corsOrigin,
-    admin: { auth, geo, routing, policy, nodeTtlMs, now, collections: store.collections, nodeTtlS: config.nodeTtlS }
+    admin: { auth, geo, routing, policy, nodeTtlMs, now, collections: store.collections, nodeTtlS: config.nodeTtlS },
+    nodeHooks: createNodeHooksDeps({ config, db: store.db, collections: store.collections, keys, now })
   }, { logger: loggerOptions(config.logLevel) })
+  log = app.log
   app.log.info('loading the node snapshot')
   await routing.refresh().catch((err: unknown) => app.log.error({ err }, 'first snapshot load failed; retrying'))
 
@@ -88,7 +98,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     app,
     async refreshSnapshot () { await routing.refresh() },
     async close () {
-      routing.close()
+      await routing.close()
       await app.close()
       await Promise.allSettled([geo.close(), auth.close()])
       city.close()

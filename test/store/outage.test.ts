@@ -1,0 +1,93 @@
+// MongoDB goes away under a running gateway: it keeps serving from its last snapshot and its
+// caches, says so in /readyz and /metrics, and recovers by itself when MongoDB returns.
+
+import net from 'node:net'
+import t from 'tap'
+import { request } from 'undici'
+import { loadConfig } from '../../src/config.js'
+import { createGateway } from '../../src/gateway.js'
+import { startEmbeddedStore, type EmbeddedStore } from '../../src/store/embedded.js'
+import { connectStore, ensureIndexes } from '../../src/store/mongo.js'
+import { seedDemoData } from '../../src/store/seed.js'
+import { startGeogate } from '../helpers/processes.js'
+import { get, markDemoNodesAlive, TEST_SIGNING_KEYS } from '../helpers/system.js'
+
+if (process.env.MONGODB_URL !== undefined && process.env.MONGODB_URL !== '') {
+  t.plan(0, 'stops and restarts the embedded store; not run against an external MongoDB')
+  process.exit(0)
+}
+
+function freePort (): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+const port = await freePort()
+let embedded: EmbeddedStore = await startEmbeddedStore({ port, database: 'outage' })
+t.teardown(() => embedded.stop())
+const store = await connectStore({ url: embedded.url, database: 'outage', serverSelectionTimeoutMs: 1000 })
+t.teardown(() => store.close())
+await ensureIndexes(store.collections)
+await seedDemoData(store.collections)
+await markDemoNodesAlive(store as never)
+
+const [resolver, authServer] = await Promise.all([
+  startGeogate(t, 'resolver', { RESOLVER_PORT: '0' }),
+  startGeogate(t, 'auth-server', { AUTH_SERVER_PORT: '0', MONGODB_URL: embedded.url, MONGODB_DB: 'outage' })
+])
+const config = loadConfig({}, {
+  signingKeys: TEST_SIGNING_KEYS, trustedProxies: ['127.0.0.1/32'], logLevel: 'silent', resolverUrl: resolver.url, authServerUrl: authServer.url, snapshotRefreshMs: 200
+})
+const gateway = await createGateway({ config, store, defaultMetrics: false })
+t.teardown(() => gateway.close())
+const base = await gateway.app.listen({ host: '127.0.0.1', port: 0 })
+const watch = `${base}/flv?server=UIN-DEMO-1&camera=cam-1&access_token=demo-viewer-token`
+
+async function until (what: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    if (await what()) return true
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return false
+}
+
+async function metric (name: string): Promise<number> {
+  const text = await (await request(`${base}/metrics`)).body.text()
+  return Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1])
+}
+
+t.test('MongoDB away: the last snapshot serves, readiness says degraded, and it recovers', async (t) => {
+  t.equal((await get(watch, { headers: { 'x-forwarded-for': '77.88.8.8' } })).status, 302, 'warm before the outage')
+  t.equal((await get(`${base}/readyz`)).json().status, 'ready')
+  t.equal(await metric('geogate_store_up'), 1)
+
+  await embedded.stop()
+  t.ok(await until(async () => (await get(`${base}/readyz`)).json().status === 'degraded', 10_000), '/readyz reports degraded')
+  const ready = await get(`${base}/readyz`)
+  t.equal(ready.status, 200, 'still in rotation: it can serve')
+  t.equal(ready.json().store, 'unreachable')
+  t.equal(await metric('geogate_store_up'), 0, 'the metric shows the store down')
+
+  // Billing and server records expire from their caches after 2 s; within them, a cached
+  // request still redirects from the last snapshot.
+  const warm = await get(watch, { headers: { 'x-forwarded-for': '77.88.8.8' } })
+  t.ok(warm.status === 302 || (warm.status === 503 && warm.json().error.code === 'GW_DEPENDENCY_DOWN'), `a warm request redirects or says a dependency is down (${warm.status})`)
+  const cold = await get(`${base}/flv?server=UIN-NEW&camera=cam-1&access_token=demo-admin-token`)
+  t.equal(cold.status, 503, 'an uncached lookup fails closed')
+  t.equal(cold.json().error.code, 'GW_DEPENDENCY_DOWN')
+
+  embedded = await startEmbeddedStore({ port, database: 'outage' })
+  await seedDemoData(store.collections).catch(() => {})
+  t.ok(await until(async () => {
+    await seedDemoData(store.collections).catch(() => {})
+    await markDemoNodesAlive(store as never).catch(() => {})
+    return (await get(`${base}/readyz`)).json().status === 'ready'
+  }, 20_000), 'ready again without a restart')
+  t.equal(await metric('geogate_store_up'), 1)
+  t.equal((await get(watch, { headers: { 'x-forwarded-for': '77.88.8.8' } })).status, 302, 'serving normally')
+})
