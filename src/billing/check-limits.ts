@@ -16,8 +16,8 @@ export interface BillingOptions {
 export interface BillingChecker {
   /** Throws GW_BILLING_BLOCKED or GW_LIMIT_EXCEEDED; GW_DEPENDENCY_DOWN when MongoDB fails. */
   checkLimits: (owner: string, request: LimitRequest) => Promise<void>
-  /** The cached limits of owner, without loading. */
-  peek: (owner: string) => AccountLimits | undefined
+  /** checkLimits from the cache alone: true when it passed, undefined when owner is not cached. */
+  peekLimits: (owner: string, request: LimitRequest) => true | undefined
 }
 
 export async function loadAccountLimits (
@@ -52,12 +52,13 @@ export function createBillingChecker (options: BillingOptions): BillingChecker {
 
   return {
     async checkLimits (owner, request) {
-      const hit = cache.peek(owner)
-      enforce(hit !== undefined && 'value' in hit ? hit.value : await cache.get(owner), request)
+      enforce(await cache.get(owner), request)
     },
-    peek (owner) {
+    peekLimits (owner, request) {
       const hit = cache.peek(owner)
-      return hit !== undefined && 'value' in hit ? hit.value : undefined
+      if (hit === undefined || !('value' in hit)) return undefined
+      enforce(hit.value, request)
+      return true
     }
   }
 }

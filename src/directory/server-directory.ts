@@ -15,6 +15,8 @@ export interface ServerDirectoryOptions {
 export interface ServerDirectory {
   /** The server, after checking that it and the camera exist and are online. */
   requireOnlineCamera: (serverId: string, cameraId: string) => Promise<ServerDoc>
+  /** The same check from the cache alone; undefined when the server is not cached. */
+  peekOnlineCamera: (serverId: string, cameraId: string) => ServerDoc | undefined
 }
 
 type Found = { doc: ServerDoc | null }
@@ -41,9 +43,11 @@ export function createServerDirectory (options: ServerDirectoryOptions): ServerD
   )
   return {
     async requireOnlineCamera (serverId, cameraId) {
+      return checkCamera((await cache.get(serverId)).doc, serverId, cameraId)
+    },
+    peekOnlineCamera (serverId, cameraId) {
       const hit = cache.peek(serverId)
-      const found = hit !== undefined && 'value' in hit ? hit.value : await cache.get(serverId)
-      return checkCamera(found.doc, serverId, cameraId)
+      return hit !== undefined && 'value' in hit ? checkCamera(hit.value.doc, serverId, cameraId) : undefined
     }
   }
 }

@@ -8,7 +8,7 @@ import type { BalancingPolicy } from '../balancing/policies.js'
 import type { AuthClient, Principal } from '../auth/auth-client.js'
 import type { BillingChecker } from '../billing/check-limits.js'
 import type { ServerDirectory } from '../directory/server-directory.js'
-import { gatewayError } from '../errors.js'
+import { GatewayError, gatewayError } from '../errors.js'
 import { ipVersion, normalizeIp } from '../geo/cidr.js'
 import type { GeoLocator } from '../geo/resolver-client.js'
 import { matchGeoGroup } from '../geo/match-geo-group.js'
@@ -22,7 +22,7 @@ export interface StreamRequestDeps {
   geo: Pick<GeoLocator, 'locate' | 'peek'>
   routing: Pick<RoutingSnapshotSource, 'current'>
   policy: BalancingPolicy
-  auth: Pick<AuthClient, 'authorize'>
+  auth: Pick<AuthClient, 'authorize' | 'peek'>
   billing: BillingChecker
   servers: ServerDirectory
   signer: StreamSigner
@@ -70,13 +70,19 @@ export async function handleStreamRequest (deps: StreamRequestDeps, input: Strea
   }
 
   const subject = `${input.server}/${input.camera}`
-  // The location is looked up while auth runs; a lookup never fails (it falls back locally).
-  const located = deps.geo.peek(ip) ?? deps.geo.locate(ip)
-  const principal: Principal = await deps.auth.authorize(token, { rights: VIEW, object_type: CAMERA, object_id: subject })
-  const server = await deps.servers.requireOnlineCamera(input.server, input.camera)
-  await deps.billing.checkLimits(principal.owner_id, { format: input.format, pattern: input.pattern })
+  // Every step answers from its cache when it can; `??` awaits only on a miss. The location is
+  // looked up while auth runs; a lookup never fails (it falls back locally).
+  const geoHit = deps.geo.peek(ip)
+  const located = geoHit ?? deps.geo.locate(ip)
+  const right = { rights: VIEW, object_type: CAMERA, object_id: subject }
+  const cachedPrincipal = deps.auth.peek(token, right)
+  if (cachedPrincipal instanceof GatewayError) throw cachedPrincipal
+  const principal: Principal = cachedPrincipal ?? await deps.auth.authorize(token, right)
+  const server = deps.servers.peekOnlineCamera(input.server, input.camera) ?? await deps.servers.requireOnlineCamera(input.server, input.camera)
+  const limits = { format: input.format, pattern: input.pattern }
+  deps.billing.peekLimits(principal.owner_id, limits) ?? await deps.billing.checkLimits(principal.owner_id, limits)
 
-  const { location, source } = await located
+  const { location, source } = geoHit ?? await located
   deps.onGeoSource?.(source)
   const routing = deps.routing.current()
   if (routing === undefined) throw gatewayError('GW_DEPENDENCY_DOWN', 'the node list has not loaded yet')
