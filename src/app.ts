@@ -10,6 +10,7 @@ import { registerHealthRoutes } from './handlers/health-routes.js'
 import { registerStreamRoutes } from './handlers/stream-routes.js'
 import type { StreamRequestDeps } from './handlers/stream-request.js'
 import type { GatewayMetrics } from './metrics/gateway-metrics.js'
+import { registerNodeHookRoutes, type NodeHooksDeps } from './node-hooks/node-hooks.js'
 import type { RoutingSnapshotSource } from './store/routing-snapshot.js'
 import { quietRequestLogs } from './logging.js'
 
@@ -21,6 +22,8 @@ export interface GatewayAppDeps {
   corsOrigin: string
   /** The admin API; absent, the app serves streams only. */
   admin?: AdminDeps
+  /** /verify and the play hooks nodes call; absent, the app has none. */
+  nodeHooks?: NodeHooksDeps
 }
 
 export interface GatewayAppOptions {
@@ -47,6 +50,7 @@ export async function buildGatewayApp (deps: GatewayAppDeps, options: GatewayApp
   registerHealthRoutes(app, deps.routing)
   registerStreamRoutes(app, { deps: deps.stream, clientIp: deps.clientIp, corsOrigin: deps.corsOrigin })
   if (deps.admin !== undefined) registerAdminRoutes(app, deps.admin)
+  if (deps.nodeHooks !== undefined) registerNodeHookRoutes(app, deps.nodeHooks)
   app.get('/metrics', async (_request, reply) => {
     const snapshot = deps.routing.current()
     deps.metrics.setStoreUp(deps.routing.healthy())

@@ -7,7 +7,7 @@ import { createResolverService } from './commands/resolver.js'
 import { runTokenCommand, tokenUsage, UsageError } from './commands/token.js'
 import { createGateway } from './gateway.js'
 import { closeOnSignal, listen } from './server.js'
-import { connectStore } from './store/mongo.js'
+import { connectStore, ensureIndexes } from './store/mongo.js'
 
 const usage = `geogate — geo-balancing stream redirect gateway
 
@@ -61,6 +61,7 @@ async function main (argv: string[]): Promise<void> {
     }
     case 'gateway': {
       const store = await connectStore({ url: requireMongo(config, command), database: config.mongodbDatabase, appName: 'geogate-gateway' })
+      await ensureIndexes(store.collections)
       const gateway = await createGateway({ config, store })
       log(`gateway listening on ${await listen(gateway.app, config.host, config.gatewayPort)}`)
       closeOnSignal([() => store.close(), gateway.close], log)

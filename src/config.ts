@@ -63,6 +63,13 @@ function boolean (raw: string): boolean {
   throw new Error(`must be true or false, got ${JSON.stringify(raw)}`)
 }
 
+function streamNameTemplate (raw: string): string | undefined {
+  if (raw === '') return undefined
+  if (!raw.includes('{server}') || !raw.includes('{camera}')) throw new Error(`must name both {server} and {camera}, got ${JSON.stringify(raw)}`)
+  if (raw.length > 200) throw new Error('must be at most 200 characters')
+  return raw
+}
+
 function mongoUrl (raw: string): string | undefined {
   if (raw === '') return undefined
   if (!/^mongodb(\+srv)?:\/\//.test(raw)) throw new Error('must start with mongodb:// or mongodb+srv://')
@@ -99,6 +106,9 @@ export const settings = {
   signatureTtlS: setting('SIG_TTL_S', 'lifetime of a signed URL (s)', '60', integer(5, 86_400)),
   bindClientIp: setting('SIG_BIND_CLIENT_IP', 'put the client IP in the signature (`cip`)', 'false', boolean),
   nodeTtlS: setting('NODE_TTL_S', 'a node with no heartbeat for this long gets no new viewers (s)', '15', integer(1, 3600)),
+  sessionLeaseS: setting('SESSION_LEASE_S', 'lease of an admitted play, renewed by each heartbeat of its node; keep it above NODE_TTL_S (s)', '45', integer(5, 86_400)),
+  verifyRealIp: setting('VERIFY_REAL_IP', 'GET /verify checks a signature\'s `cip` against X-Real-IP, which the node\'s nginx must set', 'false', boolean),
+  hookStreamName: setting('HOOK_STREAM_NAME', 'the stream name a node hook must report for a signed camera, e.g. `{server}_{camera}`; empty: not checked', '', streamNameTemplate),
   snapshotRefreshMs: setting('SNAPSHOT_REFRESH_MS', 'how often the node snapshot is reloaded from MongoDB (ms)', '1000', integer(100, 600_000)),
   billingCacheTtlMs: setting('BILLING_CACHE_TTL_MS', 'how long an account\'s limits stay cached (ms)', '2000', integer(0, 600_000)),
   lookupCacheTtlMs: setting('LOOKUP_CACHE_TTL_MS', 'how long server and camera records stay cached (ms)', '2000', integer(0, 600_000)),

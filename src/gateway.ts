@@ -58,13 +58,13 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     denyTtlMs: config.authDenyTtlMs,
     now
   })
-  let log: FastifyInstance['log'] | undefined
+  const logger: { current?: FastifyInstance['log'] } = {}
   const routing = createRoutingSnapshotSource({
     collections: store.collections,
     refreshMs: config.snapshotRefreshMs,
     now,
     // The last good snapshot keeps serving; /readyz and geogate_store_up report the outage.
-    onError: (err) => log?.warn({ err: (err as Error).message }, 'node snapshot reload failed; serving the last one')
+    onError: (err) => logger.current?.warn({ err: (err as Error).message }, 'node snapshot reload failed; serving the last one')
   })
   const policy = createPolicy(config.balancingPolicy, { epsilon: config.balancingEpsilon })
   const nodeTtlMs = config.nodeTtlS * 1000
@@ -90,7 +90,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     admin: { auth, geo, routing, policy, nodeTtlMs, now, collections: store.collections, nodeTtlS: config.nodeTtlS },
     nodeHooks: createNodeHooksDeps({ config, db: store.db, collections: store.collections, keys, now })
   }, { logger: loggerOptions(config.logLevel) })
-  log = app.log
+  logger.current = app.log
   app.log.info('loading the node snapshot')
   await routing.refresh().catch((err: unknown) => app.log.error({ err }, 'first snapshot load failed; retrying'))
 

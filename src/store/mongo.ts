@@ -1,6 +1,7 @@
 // The connection to MongoDB and typed handles on geogate's collections.
 
 import { MongoClient, type Collection, type Db } from 'mongodb'
+import { ensureSessionIndexes, sessionCollectionsOf } from '../billing/sessions.js'
 import type {
   AccountDoc, AuditDoc, GeoGroupDoc, NodeDoc, PartnerDoc, ServerDoc, SessionDoc, TariffDoc, TokenDoc
 } from './documents.js'
@@ -64,7 +65,7 @@ export async function connectStore (options: ConnectOptions): Promise<Store> {
 /** Indexes geogate relies on; creating them is idempotent. */
 export async function ensureIndexes (collections: Collections): Promise<void> {
   await collections.sessions.createIndex({ owner: 1, expires_at: 1 })
-  await collections.sessions.createIndex({ node: 1 })
+  await ensureSessionIndexes(sessionCollectionsOf(collections.sessions.db))
   await collections.tokens.createIndex({ owner_id: 1 })
   await collections.audit.createIndex({ at: -1 })
 }

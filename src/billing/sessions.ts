@@ -1,0 +1,98 @@
+// Plays admitted at the nodes, and the slots that bound how many one owner may hold at once
+// (DESIGN section 4). Both carry a lease, `expires_at`: a play is live while its lease is in
+// the future, whether or not its document has been deleted yet. Every query filters on
+// `expires_at`, so correctness never waits for a TTL index or a sweeper.
+//
+// A slot is one document per unit of an owner's tariff limit: `${owner}#${k}` for k below
+// max_concurrent_streams. A session holds at most one slot; taking one is a single-document
+// compare-and-set (see admit-session.ts), which is what makes admission exact under
+// concurrency on MongoDB and on the embedded store alike, without transactions.
+
+import type { Collection, Db } from 'mongodb'
+import type { SessionDoc } from '../store/documents.js'
+
+export interface LeasedSessionDoc extends SessionDoc {
+  /** The slot the session holds; null for a tariff without a limit. */
+  slot: string | null
+  /** The signature's jti: which redirect this play came from. */
+  jti: string
+}
+
+export interface SessionSlotDoc {
+  /** `${owner}#${k}`. */
+  _id: string
+  owner: string
+  /** The session (`${node}:${client_id}`) holding it; absent when released. */
+  holder?: string
+  node: string
+  /** Free once this is not in the future. */
+  expires_at: Date
+}
+
+export interface SessionCollections {
+  sessions: Collection<LeasedSessionDoc>
+  slots: Collection<SessionSlotDoc>
+}
+
+export function sessionCollectionsOf (db: Db): SessionCollections {
+  return {
+    sessions: db.collection<LeasedSessionDoc>('sessions'),
+    slots: db.collection<SessionSlotDoc>('session_slots')
+  }
+}
+
+/** Indexes the admission and lease queries use; idempotent. Correctness needs none of them. */
+export async function ensureSessionIndexes (collections: SessionCollections): Promise<void> {
+  await Promise.all([
+    collections.sessions.createIndex({ node: 1, expires_at: 1 }),
+    collections.slots.createIndex({ owner: 1 }),
+    collections.slots.createIndex({ holder: 1 }),
+    collections.slots.createIndex({ node: 1, expires_at: 1 })
+  ])
+}
+
+/** One play is one client connection on one node; a repeated play of it is the same session. */
+export function sessionKey (node: string, clientId: string): string {
+  return `${node}:${clientId}`
+}
+
+export function slotId (owner: string, index: number): string {
+  return `${owner}#${index}`
+}
+
+/** A lease end that is never in the future: what a released slot carries. */
+export const RELEASED = new Date(0)
+
+/** The duplicate-key error of a unique index, from MongoDB and the embedded store alike. */
+export function isDuplicateKey (err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000
+}
+
+/**
+ * Ends the session of a client on a node and frees every slot it holds. Idempotent; true when
+ * a session document was there.
+ */
+export async function releaseSession (collections: SessionCollections, node: string, clientId: string): Promise<boolean> {
+  const key = sessionKey(node, clientId)
+  const [deleted] = await Promise.all([
+    collections.sessions.deleteOne({ _id: key }),
+    // By holder, not by the session's `slot`: a slot taken just before a crash, with no session
+    // document written yet, is freed too.
+    collections.slots.updateMany({ holder: key }, { $set: { expires_at: RELEASED }, $unset: { holder: '' } })
+  ])
+  return deleted.deletedCount > 0
+}
+
+/**
+ * A heartbeat says the node is alive, so the plays it admitted still are: their leases move to
+ * now + leaseMs. Only live leases are renewed; a session that lapsed while the node was silent
+ * may have lost its slot to another play, and is over.
+ */
+export async function renewNodeLeases (collections: SessionCollections, node: string, nowMs: number, leaseMs: number): Promise<void> {
+  const live = { node, expires_at: { $gt: new Date(nowMs) } }
+  const lease = { $set: { expires_at: new Date(nowMs + leaseMs) } }
+  await Promise.all([
+    collections.slots.updateMany(live, lease),
+    collections.sessions.updateMany(live, lease)
+  ])
+}

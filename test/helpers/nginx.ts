@@ -1,0 +1,132 @@
+// A real nginx for a test: a config written into a temp dir (prefix, pid, logs and temp paths
+// all inside it), run in the foreground as a child process on a free loopback port, stopped
+// in teardown. The node it plays guards /flv with auth_request against the gateway's /verify.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import type { Test } from 'tap'
+
+export interface NginxNodeOptions {
+  /** Where /verify is: the gateway's origin, e.g. http://127.0.0.1:PORT. */
+  gatewayUrl: string
+  /** The node id nginx sends as X-Geogate-Node. */
+  nodeId: string
+  /** The file served at /flv once /verify answers 204. */
+  flvFile: string
+}
+
+export interface RunningNginx {
+  port: number
+  url: string
+  /** The error log so far, for failure messages. */
+  errorLog: () => Promise<string>
+  stop: () => Promise<void>
+}
+
+/** The nginx binary on PATH (or in /usr/sbin), or undefined when nginx is not installed. */
+export function findNginx (): string | undefined {
+  const found = spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' })
+  const onPath = found.status === 0 ? found.stdout.trim() : ''
+  if (onPath !== '') return onPath
+  return ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx'].find((candidate) => existsSync(candidate))
+}
+
+export function nginxConfig (dir: string, port: number, options: NginxNodeOptions): string {
+  const q = (value: string): string => JSON.stringify(value)
+  return `daemon off;
+master_process off;
+worker_processes 1;
+pid ${q(path.join(dir, 'nginx.pid'))};
+error_log ${q(path.join(dir, 'error.log'))} info;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${q(path.join(dir, 'client_body'))};
+  proxy_temp_path ${q(path.join(dir, 'proxy'))};
+  fastcgi_temp_path ${q(path.join(dir, 'fastcgi'))};
+  uwsgi_temp_path ${q(path.join(dir, 'uwsgi'))};
+  scgi_temp_path ${q(path.join(dir, 'scgi'))};
+  server {
+    listen 127.0.0.1:${port};
+    location = /flv {
+      auth_request /_geogate_verify;
+      default_type video/x-flv;
+      alias ${q(options.flvFile)};
+    }
+    location = /_geogate_verify {
+      internal;
+      proxy_pass ${options.gatewayUrl}/verify;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URI $request_uri;
+      proxy_set_header X-Geogate-Node ${q(options.nodeId)};
+      proxy_set_header X-Real-IP $remote_addr;
+    }
+  }
+}
+`
+}
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => { typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')) })
+    })
+  })
+}
+
+function accepts (port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port })
+    socket.once('connect', () => { socket.destroy(); resolve(true) })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+function stopChild (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 3000)
+    child.once('exit', () => { clearTimeout(force); resolve() })
+    child.kill('SIGTERM')
+  })
+}
+
+/** Starts nginx and waits until it accepts connections; a port taken meanwhile is retried. */
+export async function startNginxNode (t: Test, binary: string, options: NginxNodeOptions): Promise<RunningNginx> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'geogate-nginx-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const errorLog = async (): Promise<string> => await readFile(path.join(dir, 'error.log'), 'utf8').catch(() => '')
+  let lastFailure = ''
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort()
+    const config = path.join(dir, 'nginx.conf')
+    await writeFile(config, nginxConfig(dir, port, options))
+    // -e: the log nginx writes before it has read the config, kept inside the temp dir too.
+    const child = spawn(binary, ['-p', `${dir}/`, '-c', config, '-e', path.join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    const deadline = Date.now() + 10_000
+    let up = false
+    while (!up && child.exitCode === null && child.signalCode === null && Date.now() < deadline) {
+      up = await accepts(port)
+      if (!up) await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 50))])
+    }
+    if (up) {
+      t.teardown(() => stopChild(child))
+      return { port, url: `http://127.0.0.1:${port}`, errorLog, stop: () => stopChild(child) }
+    }
+    await stopChild(child)
+    lastFailure = `${stderr}\n${await errorLog()}`
+    if (!/Address already in use/.test(lastFailure)) break
+  }
+  throw new Error(`nginx did not start:\n${lastFailure}`)
+}
