@@ -1,7 +1,14 @@
-// The in-memory view of nodes, geo groups and partners that every request routes with. It is
-// reloaded from MongoDB on an interval, and at once on a change where the server has change
-// streams. When MongoDB is away the last good view keeps serving; the driver reconnects by
-// itself and the next reload succeeds.
+// The in-memory view of nodes, geo groups and partners that every request routes with.
+//
+// Each tick (SNAPSHOT_REFRESH_MS) reads only what changed: when an admin write has landed in
+// `audit` since the last look, the whole view is rebuilt; otherwise only the liveness of nodes
+// that sent a heartbeat since (last_seen, load, draining) is read and applied in place — with
+// thousands of nodes heartbeating, rebuilding everything every second would cost more than
+// routing. A full rebuild also runs every FULL_RELOAD_MS, for edits made behind the admin
+// API's back, and at once on a change where the server has change streams.
+//
+// When MongoDB is away the last good view keeps serving; the driver reconnects by itself and
+// the next reload succeeds.
 
 import type { ChangeStream } from 'mongodb'
 import { buildSnapshot, type Snapshot } from '../balancing/snapshot.js'
@@ -27,7 +34,7 @@ export interface RoutingSnapshotSource {
 }
 
 export interface RoutingSnapshotOptions {
-  collections: Pick<Collections, 'nodes' | 'geoGroups' | 'partners'>
+  collections: Pick<Collections, 'nodes' | 'geoGroups' | 'partners' | 'audit'>
   refreshMs: number
   /** Watch for changes where MongoDB supports change streams (default true). */
   watch?: boolean
@@ -37,6 +44,34 @@ export interface RoutingSnapshotOptions {
 
 /** Changes arriving closer together than this share one reload (heartbeats come in floods). */
 const CHANGE_DEBOUNCE_MS = 100
+/** The longest a change made outside the admin API waits to be seen. */
+export const FULL_RELOAD_MS = 30_000
+
+/**
+ * Applies the liveness of nodes heard from after `since` to the snapshot's node documents,
+ * which selection reads live. Returns how many nodes were updated.
+ */
+export async function applyLiveness (collections: Pick<Collections, 'nodes'>, snapshot: RoutingSnapshot, since: Date): Promise<number> {
+  const changed = await collections.nodes.find(
+    { last_seen: { $gt: since } },
+    { projection: { _id: 1, last_seen: 1, load: 1, draining: 1 } }
+  ).toArray()
+  let applied = 0
+  for (const change of changed) {
+    const node = snapshot.nodes.nodesById.get(change._id)
+    if (node === undefined) continue
+    node.doc.last_seen = change.last_seen
+    node.doc.load = change.load
+    node.doc.draining = change.draining
+    applied++
+  }
+  return applied
+}
+
+async function latestAuditAt (collections: Pick<Collections, 'audit'>): Promise<number> {
+  const [latest] = await collections.audit.find({}, { projection: { at: 1 } }).sort({ at: -1 }).limit(1).toArray()
+  return latest?.at.getTime() ?? 0
+}
 
 export async function loadRoutingSnapshot (collections: RoutingSnapshotOptions['collections'], nowMs: number): Promise<RoutingSnapshot> {
   const [nodes, groups, partners] = await Promise.all([
@@ -56,6 +91,22 @@ export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): R
   let closed = false
   const streams: ChangeStream[] = []
   let debounce: NodeJS.Timeout | undefined
+  let auditAt = 0
+  let livenessAt = 0
+
+  async function tick (): Promise<void> {
+    const current = snapshot
+    const at = now()
+    const latest = await latestAuditAt(options.collections)
+    if (current === undefined || latest > auditAt || at - current.loadedAt >= FULL_RELOAD_MS) {
+      await refresh()
+      return
+    }
+    // A heartbeat written just before the last look may have become visible just after it.
+    await applyLiveness(options.collections, current, new Date(livenessAt - options.refreshMs))
+    livenessAt = at
+    ok = true
+  }
 
   function refresh (): Promise<RoutingSnapshot> {
     if (loading !== undefined) {
@@ -63,8 +114,9 @@ export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): R
       again = true
       return loading
     }
-    loading = loadRoutingSnapshot(options.collections, now()).then(
-      (next) => { snapshot = next; ok = true; return next },
+    const started = now()
+    loading = Promise.all([latestAuditAt(options.collections), loadRoutingSnapshot(options.collections, started)]).then(
+      ([latest, next]) => { snapshot = next; ok = true; auditAt = latest; livenessAt = started; return next },
       (err: unknown) => { ok = false; throw err }
     ).finally(() => {
       loading = undefined
@@ -101,8 +153,11 @@ export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): R
   }
 
   if (options.watch ?? true) watchAll()
+  let ticking = false
   const timer = setInterval(() => {
-    refresh().catch((err: unknown) => options.onError?.(err))
+    if (ticking) return
+    ticking = true
+    tick().catch((err: unknown) => { ok = false; options.onError?.(err) }).finally(() => { ticking = false })
   }, options.refreshMs)
   timer.unref()
 

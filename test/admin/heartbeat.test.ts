@@ -85,3 +85,17 @@ t.test('a draining node gets no new viewers', async (t) => {
   await system.gateway.refreshSnapshot()
   t.ok((await moscowNodes()).has('node-moscow-1'), 'status up ends draining')
 })
+
+t.test('a heartbeat reaches routing without a full reload: liveness is read in place', async (t) => {
+  const before = await moscowNodes()
+  t.ok(before.has('node-moscow-1'))
+  await heartbeat('node-moscow-1', demoNodeKey('node-moscow-1'), { sessions: 0, mbps: 1, cpu: 5, status: 'draining' })
+  // No refreshSnapshot here: the next tick reads the heartbeat (bounded wait, 1 s ticks).
+  const deadline = Date.now() + 5000
+  let seen = await moscowNodes()
+  while (seen.has('node-moscow-1') && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    seen = await moscowNodes()
+  }
+  t.same([...seen], ['node-moscow-2'], 'the draining heartbeat took node-moscow-1 out of new choices')
+})

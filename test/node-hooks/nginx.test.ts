@@ -42,8 +42,7 @@ if (nginx === undefined) {
     t.plan(0, 'nginx is not installed (apt-get install nginx-light): skipping the real-node test')
   }
 } else {
-  // Snapshots reload every 100 ms, so the node registered below is routable quickly.
-  const system = await startSystem(t, { config: { snapshotRefreshMs: 100 } })
+  const system = await startSystem(t)
   const node = await startNginxNode(t, nginx, { gatewayUrl: system.gatewayUrl, nodeId: NODE, flvFile: FLV })
   await system.store.collections.geoGroups.insertOne({
     _id: 'loopback',
@@ -70,6 +69,8 @@ if (nginx === undefined) {
     last_seen: new Date(),
     load: { sessions: 0, mbps: 0, cpu: 0 }
   })
+  // Written behind the admin API's back, so the gateway is told to reload now.
+  await system.gateway.refreshSnapshot()
   const streamUrl = `${system.gatewayUrl}/flv?server=UIN-DEMO-1&camera=cam-1&access_token=demo-viewer-token`
 
   /** The gateway's 302 once its snapshot has the nginx node, within a deadline. */
