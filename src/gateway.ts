@@ -40,6 +40,8 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
   if (config.signingKeys === '') throw new Error('SIGNING_KEYS is required: set at least one KID=HS256:SECRET or KID=ES256:/path/key.pem')
   const keys = parseSigningKeys(config.signingKeys)
   const metrics = createGatewayMetrics({ defaultMetrics: options.defaultMetrics ?? true })
+  // The app (and its logger) is built last; parts made before it log through this.
+  const logger: { current?: FastifyInstance['log'] } = {}
   const city = await openCityDatabase(config.cityDatabase ?? defaultCityDatabasePath(), { watch: true })
   const geo = createGeoLocator({
     resolverUrl: config.resolverUrl,
@@ -48,7 +50,9 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     cacheTtlMs: config.resolverCacheTtlMs,
     breaker: { failureThreshold: config.breakerThreshold, cooldownMs: config.breakerCooldownMs },
     fallback: city,
-    now
+    now,
+    // Which source answered each lookup, at debug level (metrics count them always).
+    logger: { debug: (obj, msg) => logger.current?.debug(obj, msg) }
   })
   const auth = createAuthClient({
     url: config.authServerUrl,
@@ -58,7 +62,6 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     denyTtlMs: config.authDenyTtlMs,
     now
   })
-  const logger: { current?: FastifyInstance['log'] } = {}
   const routing = createRoutingSnapshotSource({
     collections: store.collections,
     refreshMs: config.snapshotRefreshMs,

@@ -2,6 +2,8 @@
 // do this to that object (DESIGN sections 1 and 2.4). Listening and shutdown belong to the CLI.
 
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { Counter, Registry } from 'prom-client'
+import { quietRequestLogs } from '../logging.js'
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Collection } from 'mongodb'
 import type { TokenDoc } from '../store/documents.js'
@@ -28,6 +30,7 @@ export async function buildAuthServerApp (options: AuthServerOptions): Promise<F
   const now = options.now ?? Date.now
   const base = Fastify({
     logger: loggerOptions(options.logger ?? false),
+    logController: quietRequestLogs(),
     // A token is at most 4096 characters; nothing legitimate comes near this.
     bodyLimit: 16 * 1024
   })
@@ -36,6 +39,18 @@ export async function buildAuthServerApp (options: AuthServerOptions): Promise<F
   // default Ajv setup, which strips the one and coerces the other.
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
   replyWithGatewayErrors(base)
+
+  const registry = new Registry()
+  const answers = new Counter({
+    name: 'geogate_auth_requests_total',
+    help: 'POST /authorize answers by HTTP status',
+    labelNames: ['status'] as const,
+    registers: [registry]
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.routeOptions.url === '/authorize') answers.inc({ status: String(reply.statusCode) })
+  })
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()))
 
   app.get('/healthz', {
     schema: { response: { 200: HealthAnswer } }
