@@ -41,10 +41,10 @@ export async function buildGatewayApp (deps: GatewayAppDeps, options: GatewayApp
   await app.register(formbody)
   installErrorHandler(app)
 
-  app.addHook('onResponse', async (request, reply) => {
-    const format = request.routeOptions.url
-    if (format === undefined || !streamPaths.has(format)) return
-    deps.metrics.streamAnswer(format.slice(1), String(reply.statusCode))
+  app.addHook('onResponse', (request, reply, done) => {
+    const path = request.routeOptions.url
+    if (path !== undefined && streamPaths.has(path)) deps.metrics.streamAnswer(path, reply.statusCode)
+    done()
   })
 
   registerHealthRoutes(app, deps.routing)

@@ -53,8 +53,9 @@ export function registerStreamRoutes (app: FastifyInstance, options: StreamRoute
   }
 
   // Set before validation, so error answers carry them too: a browser reads errors across origins.
-  const onRequest = async (_request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  const onRequest = (_request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
     void reply.header('cache-control', 'no-store').header('access-control-allow-origin', corsOrigin)
+    done()
   }
   const schema = { querystring: StreamQuery, response: { 200: StreamJsonResponse, ...errorResponses } }
   for (const format of ['flv', 'hls', 'ws-fmp4'] as const) {

@@ -5,7 +5,8 @@ import type { LocationSource } from '../geo/location.js'
 
 export interface GatewayMetrics {
   registry: Registry
-  streamAnswer: (format: string, outcome: string) => void
+  /** A stream route answered: its path ('/flv', …) and HTTP status. */
+  streamAnswer: (path: string, status: number) => void
   geoSource: (source: LocationSource) => void
   setStoreUp: (up: boolean) => void
   setSnapshotAge: (seconds: number) => void
@@ -16,8 +17,8 @@ export function createGatewayMetrics (options: { defaultMetrics?: boolean } = {}
   if (options.defaultMetrics === true) collectDefaultMetrics({ register: registry })
   const answers = new Counter({
     name: 'geogate_stream_requests_total',
-    help: 'Stream requests by format and outcome (redirect, json, or the error code)',
-    labelNames: ['format', 'outcome'] as const,
+    help: 'Stream requests by route format (any for /stream) and HTTP status',
+    labelNames: ['format', 'status'] as const,
     registers: [registry]
   })
   const geo = new Counter({
@@ -29,7 +30,7 @@ export function createGatewayMetrics (options: { defaultMetrics?: boolean } = {}
   const storeUp = new Gauge({ name: 'geogate_store_up', help: '1 when the last snapshot load from MongoDB succeeded', registers: [registry] })
   const snapshotAge = new Gauge({ name: 'geogate_snapshot_age_seconds', help: 'Age of the node snapshot in use', registers: [registry] })
   // Labelled children are looked up once, not per request.
-  const answerChildren = new Map<string, Counter<'format' | 'outcome'>['labels'] extends (...args: never[]) => infer R ? R : never>()
+  const answerChildren = new Map<string, Counter<'format' | 'status'>['labels'] extends (...args: never[]) => infer R ? R : never>()
   const geoChildren = {
     cache: geo.labels('cache'),
     resolver: geo.labels('resolver'),
@@ -37,11 +38,11 @@ export function createGatewayMetrics (options: { defaultMetrics?: boolean } = {}
   }
   return {
     registry,
-    streamAnswer (format, outcome) {
-      const key = `${format}\0${outcome}`
+    streamAnswer (path, status) {
+      const key = `${path} ${status}`
       let child = answerChildren.get(key)
       if (child === undefined) {
-        child = answers.labels(format, outcome)
+        child = answers.labels(path === '/stream' ? 'any' : path.slice(1), String(status))
         answerChildren.set(key, child)
       }
       child.inc()
