@@ -1,7 +1,6 @@
 // The stream request, step by step (DESIGN section 2), without HTTP: the route adapter feeds it
 // the validated query and the client's address, and renders what it returns.
 
-import { randomUUID } from 'node:crypto'
 import type { Selection } from '../balancing/select-node.js'
 import { selectNode } from '../balancing/select-node.js'
 import type { BalancingPolicy } from '../balancing/policies.js'
@@ -13,7 +12,7 @@ import { ipVersion, normalizeIp } from '../geo/cidr.js'
 import type { GeoLocator } from '../geo/resolver-client.js'
 import { matchGeoGroup } from '../geo/match-geo-group.js'
 import type { LocationSource } from '../geo/location.js'
-import type { StreamSigner } from '../signing/stream-signature.js'
+import type { RedirectGrants } from '../signing/redirect-grants.js'
 import type { StreamFormat } from '../store/documents.js'
 import type { RoutingSnapshotSource } from '../store/routing-snapshot.js'
 import { nodeStreamUrl } from './node-url.js'
@@ -25,7 +24,7 @@ export interface StreamRequestDeps {
   auth: Pick<AuthClient, 'authorize' | 'peek'>
   billing: BillingChecker
   servers: ServerDirectory
-  signer: StreamSigner
+  grants: RedirectGrants
   signatureParam: string
   nodeTtlMs: number
   bindClientIp: boolean
@@ -50,7 +49,8 @@ export interface StreamAnswer {
   expiresAt: number
   alternates: string[]
   owner: string
-  sessionId: string
+  /** The signed grant's id (jti). */
+  grantId: string
   group: string
 }
 
@@ -94,13 +94,11 @@ export async function handleStreamRequest (deps: StreamRequestDeps, input: Strea
   )
   if (selection === null) throw gatewayError('GW_NO_NODE', `no ${input.pattern} node serves ${input.format} for group ${group} or its fallbacks`)
 
-  const sessionId = randomUUID()
-  const { token: sig, expiresAt } = deps.signer.sign({
+  const { token: sig, expiresAt, jti } = deps.grants.grant({
     aud: selection.node._id,
     sub: subject,
     fmt: input.format,
     own: principal.owner_id,
-    jti: sessionId,
     ...(deps.bindClientIp && { cip: ip })
   })
   return {
@@ -109,7 +107,7 @@ export async function handleStreamRequest (deps: StreamRequestDeps, input: Strea
     expiresAt,
     alternates: [],
     owner: principal.owner_id,
-    sessionId,
+    grantId: jti,
     group
   }
 }

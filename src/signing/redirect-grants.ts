@@ -1,0 +1,56 @@
+// Signed grants for redirects, one per distinct set of claims per second.
+//
+// A signature's claims are fixed to the second (iat, exp), so two redirects of one owner to one
+// camera on one node in the same second would differ only in jti. They share one signed URL
+// instead: it grants nothing more than either would, expires at the same instant, and no check
+// keys on jti (plays are counted per node and client id). HMAC per redirect was the largest
+// cost of a warm request; this makes it one per popular stream per second.
+
+import { randomUUID } from 'node:crypto'
+import type { StreamFormat } from '../store/documents.js'
+import type { StreamSigner } from './stream-signature.js'
+
+export interface RedirectClaims {
+  aud: string
+  sub: string
+  fmt: StreamFormat
+  own: string
+  cip?: string
+}
+
+export interface RedirectGrant {
+  token: string
+  expiresAt: number
+  /** The grant's id (the JWT's jti). */
+  jti: string
+}
+
+export interface RedirectGrants {
+  grant: (claims: RedirectClaims) => RedirectGrant
+}
+
+/** Entries kept for the current second; a burst over this many distinct claims signs afresh. */
+const MAX_ENTRIES = 10_000
+
+export function createRedirectGrants (signer: StreamSigner, now: () => number = Date.now): RedirectGrants {
+  let second = -1
+  let entries = new Map<string, RedirectGrant>()
+  return {
+    grant (claims) {
+      const current = Math.floor(now() / 1000)
+      if (current !== second) {
+        second = current
+        entries = new Map()
+      }
+      // Ids and formats hold no newline (schema-checked), so the key is unambiguous.
+      const key = `${claims.aud}\n${claims.sub}\n${claims.fmt}\n${claims.own}\n${claims.cip ?? ''}`
+      const hit = entries.get(key)
+      if (hit !== undefined) return hit
+      const jti = randomUUID()
+      const signed = signer.sign({ ...claims, jti })
+      const fresh = { token: signed.token, expiresAt: signed.expiresAt, jti }
+      if (entries.size < MAX_ENTRIES) entries.set(key, fresh)
+      return fresh
+    }
+  }
+}
