@@ -39,16 +39,13 @@ export async function buildGatewayApp (deps: GatewayAppDeps, options: GatewayApp
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } }
   })
   await app.register(formbody)
-  installErrorHandler(app)
-
-  app.addHook('onResponse', (request, reply, done) => {
+  installErrorHandler(app, (request, status) => {
     const path = request.routeOptions.url
-    if (path !== undefined && streamPaths.has(path)) deps.metrics.streamAnswer(path, reply.statusCode)
-    done()
+    if (path !== undefined && streamPaths.has(path)) deps.metrics.streamAnswer(path, status)
   })
 
   registerHealthRoutes(app, deps.routing)
-  registerStreamRoutes(app, { deps: deps.stream, clientIp: deps.clientIp, corsOrigin: deps.corsOrigin })
+  registerStreamRoutes(app, { deps: deps.stream, clientIp: deps.clientIp, corsOrigin: deps.corsOrigin, onAnswer: deps.metrics.streamAnswer })
   if (deps.admin !== undefined) registerAdminRoutes(app, deps.admin)
   if (deps.nodeHooks !== undefined) registerNodeHookRoutes(app, deps.nodeHooks)
   app.get('/metrics', async (_request, reply) => {

@@ -1,26 +1,37 @@
 // One place that turns every failure into {"error": {"code", "message"}} with its status.
 
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 import { errorBody, isGatewayError } from '../errors.js'
 
-export function installErrorHandler (app: FastifyInstance): void {
+export interface RenderedError {
+  status: number
+  code: string
+  message: string
+  retryAfter?: number
+}
+
+/** What an error becomes on the wire: a registry error as it is, a framework 4xx by its status. */
+export function renderError (err: FastifyError): RenderedError {
+  if (isGatewayError(err)) {
+    return { status: err.statusCode, code: err.code, message: err.message, ...(err.retryAfter !== undefined && { retryAfter: err.retryAfter }) }
+  }
+  const status = err.statusCode ?? (err as { status?: number }).status
+  // Validation, unparseable bodies and the like: Fastify's own 4xx errors.
+  if (err.validation !== undefined || (status !== undefined && status >= 400 && status < 500)) {
+    const client = status !== undefined && status >= 400 && status < 500 ? status : 400
+    return { status: client, code: client === 400 ? 'GW_BAD_REQUEST' : `GW_HTTP_${client}`, message: err.message }
+  }
+  return { status: 500, code: 'GW_INTERNAL', message: 'an unexpected error inside geogate' }
+}
+
+export function installErrorHandler (app: FastifyInstance, onError?: (request: FastifyRequest, status: number) => void): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (isGatewayError(err)) {
-      if (err.retryAfter !== undefined) void reply.header('retry-after', String(err.retryAfter))
-      if (err.statusCode >= 500) request.log.warn({ code: err.code, cause: err.cause }, err.message)
-      return reply.code(err.statusCode).send(errorBody(err.code, err.message))
-    }
-    if (err.validation !== undefined || err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
-      (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 && err.code?.startsWith('FST_') === true)) {
-      const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400
-      const code = status === 400 ? 'GW_BAD_REQUEST' : `GW_HTTP_${status}`
-      return reply.code(status).send(errorBody(code, err.message))
-    }
-    if (err.statusCode === 400 || (err as { status?: number }).status === 400) {
-      return reply.code(400).send(errorBody('GW_BAD_REQUEST', err.message))
-    }
-    request.log.error({ err }, 'unexpected error')
-    return reply.code(500).send(errorBody('GW_INTERNAL', 'an unexpected error inside geogate'))
+    const rendered = renderError(err)
+    onError?.(request, rendered.status)
+    if (rendered.retryAfter !== undefined) void reply.header('retry-after', String(rendered.retryAfter))
+    if (rendered.code === 'GW_INTERNAL') request.log.error({ err }, 'unexpected error')
+    else if (rendered.status >= 500) request.log.warn({ code: rendered.code, cause: err.cause }, rendered.message)
+    return reply.code(rendered.status).send(errorBody(rendered.code, rendered.message))
   })
   app.setNotFoundHandler((request, reply) => {
     return reply.code(404).send(errorBody('GW_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`))

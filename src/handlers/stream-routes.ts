@@ -10,7 +10,8 @@ export interface StreamRouteOptions {
   deps: StreamRequestDeps
   clientIp: ClientIpResolver
   corsOrigin: string
-  onAnswer?: (format: StreamFormat, outcome: string) => void
+  /** Told of every successful answer: the route's path and the status. */
+  onAnswer?: (path: string, status: number) => void
 }
 
 const errorResponses = { 400: ErrorResponse, 401: ErrorResponse, 402: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse }
@@ -42,6 +43,7 @@ export function registerStreamRoutes (app: FastifyInstance, options: StreamRoute
       fromIp: query.fromip
     })
     if (wantsJson(request, query.redirect)) {
+      options.onAnswer?.(request.routeOptions.url ?? '', 200)
       return reply.code(200).send({
         url: result.url,
         node: result.node,
@@ -49,6 +51,7 @@ export function registerStreamRoutes (app: FastifyInstance, options: StreamRoute
         alternates: result.alternates
       })
     }
+    options.onAnswer?.(request.routeOptions.url ?? '', 302)
     return reply.code(302).header('location', result.url).send()
   }
 

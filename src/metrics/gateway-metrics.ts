@@ -15,39 +15,45 @@ export interface GatewayMetrics {
 export function createGatewayMetrics (options: { defaultMetrics?: boolean } = {}): GatewayMetrics {
   const registry = new Registry()
   if (options.defaultMetrics === true) collectDefaultMetrics({ register: registry })
-  const answers = new Counter({
+  // The hot path bumps plain numbers; the counters read them at scrape time.
+  const answerCounts = new Map<string, { format: string, status: string, count: number }>()
+  const geoCounts: Record<LocationSource, number> = { cache: 0, resolver: 0, fallback: 0 }
+  // eslint-disable-next-line no-new -- registered in registry, read through collect
+  new Counter({
     name: 'geogate_stream_requests_total',
     help: 'Stream requests by route format (any for /stream) and HTTP status',
     labelNames: ['format', 'status'] as const,
-    registers: [registry]
+    registers: [registry],
+    collect () {
+      this.reset()
+      for (const { format, status, count } of answerCounts.values()) this.inc({ format, status }, count)
+    }
   })
-  const geo = new Counter({
+  // eslint-disable-next-line no-new -- registered in registry, read through collect
+  new Counter({
     name: 'geogate_geo_lookups_total',
     help: 'Client locations by the source that answered: cache, resolver or fallback',
     labelNames: ['source'] as const,
-    registers: [registry]
+    registers: [registry],
+    collect () {
+      this.reset()
+      for (const source of ['cache', 'resolver', 'fallback'] as const) this.inc({ source }, geoCounts[source])
+    }
   })
   const storeUp = new Gauge({ name: 'geogate_store_up', help: '1 when the last snapshot load from MongoDB succeeded', registers: [registry] })
   const snapshotAge = new Gauge({ name: 'geogate_snapshot_age_seconds', help: 'Age of the node snapshot in use', registers: [registry] })
-  // Labelled children are looked up once, not per request.
-  const answerChildren = new Map<string, Counter<'format' | 'status'>['labels'] extends (...args: never[]) => infer R ? R : never>()
-  const geoChildren = {
-    cache: geo.labels('cache'),
-    resolver: geo.labels('resolver'),
-    fallback: geo.labels('fallback')
-  }
   return {
     registry,
     streamAnswer (path, status) {
       const key = `${path} ${status}`
-      let child = answerChildren.get(key)
-      if (child === undefined) {
-        child = answers.labels(path === '/stream' ? 'any' : path.slice(1), String(status))
-        answerChildren.set(key, child)
+      const entry = answerCounts.get(key)
+      if (entry !== undefined) {
+        entry.count++
+        return
       }
-      child.inc()
+      answerCounts.set(key, { format: path === '/stream' ? 'any' : path.slice(1), status: String(status), count: 1 })
     },
-    geoSource (source) { geoChildren[source].inc() },
+    geoSource (source) { geoCounts[source]++ },
     setStoreUp (up) { storeUp.set(up ? 1 : 0) },
     setSnapshotAge (seconds) { snapshotAge.set(seconds) }
   }
