@@ -39,10 +39,7 @@ export async function buildGatewayApp (deps: GatewayAppDeps, options: GatewayApp
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } }
   })
   await app.register(formbody)
-  installErrorHandler(app, (request, status) => {
-    const path = request.routeOptions.url
-    if (path !== undefined && streamPaths.has(path)) deps.metrics.streamAnswer(path, status)
-  })
+  installErrorHandler(app)
 
   registerHealthRoutes(app, deps.routing)
   registerStreamRoutes(app, { deps: deps.stream, clientIp: deps.clientIp, corsOrigin: deps.corsOrigin, onAnswer: deps.metrics.streamAnswer })
@@ -56,5 +53,3 @@ export async function buildGatewayApp (deps: GatewayAppDeps, options: GatewayApp
   })
   return app
 }
-
-const streamPaths = new Set(['/flv', '/hls', '/ws-fmp4', '/stream'])

@@ -1,6 +1,6 @@
 // One place that turns every failure into {"error": {"code", "message"}} with its status.
 
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errorBody, isGatewayError } from '../errors.js'
 
 export interface RenderedError {
@@ -24,15 +24,16 @@ export function renderError (err: FastifyError): RenderedError {
   return { status: 500, code: 'GW_INTERNAL', message: 'an unexpected error inside geogate' }
 }
 
-export function installErrorHandler (app: FastifyInstance, onError?: (request: FastifyRequest, status: number) => void): void {
-  app.setErrorHandler((err: FastifyError, request, reply) => {
-    const rendered = renderError(err)
-    onError?.(request, rendered.status)
-    if (rendered.retryAfter !== undefined) void reply.header('retry-after', String(rendered.retryAfter))
-    if (rendered.code === 'GW_INTERNAL') request.log.error({ err }, 'unexpected error')
-    else if (rendered.status >= 500) request.log.warn({ code: rendered.code, cause: err.cause }, rendered.message)
-    return reply.code(rendered.status).send(errorBody(rendered.code, rendered.message))
-  })
+/** Sends a rendered error, logging what needs a look. */
+export function sendRendered (request: FastifyRequest, reply: FastifyReply, err: FastifyError, rendered: RenderedError): FastifyReply {
+  if (rendered.retryAfter !== undefined) void reply.header('retry-after', String(rendered.retryAfter))
+  if (rendered.code === 'GW_INTERNAL') request.log.error({ err }, 'unexpected error')
+  else if (rendered.status >= 500) request.log.warn({ code: rendered.code, cause: err.cause }, rendered.message)
+  return reply.code(rendered.status).send(errorBody(rendered.code, rendered.message))
+}
+
+export function installErrorHandler (app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => sendRendered(request, reply, err, renderError(err)))
   app.setNotFoundHandler((request, reply) => {
     return reply.code(404).send(errorBody('GW_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`))
   })

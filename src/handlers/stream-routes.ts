@@ -1,6 +1,7 @@
 // GET /flv, /hls, /ws-fmp4 and /stream?format=: the thin HTTP adapter around handleStreamRequest.
 
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { renderError, sendRendered } from './error-handler.js'
 import type { ClientIpResolver } from '../geo/client-ip.js'
 import { type StreamFormat } from '../store/documents.js'
 import { handleStreamRequest, type StreamRequestDeps } from './stream-request.js'
@@ -30,8 +31,9 @@ function wantsJson (request: FastifyRequest, redirect: string | undefined): bool
 
 export function registerStreamRoutes (app: FastifyInstance, options: StreamRouteOptions): void {
   const { deps, clientIp, corsOrigin } = options
+  const onAnswer = options.onAnswer ?? (() => {})
 
-  async function answer (request: FastifyRequest, reply: FastifyReply, format: StreamFormat, query: StreamQueryType): Promise<unknown> {
+  async function answer (request: FastifyRequest, reply: FastifyReply, path: string, format: StreamFormat, query: StreamQueryType): Promise<unknown> {
     const forwarded = request.headers['x-forwarded-for']
     const result = await handleStreamRequest(deps, {
       format,
@@ -43,27 +45,41 @@ export function registerStreamRoutes (app: FastifyInstance, options: StreamRoute
       fromIp: query.fromip
     })
     if (wantsJson(request, query.redirect)) {
-      options.onAnswer?.(request.routeOptions.url ?? '', 200)
-      return reply.code(200).send({
+      onAnswer(path, 200)
+      return reply.code(200).headers(answerHeaders).send({
         url: result.url,
         node: result.node,
         expires_at: new Date(result.expiresAt).toISOString(),
         alternates: result.alternates
       })
     }
-    options.onAnswer?.(request.routeOptions.url ?? '', 302)
-    return reply.code(302).header('location', result.url).send()
+    onAnswer(path, 302)
+    // The redirect is the hot path and has no body: it goes straight to the socket, past
+    // Fastify's send pipeline (serializers and onSend hooks have nothing to do here).
+    reply.hijack()
+    reply.raw.writeHead(302, [
+      'location', result.url,
+      'cache-control', 'no-store',
+      'access-control-allow-origin', corsOrigin,
+      'content-length', '0'
+    ])
+    reply.raw.end()
+    return reply
   }
 
-  // Set before validation, so error answers carry them too: a browser reads errors across origins.
-  const onRequest = (_request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
-    void reply.header('cache-control', 'no-store').header('access-control-allow-origin', corsOrigin)
-    done()
+  // Errors carry the same headers as answers: a browser reads an error across origins too.
+  const answerHeaders = { 'cache-control': 'no-store', 'access-control-allow-origin': corsOrigin }
+  function errorHandler (this: FastifyInstance, err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    const rendered = renderError(err)
+    onAnswer(request.routeOptions.url ?? '', rendered.status)
+    return sendRendered(request, reply.headers(answerHeaders), err, rendered)
   }
+
   const schema = { querystring: StreamQuery, response: { 200: StreamJsonResponse, ...errorResponses } }
   for (const format of ['flv', 'hls', 'ws-fmp4'] as const) {
-    app.get<{ Querystring: StreamQueryType }>(`/${format}`, { schema, onRequest }, (request, reply) => answer(request, reply, format, request.query))
+    const path = `/${format}`
+    app.get<{ Querystring: StreamQueryType }>(path, { schema, errorHandler }, (request, reply) => answer(request, reply, path, format, request.query))
   }
-  app.get<{ Querystring: AnyFormatQueryType }>('/stream', { schema: { ...schema, querystring: AnyFormatQuery }, onRequest },
-    (request, reply) => answer(request, reply, request.query.format, request.query))
+  app.get<{ Querystring: AnyFormatQueryType }>('/stream', { schema: { ...schema, querystring: AnyFormatQuery }, errorHandler },
+    (request, reply) => answer(request, reply, '/stream', request.query.format, request.query))
 }
