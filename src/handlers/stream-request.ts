@@ -1,7 +1,9 @@
 // The stream request, step by step (DESIGN section 2), without HTTP: the route adapter feeds it
 // the validated query and the client's address, and renders what it returns.
 
-import type { Selection } from '../balancing/select-node.js'
+import type { Selection, SelectionOptions, SelectionRequest } from '../balancing/select-node.js'
+import { explainSelection } from '../balancing/explain.js'
+import type { Snapshot } from '../balancing/snapshot.js'
 import { selectNode } from '../balancing/select-node.js'
 import type { BalancingPolicy } from '../balancing/policies.js'
 import type { AuthClient, Principal } from '../auth/auth-client.js'
@@ -13,7 +15,7 @@ import type { GeoLocator } from '../geo/resolver-client.js'
 import { matchGeoGroup } from '../geo/match-geo-group.js'
 import type { LocationSource } from '../geo/location.js'
 import type { RedirectGrants } from '../signing/redirect-grants.js'
-import type { StreamFormat } from '../store/documents.js'
+import type { NodeDoc, StreamFormat } from '../store/documents.js'
 import type { RoutingSnapshotSource } from '../store/routing-snapshot.js'
 import { nodeStreamUrl } from './node-url.js'
 
@@ -41,6 +43,8 @@ export interface StreamRequestInput {
   clientIp: string
   /** Admin debugging: act as if the client had this address. */
   fromIp: string | undefined
+  /** Also sign URLs for the next-best nodes (JSON mode). */
+  withAlternates?: boolean
 }
 
 export interface StreamAnswer {
@@ -94,20 +98,42 @@ export async function handleStreamRequest (deps: StreamRequestDeps, input: Strea
   )
   if (selection === null) throw gatewayError('GW_NO_NODE', `no ${input.pattern} node serves ${input.format} for group ${group} or its fallbacks`)
 
-  const { token: sig, expiresAt, jti } = deps.grants.grant({
-    aud: selection.node._id,
-    sub: subject,
-    fmt: input.format,
-    own: principal.owner_id,
-    ...(deps.bindClientIp && { cip: ip })
-  })
+  const selectionRequest = { partner: server.partner, group, pattern: input.pattern, format: input.format, key: subject }
+  const signedUrl = (node: NodeDoc): { url: string, expiresAt: number, jti: string } => {
+    const grant = deps.grants.grant({
+      aud: node._id,
+      sub: subject,
+      fmt: input.format,
+      own: principal.owner_id,
+      ...(deps.bindClientIp && { cip: ip })
+    })
+    return { url: nodeStreamUrl(node, input.format, input.server, input.camera, deps.signatureParam, grant.token), expiresAt: grant.expiresAt, jti: grant.jti }
+  }
+  const chosen = signedUrl(selection.node)
   return {
-    url: nodeStreamUrl(selection.node, input.format, input.server, input.camera, deps.signatureParam, sig),
+    url: chosen.url,
     node: { id: selection.node._id, host: selection.node.host, group: selection.group },
-    expiresAt,
-    alternates: [],
+    expiresAt: chosen.expiresAt,
+    alternates: input.withAlternates === true
+      ? alternateNodes(routing.nodes, selectionRequest, { policy: deps.policy, nowMs: deps.now(), nodeTtlMs: deps.nodeTtlMs }, selection.node._id).map((node) => signedUrl(node).url)
+      : [],
     owner: principal.owner_id,
-    grantId: jti,
+    grantId: chosen.jti,
     group
   }
+}
+
+const MAX_ALTERNATES = 2
+
+/** The next-best eligible nodes after the chosen one, in the policy's order. */
+function alternateNodes (snapshot: Snapshot, request: SelectionRequest, options: SelectionOptions, chosen: string): NodeDoc[] {
+  const { candidates } = explainSelection(snapshot, request, options)
+  return candidates
+    .filter((c) => c.eligible && c.node !== chosen && c.reason !== 'over_load_bound')
+    .sort((a, b) => (b.score ?? 0) - (a.score ?? 0))
+    .slice(0, MAX_ALTERNATES)
+    .flatMap((c) => {
+      const node = snapshot.nodesById.get(c.node)
+      return node === undefined ? [] : [node.doc]
+    })
 }

@@ -35,6 +35,7 @@ export function registerStreamRoutes (app: FastifyInstance, options: StreamRoute
 
   async function answer (request: FastifyRequest, reply: FastifyReply, path: string, format: StreamFormat, query: StreamQueryType): Promise<unknown> {
     const forwarded = request.headers['x-forwarded-for']
+    const json = wantsJson(request, query.redirect)
     const result = await handleStreamRequest(deps, {
       format,
       server: query.server,
@@ -42,9 +43,10 @@ export function registerStreamRoutes (app: FastifyInstance, options: StreamRoute
       token: query.access_token ?? bearerToken(request.headers.authorization),
       pattern: query.pattern ?? 'streaming',
       clientIp: clientIp(request.socket.remoteAddress ?? '', Array.isArray(forwarded) ? forwarded.join(',') : forwarded),
-      fromIp: query.fromip
+      fromIp: query.fromip,
+      withAlternates: json
     })
-    if (wantsJson(request, query.redirect)) {
+    if (json) {
       onAnswer(path, 200)
       return reply.code(200).headers(answerHeaders).send({
         url: result.url,

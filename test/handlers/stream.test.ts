@@ -86,7 +86,12 @@ t.test('JSON mode answers the URL, the node and its expiry', async (t) => {
     t.match(body.url, /^wss:\/\/moscow-[12]\.nodes\.geogate\.test\/ws-fmp4\?server=UIN-DEMO-1&camera=cam-1&sig=/)
     t.match(body.node, { id: /^node-moscow-[12]$/, group: 'ru-central' })
     t.ok(Date.parse(body.expires_at) > Date.now())
-    t.ok(Array.isArray(body.alternates))
+    const other = body.node.id === 'node-moscow-1' ? 'node-moscow-2' : 'node-moscow-1'
+    t.equal(body.alternates.length, 1, 'the other Moscow node is the alternate')
+    const alternate = new URL(body.alternates[0])
+    t.equal(alternate.host, `${other.replace('node-', '')}.nodes.geogate.test`)
+    const altClaims = createStreamVerifier({ keys: parseSigningKeys(TEST_SIGNING_KEYS) }).verify(alternate.searchParams.get('sig') ?? '', { audience: other, subject: 'UIN-DEMO-1/cam-1' })
+    t.equal(altClaims.fmt, 'ws-fmp4', 'the alternate is signed for its own node')
     t.equal(answer.headers['access-control-allow-origin'], '*')
   }
 })
