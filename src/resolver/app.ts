@@ -2,6 +2,7 @@
 // /metrics over a City database (and optionally an ASN one) that the caller opened and closes.
 
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
+import { quietRequestLogs } from '../logging.js'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { Type } from 'typebox'
 import type { AsnInfo, LocationLookup } from '../geo/maxmind-lookup.js'
@@ -25,9 +26,10 @@ export interface ResolverAppOptions {
 }
 
 export async function buildResolverApp (options: ResolverAppOptions): Promise<FastifyInstance> {
-  const app = Fastify(options.loggerInstance !== undefined
-    ? { loggerInstance: options.loggerInstance }
-    : { logger: options.logger ?? false })
+  const app = Fastify({
+    ...(options.loggerInstance !== undefined ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
+    logController: quietRequestLogs()
+  })
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
 
   const metrics = createResolverMetrics()
