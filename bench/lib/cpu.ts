@@ -1,0 +1,40 @@
+// How busy a process was: its CPU time from /proc (Linux), so a run can tell whether the server
+// or the load generator was the limit. Elsewhere the numbers are NaN.
+
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+
+let ticksPerSecond: number | undefined
+
+function clockTicks (): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+    } catch {
+      ticksPerSecond = 100
+    }
+  }
+  return ticksPerSecond
+}
+
+/** User plus system CPU seconds the process has used; NaN when it cannot be read. */
+export function cpuSeconds (pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name may hold spaces; the fields after it are fixed.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks()
+  } catch {
+    return Number.NaN
+  }
+}
+
+/** Runs work and returns its result with the share of one core pid used meanwhile (0–100). */
+export async function withCpuShare<T> (pid: number, work: () => Promise<T>): Promise<{ result: T, cpuPercent: number }> {
+  const before = cpuSeconds(pid)
+  const start = process.hrtime.bigint()
+  const result = await work()
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9
+  const cpuPercent = Math.round((cpuSeconds(pid) - before) / seconds * 1000) / 10
+  return { result, cpuPercent }
+}

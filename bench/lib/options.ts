@@ -1,0 +1,85 @@
+// The bench's command line.
+
+export const scenarioNames = ['micro', 'warm', 'cold', 'resolver-down', 'many-nodes'] as const
+export type ScenarioName = typeof scenarioNames[number]
+
+export interface BenchOptions {
+  /** Seconds of each measured wrk run. */
+  durationS: number
+  /** Seconds of the warm-up run before each measured one. */
+  warmupS: number
+  quick: boolean
+  scenarios: ScenarioName[]
+  /** Exit 1 when a budget fails. */
+  strict: boolean
+  /** Run the servers from the sources through tsx instead of compiling them first. */
+  tsx: boolean
+  /** Bench tokens created for the cold scenario. */
+  tokens: number
+  /** Extra nodes in the many-nodes scenario's store. */
+  extraNodes: number
+  help: boolean
+}
+
+export const usage = `npm run bench -- [options]
+
+  --duration S      seconds per measured run (default 10; --quick: 2)
+  --warmup S        seconds of warm-up before each measured run (default 3; --quick: 1)
+  --quick           short runs, fewer tokens: a smoke test of the bench itself
+  --scenario NAME   run only these (repeat, or comma-separate): ${scenarioNames.join(', ')}
+  --strict          exit 1 when a budget fails (default: report and exit 0)
+  --tsx             run the servers from the sources with tsx instead of compiling them
+  --tokens N        bench tokens for the cold scenario (default 200000; --quick: 50000)
+  --nodes N         extra nodes for many-nodes (default 10000)
+  --help            this text
+`
+
+function number (flag: string, raw: string | undefined, min: number, max: number): number {
+  const value = Number(raw)
+  if (raw === undefined || raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
+    throw new Error(`${flag} needs a number from ${min} to ${max}, got ${JSON.stringify(raw ?? '')}`)
+  }
+  return value
+}
+
+export function parseOptions (argv: readonly string[]): BenchOptions {
+  let duration: number | undefined
+  let warmup: number | undefined
+  let tokens: number | undefined
+  let extraNodes: number | undefined
+  const picked: ScenarioName[] = []
+  const options = { quick: false, strict: false, tsx: false, help: false }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string
+    const [flag, inline] = arg.includes('=') ? arg.split('=', 2) as [string, string] : [arg, undefined]
+    const value = (): string | undefined => inline ?? argv[++i]
+    switch (flag) {
+      case '--duration': duration = number(flag, value(), 1, 120); break
+      case '--warmup': warmup = number(flag, value(), 0, 60); break
+      case '--tokens': tokens = Math.round(number(flag, value(), 1000, 2_000_000)); break
+      case '--nodes': extraNodes = Math.round(number(flag, value(), 0, 100_000)); break
+      case '--quick': options.quick = true; break
+      case '--strict': options.strict = true; break
+      case '--tsx': options.tsx = true; break
+      case '--help': case '-h': options.help = true; break
+      case '--scenario': {
+        for (const name of (value() ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+          if (!(scenarioNames as readonly string[]).includes(name)) throw new Error(`unknown scenario ${JSON.stringify(name)}; known: ${scenarioNames.join(', ')}`)
+          if (!picked.includes(name as ScenarioName)) picked.push(name as ScenarioName)
+        }
+        break
+      }
+      default:
+        throw new Error(`unknown option ${JSON.stringify(arg)}\n\n${usage}`)
+    }
+  }
+  return {
+    ...options,
+    durationS: duration ?? (options.quick ? 2 : 10),
+    warmupS: warmup ?? (options.quick ? 1 : 3),
+    tokens: tokens ?? (options.quick ? 50_000 : 200_000),
+    extraNodes: extraNodes ?? 10_000,
+    // In the order they are listed, whatever the order given.
+    scenarios: picked.length === 0 ? [...scenarioNames] : scenarioNames.filter((name) => picked.includes(name))
+  }
+}

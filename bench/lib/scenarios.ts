@@ -1,0 +1,78 @@
+// The load scenarios: what the gateway is set up with and what wrk sends it. The baseline gets
+// the very same load in each (it ignores the query and the headers, but wrk's own cost —
+// a Lua script building every request — is then the same on both sides).
+
+import path from 'node:path'
+import { root } from './build.js'
+import type { ScenarioName } from './options.js'
+
+export type LoadScenarioName = Exclude<ScenarioName, 'micro'>
+
+export interface LoadScenario {
+  name: LoadScenarioName
+  title: (context: { extraNodes: number }) => string
+  /** Which of the system's databases the gateway reads: the demo data, or it plus many nodes. */
+  database: 'main' | 'manyNodes'
+  /** Point the gateway's RESOLVER_URL at a closed port. */
+  resolverDown: boolean
+  path: string
+  headers: string[]
+  script?: string
+  /** The script's arguments; firstClient numbers the first new client this run may use. */
+  scriptArgs?: (context: { firstClient: number, tokens: number }) => string[]
+  /** A request that must answer 302 before the load starts (the path defaults to path). */
+  probe: (context: { tokens: number }) => { path: string, headers: Record<string, string> }
+}
+
+const WARM_PATH = '/flv?server=UIN-DEMO-1&camera=cam-1&access_token=demo-viewer-token'
+const MOSCOW = '77.88.8.8'
+/** The resolver-down scenario's client addresses, cycled. */
+export const BOUNDED_ADDRESSES = 20_000
+
+const warmProbe = (): { path: string, headers: Record<string, string> } => ({ path: WARM_PATH, headers: { 'x-forwarded-for': MOSCOW } })
+
+const wrkScript = (name: string): string => path.join(root, 'bench', 'wrk', name)
+
+export const loadScenarios: readonly LoadScenario[] = [
+  {
+    name: 'warm',
+    title: () => 'warm: one token, one client IP (every cache hit)',
+    database: 'main',
+    resolverDown: false,
+    path: WARM_PATH,
+    headers: [`X-Forwarded-For: ${MOSCOW}`],
+    probe: warmProbe
+  },
+  {
+    name: 'cold',
+    title: () => 'cold: a new token and a new client IP on every request (local resolver and auth-server)',
+    database: 'main',
+    resolverDown: false,
+    path: '/flv?server=UIN-DEMO-1&camera=cam-1',
+    headers: [],
+    script: wrkScript('new-clients.lua'),
+    scriptArgs: ({ firstClient, tokens }) => [String(firstClient), String(tokens), String(firstClient)],
+    // The last bench token: it exists, and the load reaches it last.
+    probe: ({ tokens }) => ({ path: `/flv?server=UIN-DEMO-1&camera=cam-1&access_token=bench-token-${tokens - 1}`, headers: { 'x-forwarded-for': '9.9.9.9' } })
+  },
+  {
+    name: 'resolver-down',
+    title: () => `resolver down: the warm request from ${BOUNDED_ADDRESSES.toLocaleString('en-US')} client IPs in turn (local fallback)`,
+    database: 'main',
+    resolverDown: true,
+    path: WARM_PATH,
+    headers: [],
+    script: wrkScript('bounded-addresses.lua'),
+    scriptArgs: () => [String(BOUNDED_ADDRESSES)],
+    probe: warmProbe
+  },
+  {
+    name: 'many-nodes',
+    title: ({ extraNodes }) => `many nodes: the warm request over a snapshot with ${extraNodes.toLocaleString('en-US')} extra nodes`,
+    database: 'manyNodes',
+    resolverDown: false,
+    path: WARM_PATH,
+    headers: [`X-Forwarded-For: ${MOSCOW}`],
+    probe: warmProbe
+  }
+]

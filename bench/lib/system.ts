@@ -1,0 +1,126 @@
+// Starting the processes of a bench run: the store and the upstreams on the load core, the
+// gateway (or the baseline) alone on the server core.
+
+import net from 'node:net'
+import type { Launcher } from './build.js'
+import { MAIN_DATABASE, MANY_NODES_DATABASE } from '../servers/bench-data.js'
+import { startChild, waitForReady, type Child } from './children.js'
+
+/** The gateway and the baseline (and the microbenchmarks) run here… */
+export const SERVER_CORE = 0
+/** …and wrk and the gateway's dependencies here. */
+export const LOAD_CORE = 1
+
+interface StoreInfo {
+  storeUrl: string
+  database: string
+  extraNodes: number
+  seededMs: number
+}
+
+interface UpstreamInfo {
+  resolverUrl: string
+  authServerUrl: string
+  tokens: number
+}
+
+export interface SystemInfo {
+  /** The demo data. */
+  store: StoreInfo
+  /** The demo data plus the extra nodes; absent when none were asked for. */
+  nodesStore: StoreInfo | undefined
+  resolverUrl: string
+  authServerUrl: string
+  tokens: number
+}
+
+function startStore (launcher: Launcher, database: string, extraNodes: number, nice: number | undefined): Promise<StoreInfo> {
+  const child = startChild(`bench store (${database})`, process.execPath, launcher.args('bench/servers/store-server.ts'), {
+    core: LOAD_CORE,
+    ...(nice !== undefined && { nice }),
+    stdinPipe: true,
+    env: { BENCH_DATABASE: database, BENCH_EXTRA_NODES: String(extraNodes) }
+  })
+  return waitForReady<StoreInfo>(child, 240_000)
+}
+
+/**
+ * The stores and the upstreams, on the load core. The store with many nodes reloads them for
+ * the gateway all the time; at a low priority it never takes the core from wrk, whose pace is
+ * the measurement. The demo store is idle but for small periodic queries.
+ */
+export async function startSystem (launcher: Launcher, options: { tokens: number, extraNodes: number }): Promise<SystemInfo> {
+  const upstreams = startChild('bench upstreams', process.execPath, launcher.args('bench/servers/deps-server.ts'), {
+    core: LOAD_CORE,
+    stdinPipe: true,
+    env: { BENCH_TOKENS: String(options.tokens) }
+  })
+  const [store, nodesStore, upstreamInfo] = await Promise.all([
+    startStore(launcher, MAIN_DATABASE, 0, undefined),
+    options.extraNodes > 0 ? startStore(launcher, MANY_NODES_DATABASE, options.extraNodes, 19) : undefined,
+    waitForReady<UpstreamInfo>(upstreams, 120_000)
+  ])
+  return { store, nodesStore, ...upstreamInfo }
+}
+
+export interface GatewaySetup {
+  database: 'main' | 'manyNodes'
+  /** Point RESOLVER_URL at a closed port. */
+  resolverDown?: boolean
+  /** Extra flags for node, such as --cpu-prof. */
+  nodeFlags?: string[]
+  name?: string
+}
+
+export interface RunningServer {
+  child: Child
+  url: string
+}
+
+/** A loopback port that nothing listens on: what a resolver that is down looks like. */
+export async function closedPort (): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve, reject) => server.listen(0, '127.0.0.1', resolve).once('error', reject))
+  const { port } = server.address() as net.AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+export async function startGateway (launcher: Launcher, system: SystemInfo, setup: GatewaySetup): Promise<RunningServer & { resolverUrl: string }> {
+  const resolverUrl = setup.resolverDown === true ? `http://127.0.0.1:${await closedPort()}` : system.resolverUrl
+  const nodes = setup.database === 'manyNodes' ? system.nodesStore : undefined
+  if (setup.database === 'manyNodes' && nodes === undefined) throw new Error('the store with many nodes was not started')
+  const child = startChild(setup.name ?? 'gateway', process.execPath, launcher.args('bench/servers/gateway-server.ts', ['--expose-gc', ...(setup.nodeFlags ?? [])]), {
+    core: SERVER_CORE,
+    stdinPipe: true,
+    env: {
+      BENCH_STORE_URL: system.store.storeUrl,
+      BENCH_DATABASE: system.store.database,
+      ...(nodes !== undefined && { BENCH_NODES_STORE_URL: nodes.storeUrl, BENCH_NODES_DATABASE: nodes.database }),
+      BENCH_RESOLVER_URL: resolverUrl,
+      BENCH_AUTH_SERVER_URL: system.authServerUrl
+    }
+  })
+  const { url } = await waitForReady<{ url: string }>(child, 60_000)
+  return { child, url, resolverUrl }
+}
+
+export async function startBaseline (launcher: Launcher): Promise<RunningServer> {
+  const child = startChild('baseline', process.execPath, launcher.args('bench/servers/baseline-server.ts'), { core: SERVER_CORE, stdinPipe: true })
+  const { url } = await waitForReady<{ url: string }>(child, 30_000)
+  return { child, url }
+}
+
+/** The gateway's heap after a full collection, in MB (see reportHeapOnSignal). */
+export async function heapAfterGc (gateway: Child, timeoutMs = 10_000): Promise<number> {
+  const pattern = /^BENCH_HEAP (.+)$/gm
+  const seen = [...gateway.stdout().matchAll(pattern)].length
+  process.kill(gateway.pid, 'SIGUSR2')
+  const until = Date.now() + timeoutMs
+  while (Date.now() < until) {
+    const lines = [...gateway.stdout().matchAll(pattern)]
+    if (lines.length > seen) return (JSON.parse((lines[lines.length - 1] as RegExpMatchArray)[1] as string) as { heapUsedMb: number }).heapUsedMb
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`${gateway.name} did not report its heap within ${timeoutMs} ms`)
+}

@@ -1,0 +1,291 @@
+// `npm run bench`: geogate against a bare Fastify redirect, side by side in one run (DESIGN
+// section 8). The gateway and the baseline each run alone in a process pinned to core 0; wrk
+// and everything the gateway depends on (store, resolver, auth-server) share core 1. Every
+// scenario loads the baseline, a fresh gateway and the baseline again with the same wrk
+// command, after a warm-up run of each server. Writes bench/results/latest.json and latest.md
+// and prints the table.
+//
+//   npm run bench                         # everything, about 3 minutes
+//   npm run bench -- --quick              # a smoke test of the bench, under a minute
+//   npm run bench -- --scenario warm,micro --duration 5 --strict
+
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { GeoMatchBenchResult } from './geo-match.bench.js'
+import type { SelectionBenchResult } from './select-node.bench.js'
+import type { SignBenchResult } from './sign.bench.js'
+import { buildForBench, root, tsxLauncher, type Launcher } from './lib/build.js'
+import { canPin, startChild, stopAll, stopChildrenOnExit } from './lib/children.js'
+import { withCpuShare } from './lib/cpu.js'
+import { parseOptions, usage, type BenchOptions } from './lib/options.js'
+import { prepareGateway } from './lib/prepare.js'
+import { expectRedirect, sampleDelta, sampleGateway, type GatewaySample } from './lib/probe.js'
+import { budgetLines, checkBudgets, markdownReport, runProblem, type BenchReport, type MicroResults, type ScenarioResult } from './lib/report.js'
+import { loadScenarios, type LoadScenario } from './lib/scenarios.js'
+import { LOAD_CORE, SERVER_CORE, heapAfterGc, startBaseline, startGateway, startSystem, type RunningServer, type SystemInfo } from './lib/system.js'
+import { requireWrk, runWrk, WrkMissingError, type WrkResult } from './lib/wrk.js'
+
+const started = Date.now()
+
+function log (line: string): void {
+  const s = ((Date.now() - started) / 1000).toFixed(0).padStart(4)
+  process.stderr.write(`[${s}s] ${line}\n`)
+}
+
+function fmtRun (r: WrkResult): string {
+  return `${Math.round(r.requestsPerSec).toLocaleString('en-US')} req/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms` +
+    (r.non2xx3xx > 0 ? `, ${r.non2xx3xx} non-2xx/3xx` : '')
+}
+
+async function runProgram<T> (launcher: Launcher, name: string, file: string, nodeFlags: string[], timeoutMs: number): Promise<T> {
+  const child = startChild(name, process.execPath, launcher.args(file, nodeFlags), { core: SERVER_CORE })
+  const timer = setTimeout(() => { void child.stop(1000) }, timeoutMs)
+  const code = await child.exited
+  clearTimeout(timer)
+  if (code !== 0) throw new Error(`${name} exited with ${code}:\n${child.output()}`)
+  const json = child.stdout().slice(child.stdout().indexOf('{'))
+  return JSON.parse(json) as T
+}
+
+async function runMicro (launcher: Launcher): Promise<MicroResults> {
+  const micro: MicroResults = { errors: [] }
+  const attempt = async (what: string, run: () => Promise<void>): Promise<void> => {
+    log(`micro: ${what}`)
+    try {
+      await run()
+    } catch (err) {
+      micro.errors.push(`${what}: ${(err as Error).message}`)
+      log(`micro: ${what} failed: ${(err as Error).message}`)
+    }
+  }
+  await attempt('node selection and snapshot heap', async () => {
+    micro.selection = await runProgram<SelectionBenchResult>(launcher, 'select-node bench', 'bench/select-node.bench.ts', ['--expose-gc'], 180_000)
+  })
+  await attempt('geo-group match', async () => {
+    micro.geoMatch = await runProgram<GeoMatchBenchResult>(launcher, 'geo-match bench', 'bench/geo-match.bench.ts', [], 120_000)
+  })
+  await attempt('signing', async () => {
+    micro.signing = await runProgram<SignBenchResult>(launcher, 'sign bench', 'bench/sign.bench.ts', [], 120_000)
+  })
+  return micro
+}
+
+interface Servers {
+  launcher: Launcher
+  system: SystemInfo
+  baseline: RunningServer
+  options: BenchOptions
+}
+
+async function runScenario (scenario: LoadScenario, servers: Servers): Promise<ScenarioResult> {
+  const { system, options, launcher, baseline: baselineServer } = servers
+  const load = (target: string, durationS: number, firstClient: number): Promise<WrkResult> => runWrk({
+    url: target + scenario.path,
+    durationS,
+    headers: scenario.headers,
+    core: LOAD_CORE,
+    ...(scenario.script !== undefined && { script: scenario.script }),
+    ...(scenario.scriptArgs !== undefined && { scriptArgs: scenario.scriptArgs({ firstClient, tokens: system.tokens }) })
+  })
+
+  // The baseline before and after the gateway, while no gateway runs (an idle gateway still
+  // reloads its snapshot on the same core); the ratio is to their mean, so a machine whose
+  // speed drifts during the scenario drifts both sides.
+  await expectRedirect('the baseline', `${baselineServer.url}/flv`, {})
+  if (options.warmupS > 0) {
+    log(`${scenario.name}: baseline warm-up ${options.warmupS} s`)
+    await load(baselineServer.url, options.warmupS, 0)
+  }
+  log(`${scenario.name}: baseline ${options.durationS} s`)
+  const baseline = await withCpuShare(baselineServer.child.pid, () => load(baselineServer.url, options.durationS, 0))
+  log(`${scenario.name}: baseline ${fmtRun(baseline.result)}, server CPU ${baseline.cpuPercent}%`)
+
+  log(`${scenario.name}: starting the gateway${scenario.resolverDown ? ' (RESOLVER_URL at a closed port)' : ''}`)
+  const gateway = await startGateway(launcher, system, { database: scenario.database, resolverDown: scenario.resolverDown, name: `gateway (${scenario.name})` })
+  let host: string
+  let firstClient = 0
+  let measured: { result: WrkResult, cpuPercent: number }
+  let sample: GatewaySample
+  let heapAfterGcMb: number
+  try {
+    host = await prepareGateway(scenario, system, gateway.url, log)
+    // New clients stay new: the measured run starts past every one the warm-up used.
+    if (options.warmupS > 0) {
+      log(`${scenario.name}: gateway warm-up ${options.warmupS} s`)
+      const warmup = await load(gateway.url, options.warmupS, 0)
+      firstClient = warmup.requests + 1000
+      log(`${scenario.name}: gateway warm-up ${fmtRun(warmup)}`)
+    }
+    const before = await sampleGateway(gateway.url)
+    log(`${scenario.name}: gateway ${options.durationS} s`)
+    measured = await withCpuShare(gateway.child.pid, () => load(gateway.url, options.durationS, firstClient))
+    sample = sampleDelta(before, await sampleGateway(gateway.url))
+    heapAfterGcMb = await heapAfterGc(gateway.child)
+    log(`${scenario.name}: gateway ${fmtRun(measured.result)}, server CPU ${measured.cpuPercent}%`)
+  } finally {
+    await gateway.child.stop()
+  }
+
+  log(`${scenario.name}: baseline again ${options.durationS} s`)
+  const baselineAfter = await withCpuShare(baselineServer.child.pid, () => load(baselineServer.url, options.durationS, 0))
+  log(`${scenario.name}: baseline ${fmtRun(baselineAfter.result)}, server CPU ${baselineAfter.cpuPercent}%`)
+  const baselineRequestsPerSec = (baseline.result.requestsPerSec + baselineAfter.result.requestsPerSec) / 2
+
+  const notes: string[] = [`The probe was sent to ${host}.`]
+  const drift = Math.abs(baseline.result.requestsPerSec - baselineAfter.result.requestsPerSec) / baselineRequestsPerSec
+  if (drift > 0.1) notes.push(`The baseline's two runs differ by ${Math.round(drift * 100)} %: other work on the machine.`)
+  // A closed loop keeps one side busy: when neither the server nor wrk is, a third party had the
+  // core (the cold gateway also waits for its upstreams, so it is left out).
+  const runs = [
+    ...(scenario.name === 'cold' ? [] : [{ name: 'gateway', run: measured }]),
+    { name: 'baseline before', run: baseline },
+    { name: 'baseline after', run: baselineAfter }
+  ]
+  const starved = runs.filter(({ run }) => run.cpuPercent < 80 && run.result.clientCpuPercent < 80).map(({ name }) => name)
+  if (starved.length > 0) notes.push(`Neither server nor wrk kept a core busy in: ${starved.join(', ')}; other processes took CPU time.`)
+  if (scenario.name === 'cold') {
+    const last = firstClient + measured.result.requests
+    if (last > system.tokens) {
+      notes.push(`Only ${system.tokens.toLocaleString('en-US')} tokens exist: about ${(last - system.tokens).toLocaleString('en-US')} requests reused a token (still a new IP).`)
+    }
+    notes.push('wrk shares core 1 with the resolver, the auth-server and the store, so this measures the system on two cores, not the gateway alone.')
+  }
+  const result: ScenarioResult = {
+    name: scenario.name,
+    title: scenario.title({ extraNodes: system.nodesStore?.extraNodes ?? 0 }),
+    gateway: measured.result,
+    gatewayCpuPercent: measured.cpuPercent,
+    baselines: [
+      { when: 'before', result: baseline.result, cpuPercent: baseline.cpuPercent },
+      { when: 'after', result: baselineAfter.result, cpuPercent: baselineAfter.cpuPercent }
+    ],
+    baselineRequestsPerSec,
+    ratio: measured.result.requestsPerSec / baselineRequestsPerSec,
+    gatewaySample: sample,
+    heapAfterGcMb,
+    notes
+  }
+  const problem = runProblem(result)
+  if (problem !== undefined) result.notes.push(`${problem[0]?.toUpperCase() ?? ''}${problem.slice(1)}: no budget uses this run.`)
+  return result
+}
+
+function gitDescription (): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim()
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: root, encoding: 'utf8' }).trim() !== ''
+    return `${head}${dirty ? ' (src modified)' : ''}`
+  } catch {
+    return 'unknown'
+  }
+}
+
+function writeResults (report: BenchReport, markdown: string): string {
+  const dir = path.join(root, 'bench', 'results')
+  mkdirSync(dir, { recursive: true })
+  const write = (name: string, text: string): void => {
+    const file = path.join(dir, name)
+    writeFileSync(`${file}.tmp`, text)
+    renameSync(`${file}.tmp`, file)
+  }
+  write('latest.json', JSON.stringify(report, null, 2) + '\n')
+  write('latest.md', markdown)
+  return dir
+}
+
+async function main (): Promise<number> {
+  const options = parseOptions(process.argv.slice(2))
+  if (options.help) {
+    process.stdout.write(usage)
+    return 0
+  }
+  stopChildrenOnExit(log)
+  const scenarios = loadScenarios.filter((s) => options.scenarios.includes(s.name))
+  if (scenarios.length > 0) requireWrk()
+  const startedAt = new Date().toISOString()
+  const loadAverage = os.loadavg().map((n) => n.toFixed(2)).join(' ')
+  if (os.loadavg()[0] as number > 0.5) log(`note: the load average is ${loadAverage}; other work on this machine skews the numbers`)
+
+  let launcher: Launcher
+  if (options.tsx) {
+    launcher = tsxLauncher()
+  } else {
+    log('compiling src and the bench servers (tsc)')
+    launcher = buildForBench()
+  }
+
+  const report: BenchReport = {
+    startedAt,
+    finishedAt: '',
+    elapsedS: 0,
+    environment: {
+      node: process.version,
+      cpus: os.availableParallelism(),
+      cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+      loadAverage,
+      pinning: canPin() ? `servers pinned to core ${SERVER_CORE}, wrk and dependencies to core ${LOAD_CORE}` : 'not pinned (no taskset, or one core)',
+      serverMode: launcher.mode === 'compiled' ? 'compiled by tsc, run by plain node' : 'run from the sources with tsx',
+      git: gitDescription()
+    },
+    settings: {
+      durationS: options.durationS,
+      warmupS: options.warmupS,
+      quick: options.quick,
+      scenarios: options.scenarios.join(','),
+      tokens: options.tokens,
+      extraNodes: options.extraNodes,
+      connections: 64
+    },
+    scenarios: [],
+    failures: [],
+    budgets: []
+  }
+
+  try {
+    if (options.scenarios.includes('micro')) report.micro = await runMicro(launcher)
+
+    if (scenarios.length > 0) {
+      // Only what the chosen scenarios use: many nodes take a while to insert.
+      const extraNodes = scenarios.some((s) => s.database === 'manyNodes') ? options.extraNodes : 0
+      const tokens = scenarios.some((s) => s.name === 'cold') ? options.tokens : 1000
+      log(`starting the store (demo data${extraNodes > 0 ? `; ${extraNodes.toLocaleString('en-US')} extra nodes in a second one` : ''}), the resolver and the auth-server (${tokens.toLocaleString('en-US')} bench tokens)`)
+      const system = await startSystem(launcher, { tokens, extraNodes })
+      log(`stores ready (seeded in ${(Math.max(system.store.seededMs, system.nodesStore?.seededMs ?? 0) / 1000).toFixed(1)} s), resolver and auth-server ready`)
+      const baseline = await startBaseline(launcher)
+
+      for (const scenario of scenarios) {
+        try {
+          report.scenarios.push(await runScenario(scenario, { launcher, system, baseline, options }))
+        } catch (err) {
+          if (err instanceof WrkMissingError) throw err
+          log(`${scenario.name} failed: ${(err as Error).message}`)
+          report.failures.push({ scenario: scenario.name, error: (err as Error).message })
+        }
+      }
+    }
+  } finally {
+    log('stopping the bench processes')
+    await stopAll()
+  }
+
+  report.budgets = checkBudgets(report.scenarios, report.micro)
+  report.environment.loadAverageAtEnd = os.loadavg().map((n) => n.toFixed(2)).join(' ')
+  report.finishedAt = new Date().toISOString()
+  report.elapsedS = Math.round((Date.now() - started) / 1000)
+  const markdown = markdownReport(report)
+  const dir = writeResults(report, markdown)
+  process.stdout.write('\n' + markdown + '\n' + budgetLines(report.budgets) + '\n')
+  log(`results in ${path.relative(process.cwd(), dir) || dir}/latest.json and latest.md (${report.elapsedS} s)`)
+
+  const failed = report.budgets.some((b) => b.status === 'FAIL')
+  if (report.failures.length > 0 || (report.micro?.errors.length ?? 0) > 0) return 1
+  return options.strict && failed ? 1 : 0
+}
+
+main().then((code) => { process.exitCode = code }, async (err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof WrkMissingError ? err.message : (err as Error).stack ?? String(err)}\n`)
+  await stopAll()
+  process.exitCode = 1
+})
