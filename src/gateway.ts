@@ -15,6 +15,7 @@ import { loggerOptions } from './logging.js'
 import { createGatewayMetrics } from './metrics/gateway-metrics.js'
 import { createNodeHooksDeps } from './node-hooks/node-hooks.js'
 import { parseSigningKeys } from './signing/keys.js'
+import { createRedirectMemo } from './handlers/redirect-memo.js'
 import { createRedirectGrants } from './signing/redirect-grants.js'
 import { createStreamSigner } from './signing/stream-signature.js'
 import type { Store } from './store/mongo.js'
@@ -80,6 +81,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
       auth,
       billing: createBillingChecker({ collections: store.collections, cacheTtlMs: config.billingCacheTtlMs, now }),
       servers: createServerDirectory({ servers: store.collections.servers, cacheTtlMs: config.lookupCacheTtlMs, now }),
+      memo: createRedirectMemo(now),
       grants: createRedirectGrants(createStreamSigner({ keys, issuer: config.gatewayId, ttlSeconds: config.signatureTtlS, now }), now),
       signatureParam: config.signatureParam,
       nodeTtlMs,

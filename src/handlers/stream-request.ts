@@ -15,6 +15,7 @@ import type { GeoLocator } from '../geo/resolver-client.js'
 import { matchGeoGroup } from '../geo/match-geo-group.js'
 import type { LocationSource } from '../geo/location.js'
 import type { RedirectGrants } from '../signing/redirect-grants.js'
+import type { RedirectMemo } from './redirect-memo.js'
 import type { NodeDoc, StreamFormat } from '../store/documents.js'
 import type { RoutingSnapshotSource } from '../store/routing-snapshot.js'
 import { nodeStreamUrl } from './node-url.js'
@@ -27,6 +28,8 @@ export interface StreamRequestDeps {
   billing: BillingChecker
   servers: ServerDirectory
   grants: RedirectGrants
+  /** Remembers warm answers for the rest of the second; absent, every request selects. */
+  memo?: RedirectMemo
   signatureParam: string
   nodeTtlMs: number
   bindClientIp: boolean
@@ -91,6 +94,15 @@ export async function handleStreamRequest (deps: StreamRequestDeps, input: Strea
   const routing = deps.routing.current()
   if (routing === undefined) throw gatewayError('GW_DEPENDENCY_DOWN', 'the node list has not loaded yet')
   const { group } = matchGeoGroup(routing.geo, ip, location)
+  const cip = deps.bindClientIp ? ip : ''
+  // Ids, patterns and addresses hold no newline (schema-checked), so the key is unambiguous.
+  const memoKey = `${subject}\n${group}\n${input.pattern}\n${input.format}\n${server.partner}\n${principal.owner_id}\n${cip}`
+  if (input.withAlternates !== true && deps.memo !== undefined) {
+    const hit = deps.memo.get(routing, memoKey)
+    if (hit !== undefined) {
+      return { url: hit.url, node: hit.node, expiresAt: hit.expiresAt, alternates: [], owner: principal.owner_id, grantId: hit.jti, group }
+    }
+  }
   const selection: Selection | null = selectNode(
     routing.nodes,
     { partner: server.partner, group, pattern: input.pattern, format: input.format, key: subject },
@@ -110,9 +122,11 @@ export async function handleStreamRequest (deps: StreamRequestDeps, input: Strea
     return { url: nodeStreamUrl(node, input.format, input.server, input.camera, deps.signatureParam, grant.token), expiresAt: grant.expiresAt, jti: grant.jti }
   }
   const chosen = signedUrl(selection.node)
+  const node = { id: selection.node._id, host: selection.node.host, group: selection.group }
+  deps.memo?.set(routing, memoKey, { url: chosen.url, node, expiresAt: chosen.expiresAt, jti: chosen.jti })
   return {
     url: chosen.url,
-    node: { id: selection.node._id, host: selection.node.host, group: selection.group },
+    node,
     expiresAt: chosen.expiresAt,
     alternates: input.withAlternates === true
       ? alternateNodes(routing.nodes, selectionRequest, { policy: deps.policy, nowMs: deps.now(), nodeTtlMs: deps.nodeTtlMs }, selection.node._id).map((node) => signedUrl(node).url)

@@ -19,6 +19,8 @@ export interface RoutingSnapshot {
   nodes: Snapshot
   geo: GeoGroupIndex
   loadedAt: number
+  /** Bumped whenever node liveness is applied in place, so memos of choices know to forget. */
+  livenessVersion: number
 }
 
 export interface RoutingSnapshotSource {
@@ -65,6 +67,7 @@ export async function applyLiveness (collections: Pick<Collections, 'nodes'>, sn
     node.doc.draining = change.draining
     applied++
   }
+  if (applied > 0) snapshot.livenessVersion++
   return applied
 }
 
@@ -79,7 +82,7 @@ export async function loadRoutingSnapshot (collections: RoutingSnapshotOptions['
     collections.geoGroups.find({}).toArray(),
     collections.partners.find({}).toArray()
   ])
-  return { nodes: buildSnapshot({ nodes, groups, partners }), geo: createGeoGroupIndex(groups), loadedAt: nowMs }
+  return { nodes: buildSnapshot({ nodes, groups, partners }), geo: createGeoGroupIndex(groups), loadedAt: nowMs, livenessVersion: 0 }
 }
 
 export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): RoutingSnapshotSource {
