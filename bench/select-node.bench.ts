@@ -8,7 +8,7 @@ import { createPolicy } from '../src/balancing/policies.js'
 import { selectNode, type SelectionRequest } from '../src/balancing/select-node.js'
 import { buildSnapshot, type Snapshot } from '../src/balancing/snapshot.js'
 import type { GeoGroupDoc, NodeDoc } from '../src/store/documents.js'
-import { streamFormats } from '../src/store/documents.js'
+import { streamingNode } from '../src/store/demo-data.js'
 
 /** even: every node at the group's mean load per weight, so the top node is always within
  * the bound (one pass). skewed: loads unrelated to weights, so the bound often turns the top
@@ -48,23 +48,16 @@ const NOW = Date.UTC(2026, 0, 1)
 
 function benchNode (i: number, group: string, load: LoadShape = 'skewed'): NodeDoc {
   const weight = 1 + (i % 10)
-  return {
+  return streamingNode({
     _id: `node-${group}-${i}`,
     host: `n${i}.${group}.nodes.bench`,
-    port: 443,
-    tls: true,
     group,
-    patterns: ['streaming'],
-    formats: [...streamFormats],
     weight,
     capacity: { sessions: 10_000 },
-    partners: [],
-    enabled: true,
-    draining: false,
     key_hash: 'f'.repeat(64),
     last_seen: new Date(NOW),
     load: { sessions: load === 'even' ? 10 * weight : (i * 37) % 200, mbps: 0, cpu: 0 }
-  }
+  })
 }
 
 function benchGroup (id: string, i: number): GeoGroupDoc {

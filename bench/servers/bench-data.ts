@@ -4,8 +4,7 @@
 
 import { hashToken } from '../../src/auth/token-hash.js'
 import type { GeoGroupDoc, NodeDoc, TokenDoc } from '../../src/store/documents.js'
-import { streamFormats } from '../../src/store/documents.js'
-import { demoGeoGroups } from '../../src/store/demo-data.js'
+import { demoGeoGroups, streamingNode } from '../../src/store/demo-data.js'
 
 export const BENCH_SIGNING_KEYS = 'bench-1=HS256:geogate-bench-signing-secret-0123456789abcdef'
 export const BENCH_TOKEN_PREFIX = 'bench-token-'
@@ -35,22 +34,15 @@ export function benchNodeDocs (count: number, lastSeen: Date): NodeDoc[] {
   return Array.from({ length: count }, (_, i): NodeDoc => {
     const group = (groups[i % groups.length] as GeoGroupDoc)._id
     const weight = 1 + (i % 10)
-    return {
+    return streamingNode({
       _id: `bench-node-${i}`,
       host: `n${i}.${group}.nodes.bench.test`,
-      port: 443,
-      tls: true,
       group,
-      patterns: ['streaming'],
-      formats: [...streamFormats],
       weight,
       capacity: { sessions: 10_000 },
-      partners: [],
-      enabled: true,
-      draining: false,
       key_hash: hashToken(`bench-node-key-${i}`),
       last_seen: lastSeen,
       load: { sessions: 10 * weight, mbps: 0, cpu: 0 }
-    }
+    })
   })
 }

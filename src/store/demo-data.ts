@@ -44,24 +44,31 @@ export const demoGeoGroups: GeoGroupDoc[] = [
   }
 ]
 
-function demoNode (id: string, group: string, weight: number): NodeDoc {
+/** A shared, enabled streaming node serving every format; fields given win. */
+export function streamingNode (fields: Pick<NodeDoc, '_id' | 'host' | 'group' | 'weight'> & Partial<NodeDoc>): NodeDoc {
   return {
-    _id: id,
-    host: `${id.replace(/^node-/, '')}.nodes.geogate.test`,
     port: 443,
     tls: true,
-    group,
     patterns: ['streaming'],
     formats: [...streamFormats],
-    weight,
     capacity: { sessions: 1000 },
     partners: [],
     enabled: true,
     draining: false,
-    key_hash: hashToken(demoNodeKey(id)),
     last_seen: null,
-    load: { sessions: 0, mbps: 0, cpu: 0 }
+    load: { sessions: 0, mbps: 0, cpu: 0 },
+    ...fields
   }
+}
+
+function demoNode (id: string, group: string, weight: number): NodeDoc {
+  return streamingNode({
+    _id: id,
+    host: `${id.replace(/^node-/, '')}.nodes.geogate.test`,
+    group,
+    weight,
+    key_hash: hashToken(demoNodeKey(id))
+  })
 }
 
 export const demoNodes: NodeDoc[] = [
