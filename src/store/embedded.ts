@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createRequire } from 'node:module'
 import path from 'node:path'
+import { stopChild } from '../stop-child.js'
 
 export interface EmbeddedStore {
   url: string
@@ -59,14 +60,5 @@ function waitForUri (child: ChildProcess, timeoutMs: number): Promise<string> {
     child.stderr?.on('data', (chunk: Buffer) => { err = (err + chunk.toString()).slice(-4000) })
     child.once('error', fail)
     child.once('exit', (code, signal) => fail(new Error(`embedded store exited (${code ?? signal}) before it was ready: ${err.trim()}`)))
-  })
-}
-
-function stopChild (child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 3000)
-    child.once('exit', () => { clearTimeout(force); resolve() })
-    child.kill('SIGTERM')
   })
 }

@@ -1,18 +1,10 @@
 // `geogate dev` as a user runs it: one process that starts the embedded store, seeds the demo
 // data, serves the three services, and stops everything on SIGTERM.
 
-import net from 'node:net'
 import t from 'tap'
 import { get } from '../helpers/system.js'
 import { startGeogate } from '../helpers/processes.js'
-
-function portOpen (host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port })
-    socket.once('connect', () => { socket.destroy(); resolve(true) })
-    socket.once('error', () => resolve(false))
-  })
-}
+import { portOpen } from '../helpers/port-open.js'
 
 t.test('dev starts everything, routes the demo requests, and shuts down cleanly', async (t) => {
   const env: Record<string, string> = { GATEWAY_PORT: '0', RESOLVER_PORT: '0', AUTH_SERVER_PORT: '0', MONGODB_URL: '' }
@@ -39,8 +31,8 @@ t.test('dev starts everything, routes the demo requests, and shuts down cleanly'
   t.ok(store, 'the banner names the embedded store')
   const code = await dev.stop('SIGTERM')
   t.equal(code, 0, 'exits 0 on SIGTERM')
-  if (store !== null) t.notOk(await portOpen(store[1] ?? '', Number(store[2])), 'the embedded store stopped with it')
-  t.notOk(await portOpen('127.0.0.1', Number(new URL(dev.url).port)), 'the gateway port is closed')
+  if (store !== null) t.notOk(await portOpen(Number(store[2]), store[1] ?? ''), 'the embedded store stopped with it')
+  t.notOk(await portOpen(Number(new URL(dev.url).port)), 'the gateway port is closed')
 })
 
 t.test('a bad setting stops the process with a message naming it', async (t) => {

@@ -2,13 +2,15 @@
 // all inside it), run in the foreground as a child process on a free loopback port, stopped
 // in teardown. The node it plays guards /flv with auth_request against the gateway's /verify.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { Test } from 'tap'
+import { stopChild } from '../../src/stop-child.js'
+import { portOpen } from './port-open.js'
 
 export interface NginxNodeOptions {
   /** Where /verify is: the gateway's origin, e.g. http://127.0.0.1:PORT. */
@@ -82,23 +84,6 @@ async function freePort (): Promise<number> {
   })
 }
 
-function accepts (port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port })
-    socket.once('connect', () => { socket.destroy(); resolve(true) })
-    socket.once('error', () => resolve(false))
-  })
-}
-
-function stopChild (child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 3000)
-    child.once('exit', () => { clearTimeout(force); resolve() })
-    child.kill('SIGTERM')
-  })
-}
-
 /** Starts nginx and waits until it accepts connections; a port taken meanwhile is retried. */
 export async function startNginxNode (t: Test, binary: string, options: NginxNodeOptions): Promise<RunningNginx> {
   const dir = await mkdtemp(path.join(tmpdir(), 'geogate-nginx-'))
@@ -117,7 +102,7 @@ export async function startNginxNode (t: Test, binary: string, options: NginxNod
     const deadline = Date.now() + 10_000
     let up = false
     while (!up && child.exitCode === null && child.signalCode === null && Date.now() < deadline) {
-      up = await accepts(port)
+      up = await portOpen(port)
       if (!up) await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 50))])
     }
     if (up) {
