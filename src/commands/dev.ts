@@ -5,7 +5,8 @@ import type { Config } from '../config.js'
 import { DEV_SIGNING_KEYS } from '../config.js'
 import { createGateway } from '../gateway.js'
 import { closeOnSignal, listen, type Closer } from '../server.js'
-import { demoNodes, demoTokens } from '../store/demo-data.js'
+import { request } from 'undici'
+import { demoNodeKey, demoNodes, demoTokens } from '../store/demo-data.js'
 import { startEmbeddedStore } from '../store/embedded.js'
 import { connectStore, ensureIndexes } from '../store/mongo.js'
 import { seedDemoData } from '../store/seed.js'
@@ -14,6 +15,28 @@ import { createAuthService } from './auth-server.js'
 import { createResolverService } from './resolver.js'
 
 const DEMO_KEEPALIVE_MS = 5000
+
+/** Each demo node reports itself alive through the gateway's heartbeat API. */
+function startDemoHeartbeats (gatewayUrl: string, log: (line: string) => void): { stop: () => void } {
+  const beat = async (): Promise<void> => {
+    await Promise.all(demoNodes.map(async (node) => {
+      const res = await request(`${gatewayUrl}/api/v1/nodes/${node._id}/heartbeat`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${demoNodeKey(node._id)}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ sessions: 0, mbps: 0, cpu: 0 }),
+        headersTimeout: 2000,
+        bodyTimeout: 2000
+      })
+      await res.body.dump()
+      if (res.statusCode !== 200) throw new Error(`${node._id}: heartbeat answered ${res.statusCode}`)
+    }))
+  }
+  const run = (): void => { beat().catch((err: unknown) => log(`demo heartbeat failed: ${(err as Error).message}`)) }
+  run()
+  const timer = setInterval(run, DEMO_KEEPALIVE_MS)
+  timer.unref()
+  return { stop: () => clearInterval(timer) }
+}
 
 export interface DevSystem {
   urls: { gateway: string, resolver: string, authServer: string, store: string }
@@ -50,13 +73,9 @@ export async function startDev (config: Config, log: (line: string) => void): Pr
     const inserted = await seedDemoData(store.collections)
     log(`demo data seeded (${inserted} new documents)`)
 
-    const keepAlive = async (): Promise<void> => {
-      await store.collections.nodes.updateMany({ _id: { $in: demoNodes.map((n) => n._id) } }, { $set: { last_seen: new Date() } })
-    }
-    await keepAlive()
-    const timer = setInterval(() => { keepAlive().catch((err: unknown) => log(`demo heartbeat failed: ${(err as Error).message}`)) }, DEMO_KEEPALIVE_MS)
-    timer.unref()
-    closers.push(async () => clearInterval(timer))
+    // Until the gateway listens, the demo nodes are marked alive in the store; from then on
+    // they send real heartbeats through its API, with their own keys, like any node.
+    await store.collections.nodes.updateMany({ _id: { $in: demoNodes.map((n) => n._id) } }, { $set: { last_seen: new Date() } })
 
     const resolver = await createResolverService(config)
     closers.push(resolver.close)
@@ -72,6 +91,8 @@ export async function startDev (config: Config, log: (line: string) => void): Pr
     })
     closers.push(gateway.close)
     const gatewayUrl = await listen(gateway.app, config.host, config.gatewayPort)
+    const heartbeats = startDemoHeartbeats(gatewayUrl, log)
+    closers.push(async () => heartbeats.stop())
     return { urls: { gateway: gatewayUrl, resolver: resolverUrl, authServer: authUrl, store: config.mongodbUrl === undefined ? url : 'MONGODB_URL' }, close: closeAll }
   } catch (err) {
     await closeAll()

@@ -27,6 +27,10 @@ t.test('dev starts everything, routes the demo requests, and shuts down cleanly'
   t.equal(london.status, 302)
   t.match(String(london.headers.location), /^https:\/\/london-1\.nodes\.geogate\.test\/flv\?/)
 
+  t.notMatch(dev.output(), /demo heartbeat failed/, 'the demo nodes\' heartbeats go through')
+  const node = await get(`${dev.url}/api/v1/nodes/node-moscow-1`, { headers: { authorization: 'Bearer demo-admin-token' } })
+  t.same(node.json().load, { sessions: 0, mbps: 0, cpu: 0 }, 'a heartbeat recorded the demo node\'s load')
+
   const store = /store\s+mongodb:\/\/([\d.]+):(\d+)/.exec(out)
   t.ok(store, 'the banner names the embedded store')
   const code = await dev.stop('SIGTERM')
