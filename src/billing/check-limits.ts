@@ -3,7 +3,7 @@
 
 import { createCachedLookup } from '../cache/cached-lookup.js'
 import { gatewayError } from '../errors.js'
-import type { Collections } from '../store/mongo.js'
+import { REQUEST_QUERY_TIMEOUT_MS, type Collections } from '../store/mongo.js'
 import { decideLimits, type AccountLimits, type LimitRequest } from './decide-limits.js'
 
 export interface BillingOptions {
@@ -23,12 +23,13 @@ export interface BillingChecker {
 export async function loadAccountLimits (
   collections: BillingOptions['collections'], owner: string, nowMs: number
 ): Promise<AccountLimits> {
-  const account = await collections.accounts.findOne({ _id: owner })
+  const bounded = { timeoutMS: REQUEST_QUERY_TIMEOUT_MS }
+  const account = await collections.accounts.findOne({ _id: owner }, bounded)
   if (account === null) return { account: null, tariff: null, activeSessions: 0 }
-  const tariff = await collections.tariffs.findOne({ _id: account.tariff })
+  const tariff = await collections.tariffs.findOne({ _id: account.tariff }, bounded)
   const activeSessions = tariff?.max_concurrent_streams == null
     ? 0
-    : await collections.sessions.countDocuments({ owner, expires_at: { $gt: new Date(nowMs) } })
+    : await collections.sessions.countDocuments({ owner, expires_at: { $gt: new Date(nowMs) } }, bounded)
   return { account, tariff, activeSessions }
 }
 

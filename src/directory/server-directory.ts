@@ -3,7 +3,7 @@
 import { createCachedLookup } from '../cache/cached-lookup.js'
 import { gatewayError } from '../errors.js'
 import type { ServerDoc } from '../store/documents.js'
-import type { Collections } from '../store/mongo.js'
+import { REQUEST_QUERY_TIMEOUT_MS, type Collections } from '../store/mongo.js'
 
 export interface ServerDirectoryOptions {
   servers: Collections['servers']
@@ -34,7 +34,7 @@ export function createServerDirectory (options: ServerDirectoryOptions): ServerD
   const cache = createCachedLookup<string, Found>(
     async (id) => {
       try {
-        return { doc: await options.servers.findOne({ _id: id }) }
+        return { doc: await options.servers.findOne({ _id: id }, { timeoutMS: REQUEST_QUERY_TIMEOUT_MS }) }
       } catch (err) {
         throw gatewayError('GW_DEPENDENCY_DOWN', 'the server directory is unreachable', { cause: err })
       }

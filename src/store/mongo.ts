@@ -18,6 +18,12 @@ export interface Collections {
   audit: Collection<AuditDoc>
 }
 
+/**
+ * The longest a query on a client's request path may take (ms): a slow MongoDB then answers
+ * 503 GW_DEPENDENCY_DOWN instead of holding the client until server selection gives up.
+ */
+export const REQUEST_QUERY_TIMEOUT_MS = 1000
+
 export interface Store {
   client: MongoClient
   db: Db
