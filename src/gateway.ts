@@ -51,6 +51,8 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     cacheMax: config.resolverCacheMax,
     cacheTtlMs: config.resolverCacheTtlMs,
     breaker: { failureThreshold: config.breakerThreshold, cooldownMs: config.breakerCooldownMs },
+    // Enough sockets that a burst of misses is not timed out while queued for one.
+    connections: 64,
     fallback: city,
     now,
     // Which source answered each lookup, at debug level (metrics count them always).
