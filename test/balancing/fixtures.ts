@@ -1,30 +1,23 @@
 // Documents for balancing tests: a node or group with sensible defaults, overridden per test.
 
 import type { GeoGroupDoc, NodeDoc, PartnerDoc } from '../../src/store/documents.js'
-import { streamFormats } from '../../src/store/documents.js'
+import { streamingNode } from '../../src/store/demo-data.js'
 
 /** The clock every balancing test starts from. */
 export const NOW = Date.UTC(2026, 0, 1)
 export const TTL = 15_000
 
 export function node (id: string, overrides: Partial<NodeDoc> = {}): NodeDoc {
-  return {
+  return streamingNode({
     _id: id,
     host: `${id}.nodes.test`,
-    port: 443,
-    tls: true,
     group: 'g1',
-    patterns: ['streaming'],
-    formats: [...streamFormats],
     weight: 1,
     capacity: { sessions: 1_000_000 },
-    partners: [],
-    enabled: true,
-    draining: false,
     last_seen: new Date(NOW),
     ...overrides,
     load: { sessions: 0, mbps: 0, cpu: 0, ...overrides.load }
-  }
+  })
 }
 
 export function group (id: string, lat: number, lon: number, overrides: Partial<GeoGroupDoc> = {}): GeoGroupDoc {

@@ -8,9 +8,9 @@ import http from 'node:http'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { hashToken } from '../../src/auth/token-hash.js'
-import { streamFormats } from '../../src/store/documents.js'
 import { findNginx, startNginxNode } from '../helpers/nginx.js'
 import { get, startSystem } from '../helpers/system.js'
+import { streamingNode } from '../../src/store/demo-data.js'
 
 const FLV = fileURLToPath(new URL('../fixtures/media/testsrc-64x64-1s.flv', import.meta.url))
 const NODE = 'node-nginx-e2e'
@@ -52,23 +52,17 @@ if (nginx === undefined) {
     fallback: { groups: [], to_closest: false, limit: 0 },
     default: false
   })
-  await system.store.collections.nodes.insertOne({
+  await system.store.collections.nodes.insertOne(streamingNode({
     _id: NODE,
     host: '127.0.0.1',
     port: node.port,
     tls: false,
     group: 'loopback',
-    patterns: ['streaming'],
-    formats: [...streamFormats],
     weight: 1,
     capacity: { sessions: 100 },
-    partners: [],
-    enabled: true,
-    draining: false,
     key_hash: hashToken('nginx-e2e-node-key-0123456789'),
-    last_seen: new Date(),
-    load: { sessions: 0, mbps: 0, cpu: 0 }
-  })
+    last_seen: new Date()
+  }))
   // Written behind the admin API's back, so the gateway is told to reload now.
   await system.gateway.refreshSnapshot()
   const streamUrl = `${system.gatewayUrl}/flv?server=UIN-DEMO-1&camera=cam-1&access_token=demo-viewer-token`
