@@ -11,12 +11,12 @@ import type { BillingChecker } from '../billing/check-limits.js'
 import type { ServerDirectory } from '../directory/server-directory.js'
 import { GatewayError, gatewayError } from '../errors.js'
 import { ipVersion, normalizeIp } from '../geo/cidr.js'
-import type { GeoLocator } from '../geo/resolver-client.js'
+import type { CachedGeoAnswer, GeoLocator } from '../geo/resolver-client.js'
 import { matchGeoGroup } from '../geo/match-geo-group.js'
-import type { LocationSource } from '../geo/location.js'
+import type { IPLocation, LocationSource } from '../geo/location.js'
 import type { RedirectGrants } from '../signing/redirect-grants.js'
 import type { RedirectMemo } from './redirect-memo.js'
-import type { NodeDoc, StreamFormat } from '../store/documents.js'
+import type { NodeDoc, ServerDoc, StreamFormat } from '../store/documents.js'
 import type { RoutingSnapshotSource } from '../store/routing-snapshot.js'
 import { nodeStreamUrl } from './node-url.js'
 
@@ -65,32 +65,67 @@ const VIEW = 'view'
 const CAMERA = 'camera'
 const ADMIN_RIGHT = { rights: 'admin', object_type: 'gateway', object_id: '*' }
 
-export async function handleStreamRequest (deps: StreamRequestDeps, input: StreamRequestInput): Promise<StreamAnswer> {
+/**
+ * The answer to a stream request. A warm request (every step answered from its cache) is
+ * answered synchronously, with no promise; anything else returns a promise. Either way a
+ * failure is a thrown or rejected GatewayError.
+ */
+export function handleStreamRequest (deps: StreamRequestDeps, input: StreamRequestInput): StreamAnswer | Promise<StreamAnswer> {
   const token = input.token
   if (token === undefined || token === '') throw gatewayError('GW_TOKEN_MISSING', 'send access_token or an Authorization: Bearer header')
+  if (input.fromIp !== undefined) return answerFromIp(deps, input, token, input.fromIp)
+  return answerFor(deps, input, token, input.clientIp)
+}
 
-  let ip = input.clientIp
-  if (input.fromIp !== undefined) {
-    if (ipVersion(input.fromIp) === 0) throw gatewayError('GW_BAD_REQUEST', 'fromip is not an IP address')
-    await deps.auth.authorize(token, ADMIN_RIGHT)
-    ip = normalizeIp(input.fromIp)
-  }
+/** Admin debugging: answer as if the client had the address fromip, for admins only. */
+async function answerFromIp (deps: StreamRequestDeps, input: StreamRequestInput, token: string, fromIp: string): Promise<StreamAnswer> {
+  if (ipVersion(fromIp) === 0) throw gatewayError('GW_BAD_REQUEST', 'fromip is not an IP address')
+  await deps.auth.authorize(token, ADMIN_RIGHT)
+  return await answerFor(deps, input, token, normalizeIp(fromIp))
+}
 
+/** What the steps before selection found out about a request. */
+interface RequestFacts {
+  ip: string
+  location: IPLocation | null
+  principal: Principal
+  server: ServerDoc
+}
+
+function answerFor (deps: StreamRequestDeps, input: StreamRequestInput, token: string, ip: string): StreamAnswer | Promise<StreamAnswer> {
   const subject = `${input.server}/${input.camera}`
-  // Every step answers from its cache when it can; `??` awaits only on a miss. The location is
-  // looked up while auth runs; a lookup never fails (it falls back locally).
-  const geoHit = deps.geo.peek(ip)
-  const located = geoHit ?? deps.geo.locate(ip)
   const right = { rights: VIEW, object_type: CAMERA, object_id: subject }
+  const limits = { format: input.format, pattern: input.pattern }
+  // Every step answers from its cache when it can: then the answer is synchronous.
+  const geoHit = deps.geo.peek(ip)
   const cachedPrincipal = deps.auth.peek(token, right)
   if (cachedPrincipal instanceof GatewayError) throw cachedPrincipal
-  const principal: Principal = cachedPrincipal ?? await deps.auth.authorize(token, right)
-  const server = deps.servers.peekOnlineCamera(input.server, input.camera) ?? await deps.servers.requireOnlineCamera(input.server, input.camera)
-  const limits = { format: input.format, pattern: input.pattern }
-  deps.billing.peekLimits(principal.owner_id, limits) ?? await deps.billing.checkLimits(principal.owner_id, limits)
+  if (geoHit !== undefined && cachedPrincipal !== undefined) {
+    const server = deps.servers.peekOnlineCamera(input.server, input.camera)
+    if (server !== undefined && deps.billing.peekLimits(cachedPrincipal.owner_id, limits) !== undefined) {
+      deps.onGeoSource?.(geoHit.source)
+      return route(deps, input, subject, { ip, location: geoHit.location, principal: cachedPrincipal, server })
+    }
+  }
+  return lookUpFacts(deps, input, token, ip, geoHit).then((facts) => route(deps, input, subject, facts))
+}
 
+/** The steps with something to load: each call is one shared, cached upstream call. */
+async function lookUpFacts (deps: StreamRequestDeps, input: StreamRequestInput, token: string, ip: string, geoHit: CachedGeoAnswer | undefined): Promise<RequestFacts> {
+  const subject = `${input.server}/${input.camera}`
+  // The location is looked up while auth runs; a lookup never fails (it falls back locally).
+  const located = geoHit ?? deps.geo.locate(ip)
+  const principal = await deps.auth.authorize(token, { rights: VIEW, object_type: CAMERA, object_id: subject })
+  const server = await deps.servers.requireOnlineCamera(input.server, input.camera)
+  await deps.billing.checkLimits(principal.owner_id, { format: input.format, pattern: input.pattern })
   const { location, source } = geoHit ?? await located
   deps.onGeoSource?.(source)
+  return { ip, location, principal, server }
+}
+
+/** Selection and signing: synchronous, over the current node snapshot. */
+function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: string, facts: RequestFacts): StreamAnswer {
+  const { ip, location, principal, server } = facts
   const routing = deps.routing.current()
   if (routing === undefined) throw gatewayError('GW_DEPENDENCY_DOWN', 'the node list has not loaded yet')
   const { group } = matchGeoGroup(routing.geo, ip, location)

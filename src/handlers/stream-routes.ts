@@ -4,7 +4,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { renderError, sendRendered } from './error-handler.js'
 import type { ClientIpResolver } from '../geo/client-ip.js'
 import { type StreamFormat } from '../store/documents.js'
-import { handleStreamRequest, type StreamRequestDeps } from './stream-request.js'
+import { createRedirectWriter } from './redirect-writer.js'
+import { handleStreamRequest, type StreamAnswer, type StreamRequestDeps } from './stream-request.js'
 import { AnyFormatQuery, ErrorResponse, StreamJsonResponse, StreamQuery, type AnyFormatQuery as AnyFormatQueryType, type StreamQuery as StreamQueryType } from './stream-schema.js'
 
 export interface StreamRouteOptions {
@@ -32,11 +33,14 @@ function wantsJson (request: FastifyRequest, redirect: string | undefined): bool
 export function registerStreamRoutes (app: FastifyInstance, options: StreamRouteOptions): void {
   const { deps, clientIp, corsOrigin } = options
   const onAnswer = options.onAnswer ?? (() => {})
+  const writeRedirect = createRedirectWriter({ allowOrigin: corsOrigin })
 
-  async function answer (request: FastifyRequest, reply: FastifyReply, path: string, format: StreamFormat, query: StreamQueryType): Promise<unknown> {
+  // A warm request is answered synchronously, in the same turn as its parse, like a bare route;
+  // only a request with something to load waits on a promise.
+  function answer (request: FastifyRequest, reply: FastifyReply, path: string, format: StreamFormat, query: StreamQueryType): Promise<void> | undefined {
     const forwarded = request.headers['x-forwarded-for']
     const json = wantsJson(request, query.redirect)
-    const result = await handleStreamRequest(deps, {
+    const result = handleStreamRequest(deps, {
       format,
       server: query.server,
       camera: query.camera,
@@ -46,27 +50,28 @@ export function registerStreamRoutes (app: FastifyInstance, options: StreamRoute
       fromIp: query.fromip,
       withAlternates: json
     })
+    if (result instanceof Promise) return result.then((answer) => { send(reply, path, json, answer) })
+    send(reply, path, json, result)
+    return undefined
+  }
+
+  function send (reply: FastifyReply, path: string, json: boolean, result: StreamAnswer): void {
     if (json) {
       onAnswer(path, 200)
-      return reply.code(200).headers(answerHeaders).send({
+      void reply.code(200).headers(answerHeaders).send({
         url: result.url,
         node: result.node,
         expires_at: new Date(result.expiresAt).toISOString(),
         alternates: result.alternates
       })
+      return
     }
     onAnswer(path, 302)
     // The redirect is the hot path and has no body: it goes straight to the socket, past
-    // Fastify's send pipeline (serializers and onSend hooks have nothing to do here).
+    // Fastify's send pipeline (serializers and onSend hooks have nothing to do here), at the
+    // end of the turn together with the other redirects the turn answered.
     reply.hijack()
-    reply.raw.writeHead(302, [
-      'location', result.url,
-      'cache-control', 'no-store',
-      'access-control-allow-origin', corsOrigin,
-      'content-length', '0'
-    ])
-    reply.raw.end()
-    return reply
+    writeRedirect(reply.raw, result.url)
   }
 
   // Errors carry the same headers as answers: a browser reads an error across origins too.
