@@ -1,11 +1,11 @@
 // `npm run bench`: geogate against a bare Fastify redirect, side by side in one run (DESIGN
 // section 8). The gateway and the baseline each run alone in a process pinned to core 0; wrk
 // and everything the gateway depends on (store, resolver, auth-server) share core 1. Every
-// scenario loads the baseline, a fresh gateway and the baseline again with the same wrk
-// command, after a warm-up run of each server. Writes bench/results/latest.json and latest.md
-// and prints the table.
+// scenario starts a fresh gateway and loads it and the baseline by turns with the same wrk
+// command (baseline, gateway, baseline, gateway, …, baseline), after a warm-up run of each.
+// Writes bench/results/latest.json and latest.md and prints the table.
 //
-//   npm run bench                         # everything, about 3 minutes
+//   npm run bench                         # everything, about 3½ minutes
 //   npm run bench -- --quick              # a smoke test of the bench, under a minute
 //   npm run bench -- --scenario warm,micro --duration 5 --strict
 
@@ -22,7 +22,7 @@ import { withCpuShare } from './lib/cpu.js'
 import { parseOptions, usage, type BenchOptions } from './lib/options.js'
 import { prepareGateway } from './lib/prepare.js'
 import { expectRedirect, sampleDelta, sampleGateway, type GatewaySample } from './lib/probe.js'
-import { budgetLines, checkBudgets, markdownReport, runProblem, type BenchReport, type MicroResults, type ScenarioResult } from './lib/report.js'
+import { budgetLines, checkBudgets, markdownReport, median, pairedRatios, runProblem, summarizeRuns, type BenchReport, type MeasuredRun, type MicroResults, type ScenarioResult } from './lib/report.js'
 import { loadScenarios, type LoadScenario } from './lib/scenarios.js'
 import { LOAD_CORE, SERVER_CORE, heapAfterGc, startBaseline, startGateway, startSystem, type RunningServer, type SystemInfo } from './lib/system.js'
 import { requireWrk, runWrk, WrkMissingError, type WrkResult } from './lib/wrk.js'
@@ -90,28 +90,34 @@ async function runScenario (scenario: LoadScenario, servers: Servers): Promise<S
     ...(scenario.scriptArgs !== undefined && { scriptArgs: scenario.scriptArgs({ firstClient, tokens: system.tokens }) })
   })
 
-  // The baseline before and after the gateway, while no gateway runs (an idle gateway still
-  // reloads its snapshot on the same core); the ratio is to their mean, so a machine whose
-  // speed drifts during the scenario drifts both sides.
+  // Rounds of a baseline run and a gateway run, and a last baseline run: each gateway run is
+  // compared with the baseline runs just before and after it, so a machine whose speed drifts
+  // drifts both sides, and the median over the rounds shrugs off a run that other work on the
+  // machine slowed down. Both servers stay up throughout; the one not under load is idle
+  // (the gateway polls its store now and then, on the same core).
   await expectRedirect('the baseline', `${baselineServer.url}/flv`, {})
   if (options.warmupS > 0) {
     log(`${scenario.name}: baseline warm-up ${options.warmupS} s`)
     await load(baselineServer.url, options.warmupS, 0)
   }
-  log(`${scenario.name}: baseline ${options.durationS} s`)
-  const baseline = await withCpuShare(baselineServer.child.pid, () => load(baselineServer.url, options.durationS, 0))
-  log(`${scenario.name}: baseline ${fmtRun(baseline.result)}, server CPU ${baseline.cpuPercent}%`)
 
   log(`${scenario.name}: starting the gateway${scenario.resolverDown ? ' (RESOLVER_URL at a closed port)' : ''}`)
   const gateway = await startGateway(launcher, system, { database: scenario.database, resolverDown: scenario.resolverDown, name: `gateway (${scenario.name})` })
   let host: string
   let firstClient = 0
-  let measured: { result: WrkResult, cpuPercent: number }
+  const gatewayRuns: MeasuredRun[] = []
+  const baselineRuns: MeasuredRun[] = []
   let sample: GatewaySample
   let heapAfterGcMb: number
+  const baselineRun = async (): Promise<void> => {
+    log(`${scenario.name}: baseline ${options.durationS} s (${baselineRuns.length + 1} of ${options.rounds + 1})`)
+    const run = await withCpuShare(baselineServer.child.pid, () => load(baselineServer.url, options.durationS, 0))
+    log(`${scenario.name}: baseline ${fmtRun(run.result)}, server CPU ${run.cpuPercent}%`)
+    baselineRuns.push(run)
+  }
   try {
     host = await prepareGateway(scenario, system, gateway.url, log)
-    // New clients stay new: the measured run starts past every one the warm-up used.
+    // New clients stay new: each run starts past every one an earlier run used.
     if (options.warmupS > 0) {
       log(`${scenario.name}: gateway warm-up ${options.warmupS} s`)
       const warmup = await load(gateway.url, options.warmupS, 0)
@@ -119,50 +125,53 @@ async function runScenario (scenario: LoadScenario, servers: Servers): Promise<S
       log(`${scenario.name}: gateway warm-up ${fmtRun(warmup)}`)
     }
     const before = await sampleGateway(gateway.url)
-    log(`${scenario.name}: gateway ${options.durationS} s`)
-    measured = await withCpuShare(gateway.child.pid, () => load(gateway.url, options.durationS, firstClient))
+    for (let round = 1; round <= options.rounds; round++) {
+      await baselineRun()
+      log(`${scenario.name}: gateway ${options.durationS} s (${round} of ${options.rounds})`)
+      const run = await withCpuShare(gateway.child.pid, () => load(gateway.url, options.durationS, firstClient))
+      firstClient += run.result.requests + 1000
+      log(`${scenario.name}: gateway ${fmtRun(run.result)}, server CPU ${run.cpuPercent}%`)
+      gatewayRuns.push(run)
+    }
+    await baselineRun()
     sample = sampleDelta(before, await sampleGateway(gateway.url))
     heapAfterGcMb = await heapAfterGc(gateway.child)
-    log(`${scenario.name}: gateway ${fmtRun(measured.result)}, server CPU ${measured.cpuPercent}%`)
   } finally {
     await gateway.child.stop()
   }
 
-  log(`${scenario.name}: baseline again ${options.durationS} s`)
-  const baselineAfter = await withCpuShare(baselineServer.child.pid, () => load(baselineServer.url, options.durationS, 0))
-  log(`${scenario.name}: baseline ${fmtRun(baselineAfter.result)}, server CPU ${baselineAfter.cpuPercent}%`)
-  const baselineRequestsPerSec = (baseline.result.requestsPerSec + baselineAfter.result.requestsPerSec) / 2
-
+  const gatewaySummary = summarizeRuns(gatewayRuns)
+  const baselineSummary = summarizeRuns(baselineRuns)
+  const roundRatios = pairedRatios(gatewayRuns, baselineRuns)
   const notes: string[] = [`The probe was sent to ${host}.`]
-  const drift = Math.abs(baseline.result.requestsPerSec - baselineAfter.result.requestsPerSec) / baselineRequestsPerSec
-  if (drift > 0.1) notes.push(`The baseline's two runs differ by ${Math.round(drift * 100)} %: other work on the machine.`)
+  const baselineRates = baselineRuns.map((run) => run.result.requestsPerSec)
+  const spread = (Math.max(...baselineRates) - Math.min(...baselineRates)) / baselineSummary.result.requestsPerSec
+  if (spread > 0.1) notes.push(`The baseline's runs differ by up to ${Math.round(spread * 100)} %: other work on the machine.`)
   // A closed loop keeps one side busy: when neither the server nor wrk is, a third party had the
   // core (the cold gateway also waits for its upstreams, so it is left out).
   const runs = [
-    ...(scenario.name === 'cold' ? [] : [{ name: 'gateway', run: measured }]),
-    { name: 'baseline before', run: baseline },
-    { name: 'baseline after', run: baselineAfter }
+    ...(scenario.name === 'cold' ? [] : gatewayRuns.map((run, i) => ({ name: `gateway run ${i + 1}`, run }))),
+    ...baselineRuns.map((run, i) => ({ name: `baseline run ${i + 1}`, run }))
   ]
   const starved = runs.filter(({ run }) => run.cpuPercent < 80 && run.result.clientCpuPercent < 80).map(({ name }) => name)
   if (starved.length > 0) notes.push(`Neither server nor wrk kept a core busy in: ${starved.join(', ')}; other processes took CPU time.`)
   if (scenario.name === 'cold') {
-    const last = firstClient + measured.result.requests
-    if (last > system.tokens) {
-      notes.push(`Only ${system.tokens.toLocaleString('en-US')} tokens exist: about ${(last - system.tokens).toLocaleString('en-US')} requests reused a token (still a new IP).`)
+    if (firstClient > system.tokens) {
+      notes.push(`Only ${system.tokens.toLocaleString('en-US')} tokens exist: about ${(firstClient - system.tokens).toLocaleString('en-US')} requests reused a token (still a new IP).`)
     }
     notes.push('wrk shares core 1 with the resolver, the auth-server and the store, so this measures the system on two cores, not the gateway alone.')
   }
   const result: ScenarioResult = {
     name: scenario.name,
     title: scenario.title({ extraNodes: system.nodesStore?.extraNodes ?? 0 }),
-    gateway: measured.result,
-    gatewayCpuPercent: measured.cpuPercent,
-    baselines: [
-      { when: 'before', result: baseline.result, cpuPercent: baseline.cpuPercent },
-      { when: 'after', result: baselineAfter.result, cpuPercent: baselineAfter.cpuPercent }
-    ],
-    baselineRequestsPerSec,
-    ratio: measured.result.requestsPerSec / baselineRequestsPerSec,
+    gatewayRuns,
+    baselineRuns,
+    gateway: gatewaySummary.result,
+    gatewayCpuPercent: gatewaySummary.cpuPercent,
+    baseline: baselineSummary.result,
+    baselineCpuPercent: baselineSummary.cpuPercent,
+    roundRatios,
+    ratio: median(roundRatios),
     gatewaySample: sample,
     heapAfterGcMb,
     notes
@@ -231,6 +240,7 @@ async function main (): Promise<number> {
     },
     settings: {
       durationS: options.durationS,
+      rounds: options.rounds,
       warmupS: options.warmupS,
       quick: options.quick,
       scenarios: options.scenarios.join(','),

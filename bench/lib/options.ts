@@ -6,6 +6,8 @@ export type ScenarioName = typeof scenarioNames[number]
 export interface BenchOptions {
   /** Seconds of each measured wrk run. */
   durationS: number
+  /** Gateway runs per scenario, each between two baseline runs. */
+  rounds: number
   /** Seconds of the warm-up run before each measured one. */
   warmupS: number
   quick: boolean
@@ -23,7 +25,8 @@ export interface BenchOptions {
 
 export const usage = `npm run bench -- [options]
 
-  --duration S      seconds per measured run (default 10; --quick: 2)
+  --duration S      seconds per measured run (default 5; --quick: 2)
+  --rounds N        gateway runs per scenario, each between two baseline runs (default 3; --quick: 1)
   --warmup S        seconds of warm-up before each measured run (default 3; --quick: 1)
   --quick           short runs, fewer tokens: a smoke test of the bench itself
   --scenario NAME   run only these (repeat, or comma-separate): ${scenarioNames.join(', ')}
@@ -44,6 +47,7 @@ function number (flag: string, raw: string | undefined, min: number, max: number
 
 export function parseOptions (argv: readonly string[]): BenchOptions {
   let duration: number | undefined
+  let rounds: number | undefined
   let warmup: number | undefined
   let tokens: number | undefined
   let extraNodes: number | undefined
@@ -55,6 +59,7 @@ export function parseOptions (argv: readonly string[]): BenchOptions {
     const value = (): string | undefined => inline ?? argv[++i]
     switch (flag) {
       case '--duration': duration = number(flag, value(), 1, 120); break
+      case '--rounds': rounds = Math.round(number(flag, value(), 1, 20)); break
       case '--warmup': warmup = number(flag, value(), 0, 60); break
       case '--tokens': tokens = Math.round(number(flag, value(), 1000, 2_000_000)); break
       case '--nodes': extraNodes = Math.round(number(flag, value(), 0, 100_000)); break
@@ -75,7 +80,8 @@ export function parseOptions (argv: readonly string[]): BenchOptions {
   }
   return {
     ...options,
-    durationS: duration ?? (options.quick ? 2 : 10),
+    durationS: duration ?? (options.quick ? 2 : 5),
+    rounds: rounds ?? (options.quick ? 1 : 3),
     warmupS: warmup ?? (options.quick ? 1 : 3),
     tokens: tokens ?? (options.quick ? 50_000 : 200_000),
     extraNodes: extraNodes ?? 10_000,

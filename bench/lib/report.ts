@@ -8,26 +8,79 @@ import type { GatewaySample } from './probe.js'
 import type { LoadScenarioName } from './scenarios.js'
 import type { WrkResult } from './wrk.js'
 
+/** One wrk run and how much of one core the server used meanwhile. */
+export interface MeasuredRun {
+  result: WrkResult
+  /** Near 100, the server was the limit; well below, something else was (wrk, an upstream). */
+  cpuPercent: number
+}
+
 export interface ScenarioResult {
   name: LoadScenarioName
   title: string
+  /** The gateway's runs in order, each between two baseline runs. */
+  gatewayRuns: MeasuredRun[]
+  /** The baseline's runs in order: one before each gateway run and one after the last. */
+  baselineRuns: MeasuredRun[]
+  /** The gateway's runs summed up: medians of rates and percentiles, sums of counts. */
   gateway: WrkResult
-  /**
-   * How much of one core the gateway used during its measured run: near 100, it was the limit;
-   * well below, something else was (the load generator, an upstream).
-   */
+  /** The median of the gateway runs' CPU shares. */
   gatewayCpuPercent: number
-  /** The baseline, measured before and after the gateway. */
-  baselines: Array<{ when: 'before' | 'after', result: WrkResult, cpuPercent: number }>
-  /** The mean of the baseline runs. */
-  baselineRequestsPerSec: number
-  /** Gateway requests/s over the baseline's mean. */
+  /** The baseline's runs summed up the same way. */
+  baseline: WrkResult
+  baselineCpuPercent: number
+  /** Per gateway run: its requests/s over the mean of the baseline runs either side of it. */
+  roundRatios: number[]
+  /** The median of roundRatios: the gateway's requests/s as a share of the baseline's. */
   ratio: number
-  /** What the measured gateway run did, from its /metrics. */
+  /** What the gateway's runs did, from its /metrics. */
   gatewaySample: GatewaySample
-  /** The gateway's heap after a full collection, after the measured run. */
+  /** The gateway's heap after a full collection, after its last run. */
   heapAfterGcMb: number
   notes: string[]
+}
+
+export function median (values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid] as number : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
+
+/** Several runs of one server as one: the median of each rate and percentile, counts summed. */
+export function summarizeRuns (runs: readonly MeasuredRun[]): { result: WrkResult, cpuPercent: number } {
+  const of = (pick: (r: WrkResult) => number): number => median(runs.map((run) => pick(run.result)))
+  const sum = (pick: (r: WrkResult) => number): number => runs.reduce((total, run) => total + pick(run.result), 0)
+  return {
+    result: {
+      requests: sum((r) => r.requests),
+      durationS: sum((r) => r.durationS),
+      requestsPerSec: of((r) => r.requestsPerSec),
+      p50Ms: of((r) => r.p50Ms),
+      p75Ms: of((r) => r.p75Ms),
+      p90Ms: of((r) => r.p90Ms),
+      p99Ms: of((r) => r.p99Ms),
+      maxMs: Math.max(...runs.map((run) => run.result.maxMs)),
+      non2xx3xx: sum((r) => r.non2xx3xx),
+      socketErrors: {
+        connect: sum((r) => r.socketErrors.connect),
+        read: sum((r) => r.socketErrors.read),
+        write: sum((r) => r.socketErrors.write),
+        timeout: sum((r) => r.socketErrors.timeout)
+      },
+      clientCpuPercent: of((r) => r.clientCpuPercent)
+    },
+    cpuPercent: median(runs.map((run) => run.cpuPercent))
+  }
+}
+
+/** Each gateway run over the mean of the baseline runs just before and just after it. */
+export function pairedRatios (gatewayRuns: readonly MeasuredRun[], baselineRuns: readonly MeasuredRun[]): number[] {
+  return gatewayRuns.map((run, i) => {
+    const around = [baselineRuns[i], baselineRuns[i + 1]].filter((b): b is MeasuredRun => b !== undefined)
+    const baseline = around.reduce((total, b) => total + b.result.requestsPerSec, 0) / around.length
+    return run.result.requestsPerSec / baseline
+  })
 }
 
 export interface MicroResults {
@@ -72,10 +125,13 @@ export function runProblem (scenario: ScenarioResult): string | undefined {
 }
 
 function cpuRatio (s: ScenarioResult): string {
-  const gateway = cpuPerRequestUs(s.gatewayCpuPercent, s.gateway)
-  const baseline = s.baselines.reduce((sum, b) => sum + cpuPerRequestUs(b.cpuPercent, b.result), 0) / s.baselines.length
+  const gateway = median(s.gatewayRuns.map((run) => cpuPerRequestUs(run.cpuPercent, run.result)))
+  const baseline = median(s.baselineRuns.map((run) => cpuPerRequestUs(run.cpuPercent, run.result)))
   return `${fmt(gateway, 1)} vs ${fmt(baseline, 1)} µs, ${fmt(baseline / gateway)} ×`
 }
+
+const ratios = (s: ScenarioResult): string => s.roundRatios.length > 1 ? `, median of ${s.roundRatios.map((r) => fmt(r)).join(', ')}` : ''
+const p99s = (s: ScenarioResult): string => s.gatewayRuns.length > 1 ? ` (median of ${s.gatewayRuns.map((run) => fmt(run.result.p99Ms)).join(', ')})` : ''
 
 export function checkBudgets (scenarios: readonly ScenarioResult[], micro: MicroResults | undefined): BudgetCheck[] {
   const find = (name: LoadScenarioName): ScenarioResult | undefined => scenarios.find((s) => s.name === name)
@@ -89,10 +145,10 @@ export function checkBudgets (scenarios: readonly ScenarioResult[], micro: Micro
   const invalid = (problem: string | undefined): string => problem === undefined ? '' : ` (invalid run: ${problem})`
 
   add('warm throughput', '≥ 0.70 × baseline req/s',
-    valid(warm) ? `${fmt(warm.ratio)} × (${int(warm.gateway.requestsPerSec)} vs ${int(warm.baselineRequestsPerSec)} req/s; CPU per request ${cpuRatio(warm)})${invalid(warmProblem)}` : undefined,
+    valid(warm) ? `${fmt(warm.ratio)} × (${int(warm.gateway.requestsPerSec)} vs ${int(warm.baseline.requestsPerSec)} req/s${ratios(warm)}; CPU per request ${cpuRatio(warm)})${invalid(warmProblem)}` : undefined,
     valid(warm) && warmProblem === undefined && warm.ratio >= 0.7)
   add('warm p99', '≤ 5 ms at 64 connections',
-    valid(warm) ? `${fmt(warm.gateway.p99Ms)} ms${invalid(warmProblem)}` : undefined,
+    valid(warm) ? `${fmt(warm.gateway.p99Ms)} ms${p99s(warm)}${invalid(warmProblem)}` : undefined,
     valid(warm) && warmProblem === undefined && warm.gateway.p99Ms <= 5)
 
   const hundred = micro?.selection?.groups.filter((g) => g.nodes === 100) ?? []
@@ -139,18 +195,21 @@ export function markdownReport (report: BenchReport): string {
   lines.push(`# geogate bench, ${report.startedAt}`, '')
   lines.push(`node ${String(env.node)}, ${String(env.cpus)} × ${String(env.cpuModel)}; load average ${String(env.loadAverage)} at the start, ${String(env.loadAverageAtEnd ?? '?')} at the end; ` +
     `${String(env.pinning)}; servers ${String(env.serverMode)}; ` +
-    `\`wrk -t1 -c64 -d${String(report.settings.durationS)}s --latency\` after a ${String(report.settings.warmupS)} s warm-up; git ${String(env.git)}`, '')
+    `\`wrk -t1 -c64 -d${String(report.settings.durationS)}s --latency\` after a ${String(report.settings.warmupS)} s warm-up, ${String(report.settings.rounds)} gateway runs between ${Number(report.settings.rounds) + 1} baseline runs per scenario; git ${String(env.git)}`, '')
 
   if (report.scenarios.length > 0) {
     lines.push('## Load', '')
-    lines.push('| scenario | server | req/s | p50 ms | p99 ms | max ms | vs baseline | server CPU | CPU µs per request | wrk CPU | what the gateway answered |')
-    lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
+    lines.push('| scenario | server | req/s | each run, req/s | p50 ms | p99 ms | max ms | vs baseline | server CPU | CPU µs per request | wrk CPU | what the gateway answered |')
+    lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
+    const each = (runs: readonly MeasuredRun[]): string => runs.map((run) => int(run.result.requestsPerSec)).join(' / ')
+    const cpuUs = (runs: readonly MeasuredRun[]): string => fmt(median(runs.map((run) => cpuPerRequestUs(run.cpuPercent, run.result))), 1)
     for (const s of report.scenarios) {
-      lines.push(`| ${s.name} | gateway | ${int(s.gateway.requestsPerSec)} | ${fmt(s.gateway.p50Ms)} | ${fmt(s.gateway.p99Ms)} | ${fmt(s.gateway.maxMs, 1)} | ${fmt(s.ratio)} × | ${fmt(s.gatewayCpuPercent, 0)} % | ${fmt(cpuPerRequestUs(s.gatewayCpuPercent, s.gateway), 1)} | ${fmt(s.gateway.clientCpuPercent, 0)} % | ${describeSample(s.gatewaySample, s.heapAfterGcMb)} |`)
-      for (const b of s.baselines) {
-        lines.push(`| ${s.name} | baseline, ${b.when} | ${int(b.result.requestsPerSec)} | ${fmt(b.result.p50Ms)} | ${fmt(b.result.p99Ms)} | ${fmt(b.result.maxMs, 1)} | ${fmt(b.result.requestsPerSec / s.baselineRequestsPerSec)} × | ${fmt(b.cpuPercent, 0)} % | ${fmt(cpuPerRequestUs(b.cpuPercent, b.result), 1)} | ${fmt(b.result.clientCpuPercent, 0)} % | |`)
-      }
+      const g = s.gateway
+      const b = s.baseline
+      lines.push(`| ${s.name} | gateway | ${int(g.requestsPerSec)} | ${each(s.gatewayRuns)} | ${fmt(g.p50Ms)} | ${fmt(g.p99Ms)} | ${fmt(g.maxMs, 1)} | ${fmt(s.ratio)} × | ${fmt(s.gatewayCpuPercent, 0)} % | ${cpuUs(s.gatewayRuns)} | ${fmt(g.clientCpuPercent, 0)} % | ${describeSample(s.gatewaySample, s.heapAfterGcMb)} |`)
+      lines.push(`| ${s.name} | baseline | ${int(b.requestsPerSec)} | ${each(s.baselineRuns)} | ${fmt(b.p50Ms)} | ${fmt(b.p99Ms)} | ${fmt(b.maxMs, 1)} | 1.00 × | ${fmt(s.baselineCpuPercent, 0)} % | ${cpuUs(s.baselineRuns)} | ${fmt(b.clientCpuPercent, 0)} % | |`)
     }
+    lines.push('', 'Each row is the median of its runs (max ms: the largest); "vs baseline" is the median, over the gateway\'s runs, of each run over the mean of the baseline runs just before and after it.')
     lines.push('')
     for (const s of report.scenarios) {
       lines.push(`- **${s.name}**: ${s.title}.${s.notes.length > 0 ? ' ' + s.notes.join(' ') : ''}`)

@@ -1,15 +1,23 @@
 // An LRU in front of a slow lookup: answers hits from memory, coalesces concurrent misses for
 // one key into one call, and can remember failures briefly. Geo, auth and billing all sit
 // behind one of these, so a burst of requests with one new key makes one upstream call.
+//
+// A value still in use late in its life is reloaded ahead of its expiry, in the background,
+// while the cached value (still fresh) keeps answering: a hot key never expires under load,
+// so requests never queue behind its reload. A reload that fails with a failure worth
+// remembering (a denial, say) replaces the value at once; any other failure leaves the value
+// to expire as it would have.
 
 import { LRUCache } from 'lru-cache'
 
 export type Clock = () => number
 
+type Hit<V> = { value: V } | { error: unknown }
+
 interface Entry<V> {
-  ok: boolean
-  value?: V
-  error?: unknown
+  hit: Hit<V>
+  /** When a hit starts a background reload (the clock's ms); Infinity for failures. */
+  refreshAt: number
 }
 
 export interface CachedLookupOptions<K, V> {
@@ -19,6 +27,11 @@ export interface CachedLookupOptions<K, V> {
   ttlFor: (value: V, key: K) => number
   /** How long (ms) a failure is remembered; 0 or less (the default): not at all. */
   errorTtlFor?: (error: unknown, key: K) => number
+  /**
+   * The share of a value's TTL after which a hit also reloads it in the background, from 0
+   * to 1; 1 turns reloading ahead off. Default 0.75.
+   */
+  refreshAhead?: number
   now?: Clock
 }
 
@@ -40,6 +53,8 @@ export function createCachedLookup<K extends {}, V extends {}> (
     throw new TypeError('max must be a positive integer')
   }
   const now = options.now ?? Date.now
+  const refreshAhead = options.refreshAhead ?? 0.75
+  if (!(refreshAhead >= 0 && refreshAhead <= 1)) throw new TypeError('refreshAhead must be from 0 to 1')
   const cache = new LRUCache<K, Entry<V>>({
     max: options.max,
     ttlAutopurge: false,
@@ -49,22 +64,27 @@ export function createCachedLookup<K extends {}, V extends {}> (
   })
   const inflight = new Map<K, Promise<V>>()
 
-  function peek (key: K): { value: V } | { error: unknown } | undefined {
+  function peek (key: K): Hit<V> | undefined {
     const entry = cache.get(key)
     if (entry === undefined) return undefined
-    return entry.ok ? { value: entry.value as V } : { error: entry.error }
+    if (entry.refreshAt <= now() && !inflight.has(key)) {
+      // Its failure is handled in start; the cached value answers meanwhile.
+      start(key).catch(() => {})
+    }
+    return entry.hit
   }
 
   function start (key: K): Promise<V> {
     const pending = load(key).then(
       (value) => {
         const ttl = options.ttlFor(value, key)
-        if (ttl > 0) cache.set(key, { ok: true, value }, { ttl })
+        if (ttl > 0) cache.set(key, { hit: { value }, refreshAt: refreshAhead < 1 ? now() + ttl * refreshAhead : Infinity }, { ttl })
+        else cache.delete(key)
         return value
       },
       (error: unknown) => {
         const ttl = options.errorTtlFor?.(error, key) ?? 0
-        if (ttl > 0) cache.set(key, { ok: false, error }, { ttl })
+        if (ttl > 0) cache.set(key, { hit: { error }, refreshAt: Infinity }, { ttl })
         throw error
       }
     ).finally(() => inflight.delete(key))

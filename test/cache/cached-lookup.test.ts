@@ -37,3 +37,61 @@ t.test('failures are remembered only when errorTtlFor says so', async (t) => {
 t.test('rejects a bad max', async (t) => {
   t.throws(() => createCachedLookup(async () => 1, { max: 0, ttlFor: () => 1 }), TypeError)
 })
+
+t.test('a value used late in its life is reloaded in the background; hits never wait', async (t) => {
+  let now = 1000
+  let calls = 0
+  let release: (() => void) | undefined
+  const lookup = createCachedLookup(async () => {
+    calls++
+    if (calls > 1) await new Promise<void>((resolve) => { release = resolve })
+    return calls
+  }, { max: 10, ttlFor: () => 100, now: () => now })
+  t.equal(await lookup.get('k'), 1)
+  now = 1074
+  t.same(lookup.peek('k'), { value: 1 }, 'early in its life: no reload')
+  t.equal(calls, 1)
+  now = 1080
+  t.same(lookup.peek('k'), { value: 1 }, 'late in its life: the cached value answers…')
+  t.equal(calls, 2, '…while one reload starts')
+  t.same(lookup.peek('k'), { value: 1 })
+  t.equal(await lookup.get('k'), 1, 'get does not wait for the reload either')
+  t.equal(calls, 2, 'one reload at a time')
+  release?.()
+  await new Promise((resolve) => setImmediate(resolve))
+  now = 1150
+  t.same(lookup.peek('k'), { value: 2 }, 'the reloaded value, fresh past the old expiry')
+})
+
+t.test('a reload that is denied replaces the value; any other failure leaves it to expire', async (t) => {
+  let now = 1000
+  let outcome: 'ok' | 'denied' | 'down' = 'ok'
+  const lookup = createCachedLookup<string, string>(async () => {
+    if (outcome === 'ok') return 'granted'
+    throw new Error(outcome)
+  }, { max: 10, ttlFor: () => 100, errorTtlFor: (err) => (err as Error).message === 'denied' ? 50 : 0, now: () => now })
+  t.equal(await lookup.get('a'), 'granted')
+  t.equal(await lookup.get('b'), 'granted')
+  outcome = 'down'
+  now = 1090
+  t.same(lookup.peek('a'), { value: 'granted' })
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(lookup.peek('a'), { value: 'granted' }, 'an upstream that is down does not evict a fresh value')
+  outcome = 'denied'
+  t.same(lookup.peek('b'), { value: 'granted' })
+  await new Promise((resolve) => setImmediate(resolve))
+  t.match(lookup.peek('b'), { error: { message: 'denied' } }, 'a denial takes effect at once')
+  now = 1101
+  t.equal(lookup.peek('a'), undefined, 'the value still expires on time')
+})
+
+t.test('refreshAhead 1 turns reloading ahead off; a bad one is refused', async (t) => {
+  let now = 1000
+  let calls = 0
+  const lookup = createCachedLookup(async () => ++calls, { max: 10, ttlFor: () => 100, refreshAhead: 1, now: () => now })
+  await lookup.get('k')
+  now = 1099
+  lookup.peek('k')
+  t.equal(calls, 1)
+  t.throws(() => createCachedLookup(async () => 1, { max: 1, ttlFor: () => 1, refreshAhead: 1.5 }), TypeError)
+})
