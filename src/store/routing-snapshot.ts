@@ -13,6 +13,7 @@
 import type { ChangeStream } from 'mongodb'
 import { buildSnapshot, type Snapshot } from '../balancing/snapshot.js'
 import { createGeoGroupIndex, type GeoGroupIndex } from '../geo/match-geo-group.js'
+import type { NodeDoc } from './documents.js'
 import type { Collections } from './mongo.js'
 
 export interface RoutingSnapshot {
@@ -46,6 +47,8 @@ export interface RoutingSnapshotOptions {
 
 /** Changes arriving closer together than this share one reload (heartbeats come in floods). */
 const CHANGE_DEBOUNCE_MS = 100
+/** Heartbeats read per round trip when applying liveness. */
+const LIVENESS_BATCH = 500
 /** The longest a change made outside the admin API waits to be seen. */
 export const FULL_RELOAD_MS = 30_000
 
@@ -53,18 +56,38 @@ export const FULL_RELOAD_MS = 30_000
  * Applies the liveness of nodes heard from after `since` to the snapshot's node documents,
  * which selection reads live. Returns how many nodes were updated.
  */
+/**
+ * Copies a heartbeat's fields into a snapshot's long-lived node document, changing its own
+ * Date and load in place: old objects that never point at new ones keep young-generation
+ * collections cheap while thousands of heartbeats a second are applied.
+ */
+function copyLiveness (doc: NodeDoc, change: Pick<NodeDoc, 'last_seen' | 'load' | 'draining'>): void {
+  const seen = change.last_seen
+  if (seen === null || doc.last_seen === null) doc.last_seen = seen
+  else if (doc.last_seen.getTime() !== seen.getTime()) doc.last_seen.setTime(seen.getTime())
+  const load = change.load
+  if (typeof load !== 'object' || load === null || typeof doc.load !== 'object' || doc.load === null) {
+    doc.load = load
+  } else {
+    if (doc.load.sessions !== load.sessions) doc.load.sessions = load.sessions
+    if (doc.load.mbps !== load.mbps) doc.load.mbps = load.mbps
+    if (doc.load.cpu !== load.cpu) doc.load.cpu = load.cpu
+  }
+  if (doc.draining !== change.draining) doc.draining = change.draining
+}
+
 export async function applyLiveness (collections: Pick<Collections, 'nodes'>, snapshot: RoutingSnapshot, since: Date): Promise<number> {
-  const changed = await collections.nodes.find(
+  // Batch by batch, so that with thousands of nodes heartbeating only one batch of decoded
+  // documents is alive at a time: the young generation stays small and collections quick.
+  const changed = collections.nodes.find(
     { last_seen: { $gt: since } },
-    { projection: { _id: 1, last_seen: 1, load: 1, draining: 1 } }
-  ).toArray()
+    { projection: { _id: 1, last_seen: 1, load: 1, draining: 1 }, batchSize: LIVENESS_BATCH }
+  )
   let applied = 0
-  for (const change of changed) {
+  for await (const change of changed) {
     const node = snapshot.nodes.nodesById.get(change._id)
     if (node === undefined) continue
-    node.doc.last_seen = change.last_seen
-    node.doc.load = change.load
-    node.doc.draining = change.draining
+    copyLiveness(node.doc, change)
     applied++
   }
   if (applied > 0) snapshot.livenessVersion++
