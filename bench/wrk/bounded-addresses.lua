@@ -1,6 +1,6 @@
 -- The resolver-down scenario: the warm request (one token), but from a bounded set of public
--- IPv4 addresses, cycled in order, so locations keep expiring from the gateway's cache and the
--- local fallback database answers them again.
+-- IPv4 addresses, cycled in order: each is located by the local fallback database, first on a
+-- cache miss and again as its cached fallback answer nears expiry.
 --   wrk ... -s bounded-addresses.lua URL -- ADDRESS_COUNT
 
 local counter = 0

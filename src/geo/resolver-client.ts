@@ -21,8 +21,11 @@ export interface GeoLocatorOptions {
   /** How long (ms) a resolver answer (a location, or none for a 404) is cached. */
   cacheTtlMs: number
   /**
-   * How long (ms) a fallback answer is cached; default min(5000, cacheTtlMs). Short, so the
-   * resolver's better answer replaces it once the resolver is back.
+   * How long (ms) a fallback answer is cached; default min(30000, cacheTtlMs). Shorter than a
+   * resolver answer, so the resolver's replaces it within that long of its return; not much
+   * shorter, because while the resolver is down every client's location is looked up again
+   * this often, and a gateway serving tens of thousands of clients would spend its CPU
+   * re-reading the local database.
    */
   fallbackTtlMs?: number
   breaker: { failureThreshold: number, cooldownMs: number }
@@ -89,7 +92,7 @@ export function createGeoLocator (options: GeoLocatorOptions): GeoLocator {
   }
   const timeoutMs = positive('timeoutMs', options.timeoutMs ?? 50)
   const cacheTtlMs = positive('cacheTtlMs', options.cacheTtlMs)
-  const fallbackTtlMs = positive('fallbackTtlMs', options.fallbackTtlMs ?? Math.min(5000, cacheTtlMs))
+  const fallbackTtlMs = positive('fallbackTtlMs', options.fallbackTtlMs ?? Math.min(30_000, cacheTtlMs))
   const { fallback, logger, onSource } = options
   const now = options.now ?? Date.now
   const resolvePath = `${url.pathname.replace(/\/+$/, '')}/resolve?ip=`
