@@ -57,13 +57,14 @@ export const loadScenarios: readonly LoadScenario[] = [
   },
   {
     name: 'resolver-down',
-    title: () => `resolver down: the warm request from ${BOUNDED_ADDRESSES.toLocaleString('en-US')} client IPs in turn (local fallback)`,
+    title: () => `resolver down: the warm request from ${BOUNDED_ADDRESSES.toLocaleString('en-US')} client IPs in turn, new ones in each run (local fallback)`,
     database: 'main',
     resolverDown: true,
     path: WARM_PATH,
     headers: [],
     script: wrkScript('bounded-addresses.lua'),
-    scriptArgs: () => [String(BOUNDED_ADDRESSES)],
+    // Each run starts past the addresses earlier runs used: new clients, located by the fallback.
+    scriptArgs: ({ firstClient }) => [String(BOUNDED_ADDRESSES), String(firstClient)],
     probe: warmProbe
   },
   {

@@ -1,7 +1,8 @@
 -- The resolver-down scenario: the warm request (one token), but from a bounded set of public
--- IPv4 addresses, cycled in order: each is located by the local fallback database, first on a
--- cache miss and again as its cached fallback answer nears expiry.
---   wrk ... -s bounded-addresses.lua URL -- ADDRESS_COUNT
+-- IPv4 addresses, cycled in order. The set starts at FIRST in a long sequence of addresses, so
+-- each run can bring clients the gateway has not seen: each is located by the local fallback
+-- database on its first request and answered from the cache after that.
+--   wrk ... -s bounded-addresses.lua URL -- ADDRESS_COUNT [FIRST]
 
 local counter = 0
 local addressCount = 20000
@@ -17,11 +18,13 @@ local addresses = {}
 
 function init(args)
   addressCount = tonumber(args[1]) or 20000
+  local first = tonumber(args[2]) or 0
   -- Built once: the request loop only picks one.
-  for m = 0, addressCount - 1 do
+  for i = 0, addressCount - 1 do
+    local m = first + i
     local a = octets[(m % octetCount) + 1]
     local rest = math.floor(m / octetCount)
-    addresses[m + 1] = a .. "." .. (math.floor(rest / 65024) % 256) .. "." .. (math.floor(rest / 254) % 256) .. "." .. (rest % 254 + 1)
+    addresses[i + 1] = a .. "." .. (math.floor(rest / 65024) % 256) .. "." .. (math.floor(rest / 254) % 256) .. "." .. (rest % 254 + 1)
   end
 end
 
