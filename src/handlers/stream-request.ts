@@ -8,6 +8,8 @@ import { selectNode } from '../balancing/select-node.js'
 import type { BalancingPolicy } from '../balancing/policies.js'
 import type { AuthClient, Principal } from '../auth/auth-client.js'
 import type { BillingChecker } from '../billing/check-limits.js'
+import type { LimitRequest } from '../billing/decide-limits.js'
+import type { GrantRequest } from '../auth/grants.js'
 import type { ServerDirectory } from '../directory/server-directory.js'
 import { GatewayError, gatewayError } from '../errors.js'
 import { ipVersion, normalizeIp } from '../geo/cidr.js'
@@ -107,17 +109,26 @@ function answerFor (deps: StreamRequestDeps, input: StreamRequestInput, token: s
       return route(deps, input, subject, { ip, location: geoHit.location, principal: cachedPrincipal, server })
     }
   }
-  return lookUpFacts(deps, input, token, ip, geoHit).then((facts) => route(deps, input, subject, facts))
+  return lookUpFacts(deps, input, { token, ip, right, limits, geoHit }).then((facts) => route(deps, input, subject, facts))
+}
+
+/** What the loading path asks, as answerFor already built it. */
+interface FactsQuestion {
+  token: string
+  ip: string
+  right: GrantRequest
+  limits: LimitRequest
+  geoHit: CachedGeoAnswer | undefined
 }
 
 /** The steps with something to load: each call is one shared, cached upstream call. */
-async function lookUpFacts (deps: StreamRequestDeps, input: StreamRequestInput, token: string, ip: string, geoHit: CachedGeoAnswer | undefined): Promise<RequestFacts> {
-  const subject = `${input.server}/${input.camera}`
+async function lookUpFacts (deps: StreamRequestDeps, input: StreamRequestInput, question: FactsQuestion): Promise<RequestFacts> {
+  const { token, ip, right, limits, geoHit } = question
   // The location is looked up while auth runs; a lookup never fails (it falls back locally).
   const located = geoHit ?? deps.geo.locate(ip)
-  const principal = await deps.auth.authorize(token, { rights: VIEW, object_type: CAMERA, object_id: subject })
+  const principal = await deps.auth.authorize(token, right)
   const server = await deps.servers.requireOnlineCamera(input.server, input.camera)
-  await deps.billing.checkLimits(principal.owner_id, { format: input.format, pattern: input.pattern })
+  await deps.billing.checkLimits(principal.owner_id, limits)
   const { location, source } = geoHit ?? await located
   deps.onGeoSource?.(source)
   return { ip, location, principal, server }
@@ -138,14 +149,10 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
       return { url: hit.url, node: hit.node, expiresAt: hit.expiresAt, alternates: [], owner: principal.owner_id, grantId: hit.jti, group }
     }
   }
-  const selection: Selection | null = selectNode(
-    routing.nodes,
-    { partner: server.partner, group, pattern: input.pattern, format: input.format, key: subject },
-    { policy: deps.policy, nowMs: deps.now(), nodeTtlMs: deps.nodeTtlMs }
-  )
+  const selectionRequest = { partner: server.partner, group, pattern: input.pattern, format: input.format, key: subject }
+  const selection: Selection | null = selectNode(routing.nodes, selectionRequest, { policy: deps.policy, nowMs: deps.now(), nodeTtlMs: deps.nodeTtlMs })
   if (selection === null) throw gatewayError('GW_NO_NODE', `no ${input.pattern} node serves ${input.format} for group ${group} or its fallbacks`)
 
-  const selectionRequest = { partner: server.partner, group, pattern: input.pattern, format: input.format, key: subject }
   const signedUrl = (node: NodeDoc): { url: string, expiresAt: number, jti: string } => {
     const grant = deps.grants.grant({
       aud: node._id,
