@@ -40,6 +40,8 @@ export interface CachedLookup<K, V> {
   peek: (key: K) => { value: V } | { error: unknown } | undefined
   /** The value for key: from cache when fresh, else from one shared call to load. */
   get: (key: K) => Promise<V>
+  /** Caches value for key as if load had returned it (for a value found without loading). */
+  set: (key: K, value: V) => void
   delete: (key: K) => void
   clear: () => void
   readonly size: number
@@ -74,12 +76,16 @@ export function createCachedLookup<K extends {}, V extends {}> (
     return entry.hit
   }
 
+  function set (key: K, value: V): void {
+    const ttl = options.ttlFor(value, key)
+    if (ttl > 0) cache.set(key, { hit: { value }, refreshAt: refreshAhead < 1 ? now() + ttl * refreshAhead : Infinity }, { ttl })
+    else cache.delete(key)
+  }
+
   function start (key: K): Promise<V> {
     const pending = load(key).then(
       (value) => {
-        const ttl = options.ttlFor(value, key)
-        if (ttl > 0) cache.set(key, { hit: { value }, refreshAt: refreshAhead < 1 ? now() + ttl * refreshAhead : Infinity }, { ttl })
-        else cache.delete(key)
+        set(key, value)
         return value
       },
       (error: unknown) => {
@@ -101,6 +107,7 @@ export function createCachedLookup<K extends {}, V extends {}> (
       }
       return inflight.get(key) ?? start(key)
     },
+    set,
     delete (key: K) { cache.delete(key) },
     clear () { cache.clear() },
     get size () { return cache.size }

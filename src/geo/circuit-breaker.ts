@@ -18,6 +18,11 @@ export interface CircuitBreaker {
    * caller must then report the probe's outcome with recordSuccess or recordFailure.
    */
   canRequest: () => boolean
+  /**
+   * Whether canRequest would answer false now (open and cooling down, or a probe out),
+   * without taking the probe: callers use it to go to their fallback without a call.
+   */
+  refusing: () => boolean
   recordSuccess: () => void
   recordFailure: () => void
   readonly state: CircuitState
@@ -43,12 +48,17 @@ export function createCircuitBreaker (options: CircuitBreakerOptions): CircuitBr
     since = now()
   }
 
+  function refusing (): boolean {
+    // A probe whose outcome never came back (its caller lost it) must not keep the breaker
+    // half-open forever: after another cooldown, a new probe goes through.
+    return state !== 'closed' && now() - since < cooldownMs
+  }
+
   return {
+    refusing,
     canRequest (): boolean {
       if (state === 'closed') return true
-      // A probe whose outcome never came back (its caller lost it) must not keep the breaker
-      // half-open forever: after another cooldown, let a new probe through.
-      if (now() - since < cooldownMs) return false
+      if (refusing()) return false
       state = 'half-open'
       since = now()
       return true

@@ -1,7 +1,8 @@
 // Where a client is, as the gateway asks it on every request: from a cache when it can, else
 // from the geo-resolver service over a keep-alive pool, else — resolver down, slow or behind
 // an open breaker — from the local MaxMind database. Concurrent misses for one IP share one
-// resolver call. The client never waits longer than timeoutMs for the resolver.
+// resolver call. The client never waits longer than timeoutMs for the resolver, and while the
+// breaker is open a new client is located from the local database at once, without a wait.
 
 import { Pool } from 'undici'
 import { createCachedLookup } from '../cache/cached-lookup.js'
@@ -35,7 +36,7 @@ export interface GeoLocatorOptions {
   connections?: number
   now?: () => number
   logger?: { debug: (obj: object, msg: string) => void }
-  /** Told which source answered each locate() and each peek() hit (for metrics). */
+  /** Told which source answered each locate() and each locateNow() answer (for metrics). */
   onSource?: (source: LocationSource) => void
 }
 
@@ -44,16 +45,14 @@ export interface GeoAnswer {
   source: LocationSource
 }
 
-export interface CachedGeoAnswer {
-  location: IPLocation | null
-  source: 'cache'
-}
-
 export interface GeoLocator {
   /** The location of ip, from the cache, the resolver or the fallback; never rejects. */
   locate: (ip: string) => Promise<GeoAnswer>
-  /** The cached location of ip, synchronously; undefined on a miss. The request hot path. */
-  peek: (ip: string) => CachedGeoAnswer | undefined
+  /**
+   * The location of ip when it can be had without a wait (the request hot path): from the
+   * cache, or from the local database while the breaker is open; undefined otherwise.
+   */
+  locateNow: (ip: string) => GeoAnswer | undefined
   readonly breakerState: CircuitState
   close: () => Promise<void>
 }
@@ -61,7 +60,7 @@ export interface GeoLocator {
 /** What the cache holds: the answer as it first came, and the same answer as a cache hit. */
 interface Entry {
   fresh: GeoAnswer
-  hit: CachedGeoAnswer
+  hit: GeoAnswer
 }
 
 function entry (location: IPLocation | null, source: 'resolver' | 'fallback'): Entry {
@@ -159,7 +158,7 @@ export function createGeoLocator (options: GeoLocatorOptions): GeoLocator {
     now
   })
 
-  function peek (ip: string): CachedGeoAnswer | undefined {
+  function fromCache (ip: string): GeoAnswer | undefined {
     const found = cache.peek(ip)
     // load never rejects, so a cached entry is always a value.
     if (found === undefined || !('value' in found)) return undefined
@@ -167,10 +166,21 @@ export function createGeoLocator (options: GeoLocatorOptions): GeoLocator {
     return found.value.hit
   }
 
+  function locateNow (ip: string): GeoAnswer | undefined {
+    const hit = fromCache(ip)
+    if (hit !== undefined || !breaker.refusing() || ipVersion(ip) === 0) return hit
+    // The resolver would not be asked anyway: the local answer needs no wait, and cached, it
+    // answers this client's next requests as load's would.
+    const found = fromFallback(ip, 'breaker-open')
+    cache.set(ip, found)
+    onSource?.(found.fresh.source)
+    return found.fresh
+  }
+
   return {
-    peek,
+    locateNow,
     async locate (ip: string): Promise<GeoAnswer> {
-      const hit = peek(ip)
+      const hit = fromCache(ip)
       if (hit !== undefined) return hit
       if (ipVersion(ip) === 0) {
         // Not an address: nothing to ask the resolver, nothing worth a cache slot.

@@ -13,7 +13,7 @@ import type { GrantRequest } from '../auth/grants.js'
 import type { ServerDirectory } from '../directory/server-directory.js'
 import { GatewayError, gatewayError } from '../errors.js'
 import { ipVersion, normalizeIp } from '../geo/cidr.js'
-import type { CachedGeoAnswer, GeoLocator } from '../geo/resolver-client.js'
+import type { GeoAnswer, GeoLocator } from '../geo/resolver-client.js'
 import { matchGeoGroup } from '../geo/match-geo-group.js'
 import type { IPLocation, LocationSource } from '../geo/location.js'
 import type { RedirectGrants } from '../signing/redirect-grants.js'
@@ -23,7 +23,7 @@ import type { RoutingSnapshotSource } from '../store/routing-snapshot.js'
 import { nodeStreamUrl } from './node-url.js'
 
 export interface StreamRequestDeps {
-  geo: Pick<GeoLocator, 'locate' | 'peek'>
+  geo: Pick<GeoLocator, 'locate' | 'locateNow'>
   routing: Pick<RoutingSnapshotSource, 'current'>
   policy: BalancingPolicy
   auth: Pick<AuthClient, 'authorize' | 'peek'>
@@ -99,7 +99,7 @@ function answerFor (deps: StreamRequestDeps, input: StreamRequestInput, token: s
   const right = { rights: VIEW, object_type: CAMERA, object_id: subject }
   const limits = { format: input.format, pattern: input.pattern }
   // Every step answers from its cache when it can: then the answer is synchronous.
-  const geoHit = deps.geo.peek(ip)
+  const geoHit = deps.geo.locateNow(ip)
   const cachedPrincipal = deps.auth.peek(token, right)
   if (cachedPrincipal instanceof GatewayError) throw cachedPrincipal
   if (geoHit !== undefined && cachedPrincipal !== undefined) {
@@ -118,7 +118,7 @@ interface FactsQuestion {
   ip: string
   right: GrantRequest
   limits: LimitRequest
-  geoHit: CachedGeoAnswer | undefined
+  geoHit: GeoAnswer | undefined
 }
 
 /** The steps with something to load: each call is one shared, cached upstream call. */

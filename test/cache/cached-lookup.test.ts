@@ -34,6 +34,20 @@ t.test('failures are remembered only when errorTtlFor says so', async (t) => {
   t.equal(plain, 2)
 })
 
+t.test('set caches a value found without loading, by the same TTL rule', async (t) => {
+  let now = 1000
+  let calls = 0
+  const lookup = createCachedLookup(async () => ++calls, { max: 10, ttlFor: (value) => (value < 0 ? 0 : 100), now: () => now })
+  lookup.set('k', 7)
+  t.same(lookup.peek('k'), { value: 7 })
+  t.equal(await lookup.get('k'), 7, 'no load')
+  now += 101
+  t.equal(await lookup.get('k'), 1, 'expired by its TTL, then loaded')
+  lookup.set('k', -1)
+  t.equal(lookup.peek('k'), undefined, 'a value with no TTL is not cached, and drops the old one')
+  t.equal(calls, 1)
+})
+
 t.test('rejects a bad max', async (t) => {
   t.throws(() => createCachedLookup(async () => 1, { max: 0, ttlFor: () => 1 }), TypeError)
 })

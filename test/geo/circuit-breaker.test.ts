@@ -41,6 +41,19 @@ t.test('half-opens after the cooldown and lets exactly one probe through', async
   t.notOk(breaker.canRequest())
 })
 
+t.test('refusing tells whether canRequest would refuse, without taking the probe', async (t) => {
+  const { breaker, clock } = setup()
+  t.notOk(breaker.refusing(), 'closed')
+  for (let i = 0; i < 3; i++) breaker.recordFailure()
+  t.ok(breaker.refusing(), 'open, cooling down')
+  clock.now += 1000
+  t.notOk(breaker.refusing(), 'the cooldown is over: a probe may go')
+  t.notOk(breaker.refusing())
+  t.equal(breaker.state, 'open', 'asking took no probe')
+  t.ok(breaker.canRequest(), 'the probe is still there to take')
+  t.ok(breaker.refusing(), 'half-open with the probe out')
+})
+
 t.test('a successful probe closes the breaker', async (t) => {
   const { breaker, clock } = setup()
   for (let i = 0; i < 3; i++) breaker.recordFailure()

@@ -50,14 +50,14 @@ async function listen (t: Test, server: Server): Promise<string> {
 t.test('the resolver answers first, then the cache', async (t) => {
   const resolver = await startResolver(t)
   const { locator, sources } = makeLocator(t, resolver.url)
-  t.equal(locator.peek('77.88.8.8'), undefined, 'nothing cached yet')
+  t.equal(locator.locateNow('77.88.8.8'), undefined, 'nothing cached yet, and the resolver is up: the caller must wait')
   const first = await locator.locate('77.88.8.8')
   t.equal(first.source, 'resolver')
   t.match(first.location, { country_code: 'RU', region_iso: 'RU-MOW', city: 'Moscow', coordinates: [55.7522, 37.6156] })
   const second = await locator.locate('77.88.8.8')
   t.equal(second.source, 'cache')
   t.equal(second.location, first.location)
-  t.same(locator.peek('77.88.8.8'), { location: first.location, source: 'cache' })
+  t.same(locator.locateNow('77.88.8.8'), { location: first.location, source: 'cache' })
   t.equal(resolver.resolveCalls, 1)
   t.same(sources, ['resolver', 'cache', 'cache'])
 })
@@ -169,11 +169,35 @@ t.test('the breaker opens after N failures, then half-opens when the clock moves
   t.equal(resolver.resolveCalls, 6)
 })
 
+t.test('while the breaker is open, locateNow answers a new client from the local database at once', async (t) => {
+  const resolver = await startResolver(t)
+  const { locator, clock, sources } = makeLocator(t, resolver.url)
+  resolver.failing = true
+  for (let i = 1; i <= 3; i++) await locator.locate(`77.88.8.${i}`)
+  t.equal(locator.breakerState, 'open')
+  sources.length = 0
+
+  const now = locator.locateNow('77.88.8.21')
+  t.match(now, { source: 'fallback', location: { city: 'Kazan' } })
+  t.same(sources, ['fallback'])
+  t.same(locator.locateNow('77.88.8.21'), { location: now?.location, source: 'cache' }, 'and cached, as a loaded answer would be')
+  t.equal(locator.locateNow('not-an-ip'), undefined, 'not an address: nothing to look up or cache')
+  t.equal(resolver.resolveCalls, 3, 'no request went out')
+
+  clock.now += 10_000
+  t.equal(locator.locateNow('77.88.8.22'), undefined, 'the cooldown is over: the caller waits for locate and its probe')
+  t.equal(locator.breakerState, 'open', 'locateNow took no probe')
+  resolver.failing = false
+  t.equal((await locator.locate('77.88.8.22')).source, 'resolver', 'locate sent the probe')
+  t.equal(resolver.resolveCalls, 4)
+  t.equal(locator.locateNow('77.88.8.23'), undefined, 'closed again: a new client is asked of the resolver')
+})
+
 t.test('not an IP: no request, no cache entry', async (t) => {
   const resolver = await startResolver(t)
   const { locator } = makeLocator(t, resolver.url)
   t.same(await locator.locate('not-an-ip'), { location: null, source: 'fallback' })
-  t.equal(locator.peek('not-an-ip'), undefined)
+  t.equal(locator.locateNow('not-an-ip'), undefined)
   t.equal(resolver.resolveCalls, 0)
 })
 

@@ -44,7 +44,7 @@ function deps (): StreamRequestDeps & { calls: { locate: number, authorize: numb
   return {
     calls,
     geo: {
-      peek: (ip) => {
+      locateNow: (ip) => {
         const location = located.get(ip)
         return location === undefined ? undefined : { location, source: 'cache' }
       },
