@@ -2,7 +2,8 @@
 // section 8). The gateway and the baseline each run alone in a process pinned to core 0; wrk
 // and everything the gateway depends on (store, resolver, auth-server) share core 1. Every
 // scenario starts a fresh gateway and loads it and the baseline by turns with the same wrk
-// command (baseline, gateway, baseline, gateway, …, baseline), after a warm-up run of each.
+// command (baseline, gateway, baseline, gateway, …, baseline), after a warm-up run of each;
+// each measured run follows a second of the same load on the same server, unmeasured.
 // Writes bench/results/latest.json and latest.md and prints the table.
 //
 //   npm run bench                         # everything, about 3½ minutes
@@ -111,6 +112,7 @@ async function runScenario (scenario: LoadScenario, servers: Servers): Promise<S
   let heapAfterGcMb: number
   const baselineRun = async (): Promise<void> => {
     log(`${scenario.name}: baseline ${options.durationS} s (${baselineRuns.length + 1} of ${options.rounds + 1})`)
+    if (options.settleS > 0) await load(baselineServer.url, options.settleS, 0)
     const run = await withCpuShare(baselineServer.child.pid, () => load(baselineServer.url, options.durationS, 0))
     log(`${scenario.name}: baseline ${fmtRun(run.result)}, server CPU ${run.cpuPercent}%`)
     baselineRuns.push(run)
@@ -128,6 +130,7 @@ async function runScenario (scenario: LoadScenario, servers: Servers): Promise<S
     for (let round = 1; round <= options.rounds; round++) {
       await baselineRun()
       log(`${scenario.name}: gateway ${options.durationS} s (${round} of ${options.rounds})`)
+      if (options.settleS > 0) firstClient += (await load(gateway.url, options.settleS, firstClient)).requests + 1000
       const run = await withCpuShare(gateway.child.pid, () => load(gateway.url, options.durationS, firstClient))
       firstClient += run.result.requests + 1000
       log(`${scenario.name}: gateway ${fmtRun(run.result)}, server CPU ${run.cpuPercent}%`)
@@ -242,6 +245,7 @@ async function main (): Promise<number> {
       durationS: options.durationS,
       rounds: options.rounds,
       warmupS: options.warmupS,
+      settleS: options.settleS,
       quick: options.quick,
       scenarios: options.scenarios.join(','),
       tokens: options.tokens,

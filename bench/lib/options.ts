@@ -8,8 +8,14 @@ export interface BenchOptions {
   durationS: number
   /** Gateway runs per scenario, each between two baseline runs. */
   rounds: number
-  /** Seconds of the warm-up run before each measured one. */
+  /** Seconds of the warm-up run of each server, once per scenario. */
   warmupS: number
+  /**
+   * Seconds of unmeasured load just before each measured run, on the server about to be
+   * measured: it has been idle while the other one ran, and a gateway under 64 connections
+   * is not idle, so the run measures it busy, not waking up.
+   */
+  settleS: number
   quick: boolean
   scenarios: ScenarioName[]
   /** Exit 1 when a budget fails. */
@@ -27,7 +33,8 @@ export const usage = `npm run bench -- [options]
 
   --duration S      seconds per measured run (default 5; --quick: 2)
   --rounds N        gateway runs per scenario, each between two baseline runs (default 3; --quick: 1)
-  --warmup S        seconds of warm-up before each measured run (default 3; --quick: 1)
+  --warmup S        seconds of warm-up of each server per scenario (default 3; --quick: 1)
+  --settle S        seconds of unmeasured load right before each measured run (default 1; --quick: 0)
   --quick           short runs, fewer tokens: a smoke test of the bench itself
   --scenario NAME   run only these (repeat, or comma-separate): ${scenarioNames.join(', ')}
   --strict          exit 1 when a budget fails (default: report and exit 0)
@@ -49,6 +56,7 @@ export function parseOptions (argv: readonly string[]): BenchOptions {
   let duration: number | undefined
   let rounds: number | undefined
   let warmup: number | undefined
+  let settle: number | undefined
   let tokens: number | undefined
   let extraNodes: number | undefined
   const picked: ScenarioName[] = []
@@ -61,6 +69,7 @@ export function parseOptions (argv: readonly string[]): BenchOptions {
       case '--duration': duration = number(flag, value(), 1, 120); break
       case '--rounds': rounds = Math.round(number(flag, value(), 1, 20)); break
       case '--warmup': warmup = number(flag, value(), 0, 60); break
+      case '--settle': settle = Math.round(number(flag, value(), 0, 60)); break
       case '--tokens': tokens = Math.round(number(flag, value(), 1000, 2_000_000)); break
       case '--nodes': extraNodes = Math.round(number(flag, value(), 0, 100_000)); break
       case '--quick': options.quick = true; break
@@ -83,6 +92,7 @@ export function parseOptions (argv: readonly string[]): BenchOptions {
     durationS: duration ?? (options.quick ? 2 : 5),
     rounds: rounds ?? (options.quick ? 1 : 3),
     warmupS: warmup ?? (options.quick ? 1 : 3),
+    settleS: settle ?? (options.quick ? 0 : 1),
     tokens: tokens ?? (options.quick ? 50_000 : 200_000),
     extraNodes: extraNodes ?? 10_000,
     // In the order they are listed, whatever the order given.

@@ -15,6 +15,7 @@ import { buildSnapshot, type Snapshot } from '../balancing/snapshot.js'
 import { createGeoGroupIndex, type GeoGroupIndex } from '../geo/match-geo-group.js'
 import type { NodeDoc } from './documents.js'
 import type { Collections } from './mongo.js'
+import { readInSlices } from './read-in-slices.js'
 
 export interface RoutingSnapshot {
   nodes: Snapshot
@@ -49,13 +50,11 @@ export interface RoutingSnapshotOptions {
 const CHANGE_DEBOUNCE_MS = 100
 /** Heartbeats read per round trip when applying liveness. */
 const LIVENESS_BATCH = 500
+/** Node documents read per round trip in a full reload. */
+const NODES_BATCH = 1000
 /** The longest a change made outside the admin API waits to be seen. */
 export const FULL_RELOAD_MS = 30_000
 
-/**
- * Applies the liveness of nodes heard from after `since` to the snapshot's node documents,
- * which selection reads live. Returns how many nodes were updated.
- */
 /**
  * Copies a heartbeat's fields into a snapshot's long-lived node document, changing its own
  * Date and load in place: old objects that never point at new ones keep young-generation
@@ -76,20 +75,26 @@ function copyLiveness (doc: NodeDoc, change: Pick<NodeDoc, 'last_seen' | 'load' 
   if (doc.draining !== change.draining) doc.draining = change.draining
 }
 
+/**
+ * Applies the liveness of nodes heard from after `since` to the snapshot's node documents,
+ * which selection reads live. Returns how many nodes were updated.
+ */
 export async function applyLiveness (collections: Pick<Collections, 'nodes'>, snapshot: RoutingSnapshot, since: Date): Promise<number> {
   // Batch by batch, so that with thousands of nodes heartbeating only one batch of decoded
   // documents is alive at a time: the young generation stays small and collections quick.
+  // Requests routed between slices see the heartbeats applied so far; the version, which
+  // makes memos of choices forget, moves once at the end (a memo lives a second at most).
   const changed = collections.nodes.find(
     { last_seen: { $gt: since } },
     { projection: { _id: 1, last_seen: 1, load: 1, draining: 1 }, batchSize: LIVENESS_BATCH }
   )
   let applied = 0
-  for await (const change of changed) {
+  await readInSlices(changed, (change) => {
     const node = snapshot.nodes.nodesById.get(change._id)
-    if (node === undefined) continue
+    if (node === undefined) return
     copyLiveness(node.doc, change)
     applied++
-  }
+  })
   if (applied > 0) snapshot.livenessVersion++
   return applied
 }
@@ -100,8 +105,9 @@ async function latestAuditAt (collections: Pick<Collections, 'audit'>): Promise<
 }
 
 export async function loadRoutingSnapshot (collections: RoutingSnapshotOptions['collections'], nowMs: number): Promise<RoutingSnapshot> {
-  const [nodes, groups, partners] = await Promise.all([
-    collections.nodes.find({}).toArray(),
+  const nodes: NodeDoc[] = []
+  const [, groups, partners] = await Promise.all([
+    readInSlices(collections.nodes.find({}, { batchSize: NODES_BATCH }), (node) => { nodes.push(node) }),
     collections.geoGroups.find({}).toArray(),
     collections.partners.find({}).toArray()
   ])

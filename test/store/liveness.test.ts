@@ -1,5 +1,5 @@
 // Heartbeats applied to a loaded node snapshot in place: last_seen, load and draining of the
-// nodes heard from, in more than one batch, and nothing else.
+// nodes heard from, in more than one batch and slice, and nothing else.
 
 import t from 'tap'
 import { applyLiveness, loadRoutingSnapshot } from '../../src/store/routing-snapshot.js'
@@ -25,9 +25,19 @@ t.test('heartbeats since a moment are copied into the snapshot, batch after batc
   await store.collections.nodes.updateMany({ _id: { $ne: `n${NODES - 1}` } }, { $set: { last_seen: heard } })
   await store.collections.nodes.updateOne({ _id: 'n1' }, { $set: { load: { sessions: 7, mbps: 12.5, cpu: 0.25 }, draining: true } })
   const version = snapshot.livenessVersion
+  // Requests are routed between slices: record how many heartbeats each turn of the event
+  // loop saw applied.
+  const seen = new Set<number>()
+  let watching = true
+  const heardFrom = (): number => [...snapshot.nodes.nodesById.values()].filter((n) => n.doc.last_seen?.getTime() === heard.getTime()).length
+  const watch = (): void => { seen.add(heardFrom()); if (watching) setImmediate(watch) }
+  watch()
   const applied = await applyLiveness(store.collections, snapshot, new Date(1_500_000))
+  watching = false
   t.equal(applied, NODES - 1, 'more nodes than one batch holds')
-  t.equal(snapshot.livenessVersion, version + 1)
+  t.ok([...seen].some((n) => n > 0 && n < NODES - 1), 'a turn of the event loop came between slices')
+  t.equal(snapshot.livenessVersion, version + 1, 'one new version, at the end')
+  const after = snapshot.livenessVersion
   t.same(doc('n0')?.last_seen, heard, 'a first heartbeat')
   t.same(doc('n1')?.last_seen, heard)
   t.same(doc('n1')?.load, { sessions: 7, mbps: 12.5, cpu: 0.25 })
@@ -35,5 +45,5 @@ t.test('heartbeats since a moment are copied into the snapshot, batch after batc
   t.same(doc('n2')?.load, { sessions: 0, mbps: 0, cpu: 0 })
   t.same(doc(`n${NODES - 1}`)?.last_seen, new Date(1_000_000), 'a node not heard from is left alone')
   t.equal(await applyLiveness(store.collections, snapshot, new Date(2_500_000)), 0, 'nothing newer: nothing applied')
-  t.equal(snapshot.livenessVersion, version + 1)
+  t.equal(snapshot.livenessVersion, after, 'and no new version')
 })
