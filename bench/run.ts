@@ -4,7 +4,8 @@
 // scenario starts a fresh gateway and loads it and the baseline by turns with the same wrk
 // command (baseline, gateway, baseline, gateway, …, baseline), after a warm-up run of each;
 // each measured run follows a second of the same load on the same server, unmeasured.
-// Writes bench/results/latest.json and latest.md and prints the table.
+// Writes bench/results/latest.json and latest.md (quick.json and quick.md for a --quick run,
+// which leaves the last full run's results alone) and prints the table.
 //
 //   npm run bench                         # everything, about 3½ minutes
 //   npm run bench -- --quick              # a smoke test of the bench, under a minute
@@ -194,7 +195,8 @@ function gitDescription (): string {
   }
 }
 
-function writeResults (report: BenchReport, markdown: string): string {
+/** Writes name.json and name.md; returns their paths without the extension. */
+function writeResults (report: BenchReport, markdown: string, name: string): string {
   const dir = path.join(root, 'bench', 'results')
   mkdirSync(dir, { recursive: true })
   const write = (name: string, text: string): void => {
@@ -202,9 +204,9 @@ function writeResults (report: BenchReport, markdown: string): string {
     writeFileSync(`${file}.tmp`, text)
     renameSync(`${file}.tmp`, file)
   }
-  write('latest.json', JSON.stringify(report, null, 2) + '\n')
-  write('latest.md', markdown)
-  return dir
+  write(`${name}.json`, JSON.stringify(report, null, 2) + '\n')
+  write(`${name}.md`, markdown)
+  return path.join(dir, name)
 }
 
 async function main (): Promise<number> {
@@ -289,9 +291,9 @@ async function main (): Promise<number> {
   report.finishedAt = new Date().toISOString()
   report.elapsedS = Math.round((Date.now() - started) / 1000)
   const markdown = markdownReport(report)
-  const dir = writeResults(report, markdown)
+  const written = path.relative(process.cwd(), writeResults(report, markdown, options.quick ? 'quick' : 'latest'))
   process.stdout.write('\n' + markdown + '\n' + budgetLines(report.budgets) + '\n')
-  log(`results in ${path.relative(process.cwd(), dir) || dir}/latest.json and latest.md (${report.elapsedS} s)`)
+  log(`results in ${written}.json and ${written}.md (${report.elapsedS} s)`)
 
   const failed = report.budgets.some((b) => b.status === 'FAIL')
   if (report.failures.length > 0 || (report.micro?.errors.length ?? 0) > 0) return 1

@@ -63,21 +63,29 @@ export function parseOptions (argv: readonly string[]): BenchOptions {
   const options = { quick: false, strict: false, tsx: false, help: false }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string
-    const [flag, inline] = arg.includes('=') ? arg.split('=', 2) as [string, string] : [arg, undefined]
+    const equals = arg.indexOf('=')
+    const [flag, inline] = equals >= 0 ? [arg.slice(0, equals), arg.slice(equals + 1)] : [arg, undefined]
     const value = (): string | undefined => inline ?? argv[++i]
+    const switchOn = (): true => {
+      if (inline !== undefined) throw new Error(`${flag} takes no value, got ${JSON.stringify(inline)}`)
+      return true
+    }
+    // wrk runs whole seconds: so are the durations, as the report prints them.
     switch (flag) {
-      case '--duration': duration = number(flag, value(), 1, 120); break
+      case '--duration': duration = Math.round(number(flag, value(), 1, 120)); break
       case '--rounds': rounds = Math.round(number(flag, value(), 1, 20)); break
-      case '--warmup': warmup = number(flag, value(), 0, 60); break
+      case '--warmup': warmup = Math.round(number(flag, value(), 0, 60)); break
       case '--settle': settle = Math.round(number(flag, value(), 0, 60)); break
       case '--tokens': tokens = Math.round(number(flag, value(), 1000, 2_000_000)); break
       case '--nodes': extraNodes = Math.round(number(flag, value(), 0, 100_000)); break
-      case '--quick': options.quick = true; break
-      case '--strict': options.strict = true; break
-      case '--tsx': options.tsx = true; break
-      case '--help': case '-h': options.help = true; break
+      case '--quick': options.quick = switchOn(); break
+      case '--strict': options.strict = switchOn(); break
+      case '--tsx': options.tsx = switchOn(); break
+      case '--help': case '-h': options.help = switchOn(); break
       case '--scenario': {
-        for (const name of (value() ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+        const names = (value() ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')
+        if (names.length === 0) throw new Error(`--scenario needs one or more of: ${scenarioNames.join(', ')}`)
+        for (const name of names) {
           if (!(scenarioNames as readonly string[]).includes(name)) throw new Error(`unknown scenario ${JSON.stringify(name)}; known: ${scenarioNames.join(', ')}`)
           if (!picked.includes(name as ScenarioName)) picked.push(name as ScenarioName)
         }

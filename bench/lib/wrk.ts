@@ -60,7 +60,7 @@ export function parseWrkOutput (output: string): Omit<WrkResult, 'clientCpuPerce
   }
   const done = /^\s*(\d+) requests in ([\d.]+)(us|ms|s|m|h),/m.exec(output)
   const rate = /^Requests\/sec:\s+([\d.]+)/m.exec(output)
-  const max = /^\s+Latency\s+\S+\s+\S+\s+(\S+)/m.exec(output)
+  const max = /^[ \t]+Latency[ \t]+\S+[ \t]+\S+[ \t]+(\S+)/m.exec(output)
   if (done === null || rate === null) throw new Error(`wrk: no request count in its output:\n${output}`)
   const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output)
   const non = /Non-2xx or 3xx responses: (\d+)/.exec(output)

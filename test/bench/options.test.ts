@@ -116,14 +116,22 @@ t.test('a value that is not a number, or is missing, is refused', async (t) => {
     'the next flag is not taken as a number')
 })
 
-t.test('rounds and settle are rounded to whole numbers, duration and warm-up are not', async (t) => {
+t.test('counts and durations are rounded to whole numbers (wrk runs whole seconds)', async (t) => {
   t.equal(parseOptions(['--rounds', '2.6']).rounds, 3)
   t.equal(parseOptions(['--rounds', '2.4']).rounds, 2)
   t.equal(parseOptions(['--settle', '0.4']).settleS, 0)
   t.equal(parseOptions(['--settle', '1.5']).settleS, 2)
   t.equal(parseOptions(['--tokens', '1500.7']).tokens, 1501)
-  t.equal(parseOptions(['--duration', '1.5']).durationS, 1.5)
-  t.equal(parseOptions(['--warmup', '0.5']).warmupS, 0.5)
+  t.equal(parseOptions(['--duration', '1.5']).durationS, 2)
+  t.equal(parseOptions(['--warmup', '0.4']).warmupS, 0)
+})
+
+t.test('a switch given a value, an empty --scenario and a value with = in it are refused', async (t) => {
+  t.throws(() => parseOptions(['--strict=false']), { message: '--strict takes no value, got "false"' })
+  t.throws(() => parseOptions(['--quick=no']), { message: '--quick takes no value, got "no"' })
+  t.throws(() => parseOptions(['--scenario=']), /--scenario needs one or more of: micro, warm/)
+  t.throws(() => parseOptions(['--scenario']), /--scenario needs one or more of/)
+  t.throws(() => parseOptions(['--duration=5=9']), /--duration needs a number from 1 to 120, got "5=9"/)
 })
 
 t.test('--scenario picks scenarios in their listed order, whatever order they were given in', async (t) => {

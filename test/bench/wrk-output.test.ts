@@ -151,3 +151,8 @@ t.test('a latency in a unit wrk does not print throws instead of being misread',
   t.throws(() => parseWrkOutput(healthy.replace('     90%    1.71ms', '     90%    1.71ns')), { message: 'wrk: cannot read the duration "1.71ns"' })
   t.throws(() => parseWrkOutput(healthy.replace('     50%  635.00us', '     50%      fast')), { message: 'wrk: cannot read the duration "fast"' })
 })
+
+t.test('without the Thread Stats latency row, max is not read from the distribution below it', async (t) => {
+  const noStats = healthy.split('\n').filter((line) => !line.startsWith('    Latency ')).join('\n')
+  t.ok(Number.isNaN(parseWrkOutput(noStats).maxMs), 'max is unknown, not the 50th percentile')
+})
