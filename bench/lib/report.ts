@@ -127,7 +127,7 @@ export function runProblem (scenario: ScenarioResult): string | undefined {
 function cpuRatio (s: ScenarioResult): string {
   const gateway = median(s.gatewayRuns.map((run) => cpuPerRequestUs(run.cpuPercent, run.result)))
   const baseline = median(s.baselineRuns.map((run) => cpuPerRequestUs(run.cpuPercent, run.result)))
-  return `${fmt(gateway, 1)} vs ${fmt(baseline, 1)} µs, ${fmt(baseline / gateway)} ×`
+  return `${fmt(gateway, 1)} vs ${fmt(baseline, 1)} µs: ${fmt(baseline / gateway)} × the baseline's requests per CPU second`
 }
 
 const ratios = (s: ScenarioResult): string => s.roundRatios.length > 1 ? `, median of ${s.roundRatios.map((r) => fmt(r)).join(', ')}` : ''
