@@ -193,7 +193,7 @@ t.test('a warm run at 0.80 of the baseline with a 4 ms p99 passes both warm budg
   t.strictSame(byName(checks, 'warm throughput'), {
     name: 'warm throughput',
     limit: '≥ 0.70 × baseline req/s',
-    measured: '0.80 × (8,000 vs 10,000 req/s; CPU per request 100.0 vs 50.0 µs: 0.50 × the baseline's requests per CPU second)',
+    measured: "0.80 × (8,000 vs 10,000 req/s; CPU per request 100.0 vs 50.0 µs: 0.50 × the baseline's requests per CPU second)",
     status: 'PASS'
   })
   t.strictSame(byName(checks, 'warm p99'), {
