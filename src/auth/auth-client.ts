@@ -6,6 +6,7 @@ import { Pool } from 'undici'
 import { createCachedLookup } from '../cache/cached-lookup.js'
 import { gatewayError, isGatewayError, type GatewayError } from '../errors.js'
 import type { GrantRequest } from './grants.js'
+import { startDeadline } from '../upstream/deadline.js'
 
 export interface Principal {
   owner_type: string
@@ -73,6 +74,15 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
   })
 
   async function ask (token: string, request: GrantRequest): Promise<Principal> {
+    const deadline = startDeadline(timeoutMs)
+    try {
+      return await askWithin(token, request, deadline.signal)
+    } finally {
+      deadline.clear()
+    }
+  }
+
+  async function askWithin (token: string, request: GrantRequest, signal: AbortSignal): Promise<Principal> {
     let response
     try {
       response = await pool.request({
@@ -80,7 +90,7 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
         path,
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ token, rights: request.rights, object_type: request.object_type, object_id: request.object_id }),
-        signal: AbortSignal.timeout(timeoutMs)
+        signal
       })
     } catch (err) {
       throw gatewayError('GW_DEPENDENCY_DOWN', 'the auth-server did not answer', { cause: err })

@@ -11,6 +11,7 @@ import { createCircuitBreaker, type CircuitState } from './circuit-breaker.js'
 import type { IPLocation, LocationSource } from './location.js'
 import type { LocationLookup } from './maxmind-lookup.js'
 import { parseIPLocation } from './parse-location.js'
+import { startDeadline } from '../upstream/deadline.js'
 
 export interface GeoLocatorOptions {
   /** Base URL of the resolver, e.g. http://127.0.0.1:8081; /resolve?ip= is appended. */
@@ -118,24 +119,29 @@ export function createGeoLocator (options: GeoLocatorOptions): GeoLocator {
   }
 
   async function askResolver (ip: string): Promise<IPLocation | null> {
-    const { statusCode, body } = await pool.request({
-      method: 'GET',
-      path: resolvePath + encodeURIComponent(ip),
-      headers: { accept: 'application/json' },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs)
-    })
-    if (statusCode === 200) {
-      const location = parseIPLocation(await body.json())
-      if (location === undefined) throw new Error('geo resolver answered a malformed location')
-      return location
+    const deadline = startDeadline(timeoutMs)
+    try {
+      const { statusCode, body } = await pool.request({
+        method: 'GET',
+        path: resolvePath + encodeURIComponent(ip),
+        headers: { accept: 'application/json' },
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: deadline.signal
+      })
+      if (statusCode === 200) {
+        const location = parseIPLocation(await body.json())
+        if (location === undefined) throw new Error('geo resolver answered a malformed location')
+        return location
+      }
+      await body.dump()
+      // 404: the resolver has no data for ip (private range, unknown); 400: it finds ip
+      // malformed. Both are answers, not failures of the resolver.
+      if (statusCode === 404 || statusCode === 400) return null
+      throw new ResolverStatusError(statusCode)
+    } finally {
+      deadline.clear()
     }
-    await body.dump()
-    // 404: the resolver has no data for ip (private range, unknown); 400: it finds ip
-    // malformed. Both are answers, not failures of the resolver.
-    if (statusCode === 404 || statusCode === 400) return null
-    throw new ResolverStatusError(statusCode)
   }
 
   async function load (ip: string): Promise<Entry> {
