@@ -9,24 +9,16 @@ import { setImmediate as nextTurn } from 'node:timers/promises'
 /** Documents handled between two turns of the event loop, by default. */
 export const DEFAULT_SLICE = 200
 
-export interface SliceOptions {
-  /** Documents per slice; default DEFAULT_SLICE. */
-  slice?: number
-  /** Runs after each full slice, before the event loop gets its turn. */
-  onSlice?: () => void
-}
-
-/** Calls each for every document of the cursor, in slices; resolves with how many there were. */
-export async function readInSlices<T> (cursor: AsyncIterable<T>, each: (doc: T) => void, options: SliceOptions = {}): Promise<number> {
-  const slice = options.slice ?? DEFAULT_SLICE
+/**
+ * Calls each for every document of the cursor, slice documents at a time; resolves with how
+ * many there were.
+ */
+export async function readInSlices<T> (cursor: AsyncIterable<T>, each: (doc: T) => void, slice = DEFAULT_SLICE): Promise<number> {
   if (!Number.isInteger(slice) || slice < 1) throw new TypeError('slice must be a positive integer')
   let count = 0
   for await (const doc of cursor) {
     each(doc)
-    if (++count % slice === 0) {
-      options.onSlice?.()
-      await nextTurn()
-    }
+    if (++count % slice === 0) await nextTurn()
   }
   return count
 }
