@@ -86,6 +86,7 @@ export const settings = {
   authServerPort: setting('AUTH_SERVER_PORT', 'auth-server port', '8082', port),
   mongodbUrl: setting('MONGODB_URL', 'MongoDB connection string; unset: `geogate dev` starts the embedded store', '', mongoUrl),
   mongodbDatabase: setting('MONGODB_DB', 'database name', 'geogate', text),
+  mongodbQueryTimeoutMs: setting('MONGODB_QUERY_TIMEOUT_MS', 'longest a MongoDB query on a client\'s request path may take before the answer is 503 (ms)', '1000', integer(10, 60_000)),
   gatewayId: setting('GATEWAY_ID', 'this gateway\'s id, the `iss` of every signature', hostname(), text),
   resolverUrl: setting('RESOLVER_URL', 'where the geo-resolver listens', 'http://127.0.0.1:8081', httpUrl),
   resolverTimeoutMs: setting('RESOLVER_TIMEOUT_MS', 'per-request timeout of a resolver call (ms)', '50', integer(1, 60_000)),

@@ -4,12 +4,15 @@
 import { createCachedLookup } from '../cache/cached-lookup.js'
 import { gatewayError } from '../errors.js'
 import { REQUEST_QUERY_TIMEOUT_MS, type Collections } from '../store/mongo.js'
+import { withinDeadline } from '../store/query-deadline.js'
 import { decideLimits, type AccountLimits, type LimitRequest } from './decide-limits.js'
 
 export interface BillingOptions {
   collections: Pick<Collections, 'accounts' | 'tariffs' | 'sessions'>
   cacheTtlMs: number
   cacheMax?: number
+  /** The longest each query may take (ms); default REQUEST_QUERY_TIMEOUT_MS. */
+  queryTimeoutMs?: number
   now?: () => number
 }
 
@@ -21,16 +24,18 @@ export interface BillingChecker {
 }
 
 export async function loadAccountLimits (
-  collections: BillingOptions['collections'], owner: string, nowMs: number
+  collections: BillingOptions['collections'], owner: string, nowMs: number, queryTimeoutMs = REQUEST_QUERY_TIMEOUT_MS
 ): Promise<AccountLimits> {
-  const bounded = { timeoutMS: REQUEST_QUERY_TIMEOUT_MS }
-  const account = await collections.accounts.findOne({ _id: owner }, bounded)
-  if (account === null) return { account: null, tariff: null, activeSessions: 0 }
-  const tariff = await collections.tariffs.findOne({ _id: account.tariff }, bounded)
-  const activeSessions = tariff?.max_concurrent_streams == null
-    ? 0
-    : await collections.sessions.countDocuments({ owner, expires_at: { $gt: new Date(nowMs) } }, bounded)
-  return { account, tariff, activeSessions }
+  // One deadline for the account, its tariff and its sessions together.
+  return await withinDeadline(queryTimeoutMs, async (bound) => {
+    const account = await collections.accounts.findOne({ _id: owner }, bound)
+    if (account === null) return { account: null, tariff: null, activeSessions: 0 }
+    const tariff = await collections.tariffs.findOne({ _id: account.tariff }, bound)
+    const activeSessions = tariff?.max_concurrent_streams == null
+      ? 0
+      : await collections.sessions.countDocuments({ owner, expires_at: { $gt: new Date(nowMs) } }, bound)
+    return { account, tariff, activeSessions }
+  })
 }
 
 export function createBillingChecker (options: BillingOptions): BillingChecker {
@@ -38,7 +43,7 @@ export function createBillingChecker (options: BillingOptions): BillingChecker {
   const cache = createCachedLookup<string, AccountLimits>(
     async (owner) => {
       try {
-        return await loadAccountLimits(options.collections, owner, now())
+        return await loadAccountLimits(options.collections, owner, now(), options.queryTimeoutMs)
       } catch (err) {
         throw gatewayError('GW_DEPENDENCY_DOWN', 'the billing store is unreachable', { cause: err })
       }

@@ -4,11 +4,14 @@ import { createCachedLookup } from '../cache/cached-lookup.js'
 import { gatewayError } from '../errors.js'
 import type { ServerDoc } from '../store/documents.js'
 import { REQUEST_QUERY_TIMEOUT_MS, type Collections } from '../store/mongo.js'
+import { withinDeadline } from '../store/query-deadline.js'
 
 export interface ServerDirectoryOptions {
   servers: Collections['servers']
   cacheTtlMs: number
   cacheMax?: number
+  /** The longest the query may take (ms); default REQUEST_QUERY_TIMEOUT_MS. */
+  queryTimeoutMs?: number
   now?: () => number
 }
 
@@ -31,10 +34,11 @@ export function checkCamera (server: ServerDoc | null, serverId: string, cameraI
 }
 
 export function createServerDirectory (options: ServerDirectoryOptions): ServerDirectory {
+  const queryTimeoutMs = options.queryTimeoutMs ?? REQUEST_QUERY_TIMEOUT_MS
   const cache = createCachedLookup<string, Found>(
     async (id) => {
       try {
-        return { doc: await options.servers.findOne({ _id: id }, { timeoutMS: REQUEST_QUERY_TIMEOUT_MS }) }
+        return { doc: await withinDeadline(queryTimeoutMs, async (bound) => await options.servers.findOne({ _id: id }, bound)) }
       } catch (err) {
         throw gatewayError('GW_DEPENDENCY_DOWN', 'the server directory is unreachable', { cause: err })
       }

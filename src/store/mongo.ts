@@ -19,8 +19,9 @@ export interface Collections {
 }
 
 /**
- * The longest a query on a client's request path may take (ms): a slow MongoDB then answers
- * 503 GW_DEPENDENCY_DOWN instead of holding the client until server selection gives up.
+ * The longest a query on a client's request path may take (ms) unless MONGODB_QUERY_TIMEOUT_MS
+ * says otherwise: a slow MongoDB then answers 503 GW_DEPENDENCY_DOWN instead of holding the
+ * client until server selection gives up.
  */
 export const REQUEST_QUERY_TIMEOUT_MS = 1000
 
