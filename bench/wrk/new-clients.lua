@@ -10,29 +10,15 @@ local tokenCount = 200000
 local firstAddress = 0
 local base
 
--- First octets of networks in use around the world, so the clients land in many places.
-local octets = {
-  1, 2, 5, 24, 31, 37, 46, 50, 62, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78,
-  79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99, 104, 107,
-  108, 109, 173, 174, 176, 178, 184, 185, 188, 193, 194, 195, 200, 201, 202, 210, 211, 212, 213,
-  217, 219, 220, 221, 222
-}
-local octetCount = #octets
+-- addresses.lua sits beside this script.
+package.path = debug.getinfo(1, "S").source:match("^@(.*/)") .. "?.lua;" .. package.path
+local address = require("addresses").address
 
 function init(args)
   firstToken = tonumber(args[1]) or 0
   tokenCount = tonumber(args[2]) or 200000
   firstAddress = tonumber(args[3]) or 0
   base = wrk.path .. "&access_token=bench-token-"
-end
-
-local function address(m)
-  local a = octets[(m % octetCount) + 1]
-  local rest = math.floor(m / octetCount)
-  local d = rest % 254 + 1
-  local c = math.floor(rest / 254) % 256
-  local b = math.floor(rest / 65024) % 256
-  return a .. "." .. b .. "." .. c .. "." .. d
 end
 
 function request()
