@@ -83,6 +83,15 @@ export function parseWrkOutput (output: string): Omit<WrkResult, 'clientCpuPerce
   }
 }
 
+/**
+ * The error wrk printed for its Lua script, or undefined. wrk reports a script that fails to
+ * load or run (`<script>: <script>:14: module 'x' not found`) and still exits 0 after sending
+ * plain requests, which would measure the wrong load.
+ */
+export function scriptError (output: string, script: string): string | undefined {
+  return output.split('\n').find((line) => line.startsWith(`${script}: `))
+}
+
 /** Runs wrk once and waits for it (never longer than its duration plus 20 s). */
 export async function runWrk (load: WrkLoad): Promise<WrkResult> {
   const duration = Math.max(1, Math.round(load.durationS))
@@ -106,6 +115,8 @@ export async function runWrk (load: WrkLoad): Promise<WrkResult> {
   clearTimeout(timer)
   clearInterval(sampler)
   if (code !== 0) throw new Error(`wrk exited with ${code}:\n${wrk.output()}`)
+  const failed = load.script === undefined ? undefined : scriptError(wrk.output(), load.script)
+  if (failed !== undefined) throw new Error(`wrk's script failed: ${failed}`)
   const clientCpuPercent = first !== undefined && latest !== undefined && latest[0] > first[0]
     ? Math.round((latest[1] - first[1]) / ((latest[0] - first[0]) / 1000) * 1000) / 10
     : Number.NaN

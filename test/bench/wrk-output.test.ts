@@ -2,7 +2,7 @@
 // the counts, the rate, the percentiles and max in ms whatever unit wrk chose, and the errors.
 
 import t from 'tap'
-import { parseWrkOutput } from '../../bench/lib/wrk.js'
+import { parseWrkOutput, scriptError } from '../../bench/lib/wrk.js'
 
 // wrk pads a value ending in one letter ("1.02s") with a trailing space; kept here on purpose.
 const healthy = [
@@ -155,4 +155,11 @@ t.test('a latency in a unit wrk does not print throws instead of being misread',
 t.test('without the Thread Stats latency row, max is not read from the distribution below it', async (t) => {
   const noStats = healthy.split('\n').filter((line) => !line.startsWith('    Latency ')).join('\n')
   t.ok(Number.isNaN(parseWrkOutput(noStats).maxMs), 'max is unknown, not the 50th percentile')
+})
+
+t.test('a script that failed in wrk is found in its output; a healthy run has none', async (t) => {
+  const script = '/repo/bench/wrk/new-clients.lua'
+  const failed = `${script}: ${script}:15: module 'addresses' not found:\n\tno field package.preload['addresses']\n${healthy}`
+  t.equal(scriptError(failed, script), `${script}: ${script}:15: module 'addresses' not found:`)
+  t.equal(scriptError(healthy, script), undefined)
 })
