@@ -1,6 +1,6 @@
 // Node selection: snapshot, eligibility, policies, the fallback chain, and its explanation.
 
-export { buildSnapshot, groupChain, groupNodes, patternChain, formatBit } from './snapshot.js'
+export { buildSnapshot, groupChain, groupNodes, patternChain, formatBit, NodeIndex } from './snapshot.js'
 export type { Snapshot, SnapshotInput, SnapshotNode } from './snapshot.js'
 export { nodeIneligibility, ineligibleReasons } from './eligibility.js'
 export type { EligibilityRequest, IneligibleReason } from './eligibility.js'

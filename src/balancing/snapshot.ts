@@ -48,7 +48,7 @@ export interface Snapshot {
 }
 
 export interface SnapshotInput {
-  readonly nodes: readonly NodeDoc[]
+  readonly nodes: readonly NodeDoc[] | NodeIndex
   readonly groups: readonly GeoGroupDoc[]
   readonly partners: readonly PartnerDoc[]
 }
@@ -140,7 +140,30 @@ function partnerFallbacks (partner: PartnerDoc): ReadonlyMap<string, readonly st
   return byPattern
 }
 
-/** Builds the view. Throws a TypeError on a repeated node, group or partner id. */
+/**
+ * The nodes of a view, indexed one document at a time, so that a caller reading thousands
+ * from MongoDB can index each as it arrives, between turns of the event loop, instead of all
+ * of them in one synchronous build. A node index goes into one view only.
+ */
+export class NodeIndex {
+  readonly nodesById = new Map<string, SnapshotNode>()
+  readonly nodesByGroup = new Map<string, SnapshotNode[]>()
+
+  /** Throws a TypeError on a repeated node id. */
+  add (doc: NodeDoc): void {
+    if (this.nodesById.has(doc._id)) throw new TypeError(`duplicate node id ${JSON.stringify(doc._id)}`)
+    const node = snapshotNode(doc)
+    this.nodesById.set(node.id, node)
+    const members = this.nodesByGroup.get(node.group)
+    if (members === undefined) this.nodesByGroup.set(node.group, [node])
+    else members.push(node)
+  }
+}
+
+/**
+ * Builds the view. The nodes come as documents or as an index already filled. Throws a
+ * TypeError on a repeated node, group or partner id.
+ */
 export function buildSnapshot (input: SnapshotInput): Snapshot {
   const groupsById = new Map<string, GeoGroupDoc>()
   let defaultGroup: string | null = null
@@ -150,16 +173,14 @@ export function buildSnapshot (input: SnapshotInput): Snapshot {
     if (group.default && defaultGroup === null) defaultGroup = group._id
   }
 
-  const nodesById = new Map<string, SnapshotNode>()
-  const nodesByGroup = new Map<string, SnapshotNode[]>()
-  for (const doc of input.nodes) {
-    if (nodesById.has(doc._id)) throw new TypeError(`duplicate node id ${JSON.stringify(doc._id)}`)
-    const node = snapshotNode(doc)
-    nodesById.set(node.id, node)
-    const members = nodesByGroup.get(node.group)
-    if (members === undefined) nodesByGroup.set(node.group, [node])
-    else members.push(node)
+  let index: NodeIndex
+  if (input.nodes instanceof NodeIndex) {
+    index = input.nodes
+  } else {
+    index = new NodeIndex()
+    for (const doc of input.nodes) index.add(doc)
   }
+  const { nodesById, nodesByGroup } = index
 
   const nearestGroups = nearestOrder(input.groups)
   const groupChains = new Map<string, readonly string[]>()

@@ -11,7 +11,7 @@
 // the next reload succeeds.
 
 import type { ChangeStream } from 'mongodb'
-import { buildSnapshot, type Snapshot } from '../balancing/snapshot.js'
+import { buildSnapshot, NodeIndex, type Snapshot } from '../balancing/snapshot.js'
 import { createGeoGroupIndex, type GeoGroupIndex } from '../geo/match-geo-group.js'
 import type { NodeDoc } from './documents.js'
 import type { Collections } from './mongo.js'
@@ -105,9 +105,11 @@ async function latestAuditAt (collections: Pick<Collections, 'audit'>): Promise<
 }
 
 export async function loadRoutingSnapshot (collections: RoutingSnapshotOptions['collections'], nowMs: number): Promise<RoutingSnapshot> {
-  const nodes: NodeDoc[] = []
+  // Each node is indexed as it is read, slice by slice: with thousands of nodes, indexing them
+  // all at once after the read would hold every request for milliseconds.
+  const nodes = new NodeIndex()
   const [, groups, partners] = await Promise.all([
-    readInSlices(collections.nodes.find({}, { batchSize: NODES_BATCH }), (node) => { nodes.push(node) }),
+    readInSlices(collections.nodes.find({}, { batchSize: NODES_BATCH }), (node) => { nodes.add(node) }),
     collections.geoGroups.find({}).toArray(),
     collections.partners.find({}).toArray()
   ])

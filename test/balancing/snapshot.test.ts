@@ -1,5 +1,5 @@
 import t from 'tap'
-import { buildSnapshot, formatBit, groupChain, groupNodes, patternChain } from '../../src/balancing/snapshot.js'
+import { buildSnapshot, formatBit, groupChain, groupNodes, NodeIndex, patternChain } from '../../src/balancing/snapshot.js'
 import { demoGeoGroups, demoNodes, demoPartners } from '../../src/store/demo-data.js'
 import { streamFormats } from '../../src/store/documents.js'
 import { group, node, partner } from './fixtures.js'
@@ -73,6 +73,18 @@ t.test('throws on repeated ids', async (t) => {
   t.throws(() => buildSnapshot({ nodes: [node('n'), node('n')], groups: [], partners: [] }), TypeError)
   t.throws(() => buildSnapshot({ nodes: [], groups: [group('g', 0, 0), group('g', 1, 1)], partners: [] }), TypeError)
   t.throws(() => buildSnapshot({ nodes: [], groups: [], partners: [partner('p'), partner('p')] }), TypeError)
+})
+
+t.test('a node index filled one document at a time builds the same view as the documents', async (t) => {
+  const index = new NodeIndex()
+  for (const doc of demoNodes) index.add(doc)
+  t.throws(() => { index.add(demoNodes[0] as typeof demoNodes[number]) }, { name: 'TypeError', message: 'duplicate node id "node-moscow-1"' })
+  const fromIndex = buildSnapshot({ nodes: index, groups: demoGeoGroups, partners: demoPartners })
+  const fromDocs = buildSnapshot({ nodes: demoNodes, groups: demoGeoGroups, partners: demoPartners })
+  t.equal(fromIndex.nodesById, index.nodesById, 'the view keeps the index it was given')
+  t.same([...fromIndex.nodesById.keys()], [...fromDocs.nodesById.keys()])
+  t.same(groupNodes(fromIndex, 'ru-central').map((n) => n.id), groupNodes(fromDocs, 'ru-central').map((n) => n.id))
+  t.same(fromIndex.groupChains, fromDocs.groupChains)
 })
 
 t.test('a 10,000-node snapshot indexes every node', async (t) => {
