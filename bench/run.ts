@@ -3,7 +3,8 @@
 // and everything the gateway depends on (store, resolver, auth-server) share core 1. Every
 // scenario starts a fresh gateway and loads it and the baseline by turns with the same wrk
 // command (baseline, gateway, baseline, gateway, …, baseline), after a warm-up run of each;
-// each measured run follows a second of the same load on the same server, unmeasured.
+// each measured run follows a second of the same load on the same server, unmeasured. Warm
+// and resolver-down take their turns within the same rounds, since a budget compares them.
 // Writes bench/results/latest.json and latest.md (quick.json and quick.md for a --quick run,
 // which leaves the last full run's results alone) and prints the table.
 //
@@ -25,7 +26,7 @@ import { parseOptions, usage, type BenchOptions } from './lib/options.js'
 import { prepareGateway } from './lib/prepare.js'
 import { expectRedirect, sampleDelta, sampleGateway, type GatewaySample } from './lib/probe.js'
 import { budgetLines, checkBudgets, markdownReport, median, pairedRatios, runProblem, summarizeRuns, type BenchReport, type MeasuredRun, type MicroResults, type ScenarioResult } from './lib/report.js'
-import { loadScenarios, type LoadScenario } from './lib/scenarios.js'
+import { loadScenarios, scenarioGroups, type LoadScenario } from './lib/scenarios.js'
 import { LOAD_CORE, SERVER_CORE, heapAfterGc, startBaseline, startGateway, startSystem, type RunningServer, type SystemInfo } from './lib/system.js'
 import { requireWrk, runWrk, WrkMissingError, type WrkResult } from './lib/wrk.js'
 
@@ -81,9 +82,31 @@ interface Servers {
   options: BenchOptions
 }
 
-async function runScenario (scenario: LoadScenario, servers: Servers): Promise<ScenarioResult> {
+/** One scenario's gateway and what its runs (and its baseline's) measured so far. */
+interface ScenarioState {
+  scenario: LoadScenario
+  gateway?: RunningServer
+  host?: string
+  /** The next new client number for the scenario's script. */
+  firstClient: number
+  gatewayRuns: MeasuredRun[]
+  baselineRuns: MeasuredRun[]
+  before?: GatewaySample
+}
+
+/**
+ * Runs a group of scenarios by turns: each round loads, for every scenario, the baseline and
+ * then that scenario's gateway, and a last baseline run per scenario closes the rounds. Each
+ * gateway run is compared with its scenario's baseline runs just before and after it, so a
+ * machine whose speed drifts drifts both sides, and the median over the rounds shrugs off a
+ * run that other work on the machine slowed down. Scenarios in one group are measured over
+ * the same minutes, which makes budgets that compare them (resolver down against warm) fair.
+ * All servers stay up throughout; those not under load are idle (a gateway polls its store
+ * now and then, on the same core).
+ */
+async function runScenarioGroup (group: readonly LoadScenario[], servers: Servers): Promise<ScenarioResult[]> {
   const { system, options, launcher, baseline: baselineServer } = servers
-  const load = (target: string, durationS: number, firstClient: number): Promise<WrkResult> => runWrk({
+  const load = (scenario: LoadScenario, target: string, durationS: number, firstClient: number): Promise<WrkResult> => runWrk({
     url: target + scenario.path,
     durationS,
     headers: scenario.headers,
@@ -91,63 +114,72 @@ async function runScenario (scenario: LoadScenario, servers: Servers): Promise<S
     ...(scenario.script !== undefined && { script: scenario.script }),
     ...(scenario.scriptArgs !== undefined && { scriptArgs: scenario.scriptArgs({ firstClient, tokens: system.tokens }) })
   })
+  const states: ScenarioState[] = group.map((scenario) => ({ scenario, firstClient: 0, gatewayRuns: [], baselineRuns: [] }))
 
-  // Rounds of a baseline run and a gateway run, and a last baseline run: each gateway run is
-  // compared with the baseline runs just before and after it, so a machine whose speed drifts
-  // drifts both sides, and the median over the rounds shrugs off a run that other work on the
-  // machine slowed down. Both servers stay up throughout; the one not under load is idle
-  // (the gateway polls its store now and then, on the same core).
-  await expectRedirect('the baseline', `${baselineServer.url}/flv`, {})
-  if (options.warmupS > 0) {
-    log(`${scenario.name}: baseline warm-up ${options.warmupS} s`)
-    await load(baselineServer.url, options.warmupS, 0)
-  }
-
-  log(`${scenario.name}: starting the gateway${scenario.resolverDown ? ' (RESOLVER_URL at a closed port)' : ''}`)
-  const gateway = await startGateway(launcher, system, { database: scenario.database, resolverDown: scenario.resolverDown, name: `gateway (${scenario.name})` })
-  let host: string
-  let firstClient = 0
-  const gatewayRuns: MeasuredRun[] = []
-  const baselineRuns: MeasuredRun[] = []
-  let sample: GatewaySample
-  let heapAfterGcMb: number
-  const baselineRun = async (): Promise<void> => {
+  const baselineRun = async (state: ScenarioState): Promise<void> => {
+    const { scenario, baselineRuns } = state
     log(`${scenario.name}: baseline ${options.durationS} s (${baselineRuns.length + 1} of ${options.rounds + 1})`)
-    if (options.settleS > 0) await load(baselineServer.url, options.settleS, 0)
-    const run = await withCpuShare(baselineServer.child.pid, () => load(baselineServer.url, options.durationS, 0))
+    if (options.settleS > 0) await load(scenario, baselineServer.url, options.settleS, 0)
+    const run = await withCpuShare(baselineServer.child.pid, () => load(scenario, baselineServer.url, options.durationS, 0))
     log(`${scenario.name}: baseline ${fmtRun(run.result)}, server CPU ${run.cpuPercent}%`)
     baselineRuns.push(run)
   }
-  try {
-    host = await prepareGateway(scenario, system, gateway.url, log)
+  const gatewayRun = async (state: ScenarioState, gateway: RunningServer): Promise<void> => {
+    const { scenario, gatewayRuns } = state
+    log(`${scenario.name}: gateway ${options.durationS} s (${gatewayRuns.length + 1} of ${options.rounds})`)
     // New clients stay new: each run starts past every one an earlier run used.
-    if (options.warmupS > 0) {
-      log(`${scenario.name}: gateway warm-up ${options.warmupS} s`)
-      const warmup = await load(gateway.url, options.warmupS, 0)
-      firstClient = warmup.requests + 1000
-      log(`${scenario.name}: gateway warm-up ${fmtRun(warmup)}`)
-    }
-    const before = await sampleGateway(gateway.url)
-    for (let round = 1; round <= options.rounds; round++) {
-      await baselineRun()
-      log(`${scenario.name}: gateway ${options.durationS} s (${round} of ${options.rounds})`)
-      if (options.settleS > 0) firstClient += (await load(gateway.url, options.settleS, firstClient)).requests + 1000
-      const run = await withCpuShare(gateway.child.pid, () => load(gateway.url, options.durationS, firstClient))
-      firstClient += run.result.requests + 1000
-      log(`${scenario.name}: gateway ${fmtRun(run.result)}, server CPU ${run.cpuPercent}%`)
-      gatewayRuns.push(run)
-    }
-    await baselineRun()
-    sample = sampleDelta(before, await sampleGateway(gateway.url))
-    heapAfterGcMb = await heapAfterGc(gateway.child)
-  } finally {
-    await gateway.child.stop()
+    if (options.settleS > 0) state.firstClient += (await load(scenario, gateway.url, options.settleS, state.firstClient)).requests + 1000
+    const run = await withCpuShare(gateway.child.pid, () => load(scenario, gateway.url, options.durationS, state.firstClient))
+    state.firstClient += run.result.requests + 1000
+    log(`${scenario.name}: gateway ${fmtRun(run.result)}, server CPU ${run.cpuPercent}%`)
+    gatewayRuns.push(run)
   }
 
+  await expectRedirect('the baseline', `${baselineServer.url}/flv`, {})
+  const results: ScenarioResult[] = []
+  try {
+    for (const state of states) {
+      const { scenario } = state
+      if (options.warmupS > 0) {
+        log(`${scenario.name}: baseline warm-up ${options.warmupS} s`)
+        await load(scenario, baselineServer.url, options.warmupS, 0)
+      }
+      log(`${scenario.name}: starting the gateway${scenario.resolverDown ? ' (RESOLVER_URL at a closed port)' : ''}`)
+      const gateway = await startGateway(launcher, system, { database: scenario.database, resolverDown: scenario.resolverDown, name: `gateway (${scenario.name})` })
+      state.gateway = gateway
+      state.host = await prepareGateway(scenario, system, gateway.url, log)
+      if (options.warmupS > 0) {
+        log(`${scenario.name}: gateway warm-up ${options.warmupS} s`)
+        const warmup = await load(scenario, gateway.url, options.warmupS, 0)
+        state.firstClient = warmup.requests + 1000
+        log(`${scenario.name}: gateway warm-up ${fmtRun(warmup)}`)
+      }
+      state.before = await sampleGateway(gateway.url)
+    }
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const state of states) {
+        await baselineRun(state)
+        await gatewayRun(state, state.gateway as RunningServer)
+      }
+    }
+    for (const state of states) await baselineRun(state)
+    for (const state of states) {
+      const gateway = state.gateway as RunningServer
+      const sample = sampleDelta(state.before as GatewaySample, await sampleGateway(gateway.url))
+      results.push(scenarioResult(state, system, sample, await heapAfterGc(gateway.child)))
+    }
+  } finally {
+    await Promise.all(states.map((state) => state.gateway?.child.stop()))
+  }
+  return results
+}
+
+function scenarioResult (state: ScenarioState, system: SystemInfo, sample: GatewaySample, heapAfterGcMb: number): ScenarioResult {
+  const { scenario, gatewayRuns, baselineRuns } = state
   const gatewaySummary = summarizeRuns(gatewayRuns)
   const baselineSummary = summarizeRuns(baselineRuns)
   const roundRatios = pairedRatios(gatewayRuns, baselineRuns)
-  const notes: string[] = [`The probe was sent to ${host}.`]
+  const notes: string[] = [`The probe was sent to ${state.host ?? '?'}.`]
   const baselineRates = baselineRuns.map((run) => run.result.requestsPerSec)
   const spread = (Math.max(...baselineRates) - Math.min(...baselineRates)) / baselineSummary.result.requestsPerSec
   if (spread > 0.1) notes.push(`The baseline's runs differ by up to ${Math.round(spread * 100)} %: other work on the machine.`)
@@ -160,8 +192,8 @@ async function runScenario (scenario: LoadScenario, servers: Servers): Promise<S
   const starved = runs.filter(({ run }) => run.cpuPercent < 80 && run.result.clientCpuPercent < 80).map(({ name }) => name)
   if (starved.length > 0) notes.push(`Neither server nor wrk kept a core busy in: ${starved.join(', ')}; other processes took CPU time.`)
   if (scenario.name === 'cold') {
-    if (firstClient > system.tokens) {
-      notes.push(`Only ${system.tokens.toLocaleString('en-US')} tokens exist: about ${(firstClient - system.tokens).toLocaleString('en-US')} requests reused a token (still a new IP).`)
+    if (state.firstClient > system.tokens) {
+      notes.push(`Only ${system.tokens.toLocaleString('en-US')} tokens exist: about ${(state.firstClient - system.tokens).toLocaleString('en-US')} requests reused a token (still a new IP).`)
     }
     notes.push('wrk shares core 1 with the resolver, the auth-server and the store, so this measures the system on two cores, not the gateway alone.')
   }
@@ -271,15 +303,18 @@ async function main (): Promise<number> {
       log(`stores ready (seeded in ${(Math.max(system.store.seededMs, system.nodesStore?.seededMs ?? 0) / 1000).toFixed(1)} s), resolver and auth-server ready`)
       const baseline = await startBaseline(launcher)
 
-      for (const scenario of scenarios) {
+      for (const group of scenarioGroups(scenarios)) {
+        const names = group.map((s) => s.name).join(' and ')
         try {
-          report.scenarios.push(await runScenario(scenario, { launcher, system, baseline, options }))
+          report.scenarios.push(...await runScenarioGroup(group, { launcher, system, baseline, options }))
         } catch (err) {
           if (err instanceof WrkMissingError) throw err
-          log(`${scenario.name} failed: ${(err as Error).message}`)
-          report.failures.push({ scenario: scenario.name, error: (err as Error).message })
+          log(`${names} failed: ${(err as Error).message}`)
+          for (const scenario of group) report.failures.push({ scenario: scenario.name, error: (err as Error).message })
         }
       }
+      const order = (name: string): number => loadScenarios.findIndex((s) => s.name === name)
+      report.scenarios.sort((a, b) => order(a.name) - order(b.name))
     }
   } finally {
     log('stopping the bench processes')

@@ -77,3 +77,23 @@ export const loadScenarios: readonly LoadScenario[] = [
     probe: warmProbe
   }
 ]
+
+/**
+ * Scenarios measured by turns, in one group, because a budget compares them: the
+ * resolver-down p99 against the warm p99 is fair only when both come from the same minutes.
+ */
+const MEASURED_TOGETHER: readonly (readonly LoadScenarioName[])[] = [['warm', 'resolver-down']]
+
+/** The chosen scenarios in the groups they run in, in the order of their first member. */
+export function scenarioGroups (chosen: readonly LoadScenario[]): LoadScenario[][] {
+  const groups: LoadScenario[][] = []
+  const placed = new Set<LoadScenarioName>()
+  for (const scenario of chosen) {
+    if (placed.has(scenario.name)) continue
+    const together = MEASURED_TOGETHER.find((names) => names.includes(scenario.name)) ?? [scenario.name]
+    const group = chosen.filter((s) => together.includes(s.name))
+    for (const member of group) placed.add(member.name)
+    groups.push(group)
+  }
+  return groups
+}
