@@ -55,13 +55,11 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
     keepAliveMaxTimeout: 60_000
   })
 
-  // The load is handed the token and the request beside the key, for the synchronous moment
-  // between get() and the call it starts.
-  const pending = new Map<string, { token: string, request: GrantRequest }>()
+  // The key says the whole question, so any load — a miss in authorize, or the background
+  // reload that a hit late in a grant's life starts from peek — asks the auth-server from it.
   const lookup = createCachedLookup<string, Principal>((key) => {
-    const call = pending.get(key)
-    if (call === undefined) return Promise.reject(gatewayError('GW_INTERNAL', 'auth client: no token for the lookup'))
-    return ask(call.token, call.request)
+    const { token, request } = questionOf(key)
+    return ask(token, request)
   }, {
     max: options.cacheMax,
     now,
@@ -118,12 +116,10 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
   let closing: Promise<void> | undefined
   return {
     authorize (token, request) {
-      const key = cacheKey(token, request)
-      pending.set(key, { token, request })
       try {
-        return lookup.get(key)
-      } finally {
-        pending.delete(key)
+        return lookup.get(cacheKey(token, request))
+      } catch (err) {
+        return Promise.reject(err)
       }
     },
     peek (token, request) {
@@ -138,12 +134,28 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
   }
 }
 
-// Request fields the auth-server accepts hold no newline, so these keys cannot collide. The
-// token is the key as it is: every request carries it through this process's memory anyway,
-// and a sha256 per cache hit cost more than any other step of a warm request. It never
-// leaves memory: not logged, not stored, not sent anywhere but to the auth-server.
+// The token, then the request's fields, a line each. The request's fields hold no newline
+// (the routes' schemas see to it, and cacheKey refuses one), so the last three lines are
+// theirs and the rest, newlines and all, is the token: keys cannot collide, and a key reads
+// back into its question. The token is the key as it is: every request carries it through
+// this process's memory anyway, and a sha256 per cache hit cost more than any other step of
+// a warm request. It never leaves memory: not logged, not stored, not sent anywhere but to
+// the auth-server.
 function cacheKey (token: string, request: GrantRequest): string {
+  if (request.rights.includes('\n') || request.object_type.includes('\n') || request.object_id.includes('\n')) {
+    throw gatewayError('GW_BAD_REQUEST', 'a right, object type or object id holds a newline')
+  }
   return `${token}\n${request.rights}\n${request.object_type}\n${request.object_id}`
+}
+
+function questionOf (key: string): { token: string, request: GrantRequest } {
+  const id = key.lastIndexOf('\n')
+  const type = key.lastIndexOf('\n', id - 1)
+  const rights = key.lastIndexOf('\n', type - 1)
+  return {
+    token: key.slice(0, rights),
+    request: { rights: key.slice(rights + 1, type), object_type: key.slice(type + 1, id), object_id: key.slice(id + 1) }
+  }
 }
 
 function toPrincipal (answer: unknown): Principal | undefined {

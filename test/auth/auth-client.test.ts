@@ -76,6 +76,42 @@ t.test('a cached grant never outlives its token', async (t) => {
   t.equal(server.authorizeCalls, 2, 'asked again once the token had expired')
 })
 
+t.test('a grant used late in its life is reloaded in the background by peek, as the hot path uses it', async (t) => {
+  const server = await startAuthServer(t, { tokens, now })
+  const auth = client(t, { url: server.url, maxGrantTtlMs: 60_000 })
+  const start = clock
+  const token = await newToken('acct-refresh')
+  const principal = await auth.authorize(token, cam1)
+  clock = start + 50_000
+  t.same(auth.peek(token, cam1), principal, 'the cached grant answers at once…')
+  t.same(auth.peek(token, cam1), principal)
+  for (let waited = 0; waited < 2000 && server.authorizeCalls < 2; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5))
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.equal(server.authorizeCalls, 2, '…and one reload went out, for both peeks')
+  clock = start + 61_000
+  t.same(auth.peek(token, cam1), principal, 'past the first grant\'s life, the reloaded grant answers')
+  t.equal(server.authorizeCalls, 2)
+})
+
+t.test('a token is asked about as it is, newlines and all; a request field with one is refused', async (t) => {
+  const seen: string[] = []
+  const url = await startRawServer(t, (req, res) => {
+    let body = ''
+    req.on('data', (chunk) => { body += chunk })
+    req.on('end', () => {
+      seen.push(body)
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"owner_type":"a","owner_id":"b","expires_at":null}')
+    })
+  })
+  const auth = client(t, { url })
+  await auth.authorize('line one\nline two\n', cam1)
+  t.same(seen.map((body) => JSON.parse(body) as unknown), [{ token: 'line one\nline two\n', ...cam1 }])
+  const bad = { ...cam1, object_id: 'UIN-DEMO-1/cam-1\nview' }
+  t.equal(await codeOf(auth.authorize('t', bad)), 'GW_BAD_REQUEST')
+  t.throws(() => auth.peek('t', bad), { code: 'GW_BAD_REQUEST' })
+  t.equal(seen.length, 1, 'nothing more was asked')
+})
+
 t.test('a denial is cached for denyTtlMs, then asked again', async (t) => {
   const server = await startAuthServer(t, { tokens, now })
   const auth = client(t, { url: server.url, denyTtlMs: 5000 })
