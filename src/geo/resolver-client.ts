@@ -42,8 +42,8 @@ export interface GeoLocatorOptions {
 }
 
 export interface GeoAnswer {
-  location: IPLocation | null
-  source: LocationSource
+  readonly location: IPLocation | null
+  readonly source: LocationSource
 }
 
 export interface GeoLocator {
@@ -60,8 +60,8 @@ export interface GeoLocator {
 
 /** What the cache holds: the answer as it first came, and the same answer as a cache hit. */
 interface Entry {
-  fresh: GeoAnswer
-  hit: GeoAnswer
+  readonly fresh: GeoAnswer
+  readonly hit: GeoAnswer
 }
 
 function entry (location: IPLocation | null, source: 'resolver' | 'fallback'): Entry {
@@ -107,6 +107,12 @@ export function createGeoLocator (options: GeoLocatorOptions): GeoLocator {
     connect: { timeout: Math.max(1000, timeoutMs) }
   })
 
+  // The local database answers with one IPLocation per network, so the entries of fallback
+  // answers are shared too: while the resolver is down, the cache fills with new clients, and
+  // an entry of its own for each would make every one of them costlier to keep and to collect.
+  const fallbackEntries = new WeakMap<IPLocation, Entry>()
+  const unknownFallback = entry(null, 'fallback')
+
   function fromFallback (ip: string, reason: string): Entry {
     let location: IPLocation | null = null
     try {
@@ -115,7 +121,13 @@ export function createGeoLocator (options: GeoLocatorOptions): GeoLocator {
       logger?.debug({ ip, err }, 'geo fallback lookup failed')
     }
     logger?.debug({ ip, source: 'fallback', reason }, 'geo location')
-    return entry(location, 'fallback')
+    if (location === null) return unknownFallback
+    let shared = fallbackEntries.get(location)
+    if (shared === undefined) {
+      shared = entry(location, 'fallback')
+      fallbackEntries.set(location, shared)
+    }
+    return shared
   }
 
   async function askResolver (ip: string): Promise<IPLocation | null> {

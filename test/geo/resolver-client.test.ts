@@ -182,6 +182,10 @@ t.test('while the breaker is open, locateNow answers a new client from the local
   t.same(sources, ['fallback'])
   t.same(locator.locateNow('77.88.8.21'), { location: now?.location, source: 'cache' }, 'and cached, as a loaded answer would be')
   t.equal(locator.locateNow('not-an-ip'), undefined, 'not an address: nothing to look up or cache')
+  t.equal(locator.locateNow('77.88.8.24'), now, 'a new client of the same network shares the answer, not a copy of it')
+  const unknown = locator.locateNow('10.0.0.1')
+  t.same(unknown, { location: null, source: 'fallback' }, 'a private address: located nowhere')
+  t.equal(locator.locateNow('10.0.0.2'), unknown, 'and shared too')
   t.equal(resolver.resolveCalls, 3, 'no request went out')
 
   clock.now += 10_000
