@@ -11,7 +11,7 @@ export const SERVER_CORE = 0
 /** …and wrk and the gateway's dependencies here. */
 export const LOAD_CORE = 1
 
-interface StoreInfo {
+export interface StoreInfo {
   storeUrl: string
   database: string
   extraNodes: number
@@ -45,9 +45,11 @@ function startStore (launcher: Launcher, database: string, extraNodes: number, n
 }
 
 /**
- * The stores and the upstreams, on the load core. The store with many nodes reloads them for
- * the gateway all the time; at a low priority it never takes the core from wrk, whose pace is
- * the measurement. The demo store is idle but for small periodic queries.
+ * The stores and the upstreams, on the load core. The demo store is idle but for small
+ * periodic queries. The store with many nodes (when extraNodes > 0) keeps them alive with a
+ * heartbeat of thousands of writes every few seconds; even at a low priority that work on
+ * the load core delays wrk, whose pace is the measurement, and doubled the p99 of the other
+ * scenarios — so a bench run starts it with startNodesStore for the scenario that needs it.
  */
 export async function startSystem (launcher: Launcher, options: { tokens: number, extraNodes: number }): Promise<SystemInfo> {
   const upstreams = startChild('bench upstreams', process.execPath, launcher.args('bench/servers/deps-server.ts'), {
@@ -57,10 +59,15 @@ export async function startSystem (launcher: Launcher, options: { tokens: number
   })
   const [store, nodesStore, upstreamInfo] = await Promise.all([
     startStore(launcher, MAIN_DATABASE, 0, undefined),
-    options.extraNodes > 0 ? startStore(launcher, MANY_NODES_DATABASE, options.extraNodes, 19) : undefined,
+    options.extraNodes > 0 ? startNodesStore(launcher, options.extraNodes) : undefined,
     waitForReady<UpstreamInfo>(upstreams, 120_000)
   ])
   return { store, nodesStore, ...upstreamInfo }
+}
+
+/** The demo data plus extraNodes more nodes, in a store of its own, at a low priority. */
+export function startNodesStore (launcher: Launcher, extraNodes: number): Promise<StoreInfo> {
+  return startStore(launcher, MANY_NODES_DATABASE, extraNodes, 19)
 }
 
 export interface GatewaySetup {
