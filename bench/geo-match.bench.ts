@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url'
 import { createGeoGroupIndex, matchGeoGroup, type GeoRule } from '../src/geo/match-geo-group.js'
 import type { IPLocation } from '../src/geo/location.js'
 import type { GeoGroupDoc } from '../src/store/documents.js'
-import { demoGeoGroups } from '../src/store/demo-data.js'
+import { demoGeoGroups } from '../src/demo/demo-data.js'
 import { bestNsPerOp, round } from './lib/per-op.js'
 
 export interface GeoMatchBenchResult {

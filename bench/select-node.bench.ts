@@ -8,7 +8,7 @@ import { createPolicy } from '../src/balancing/policies.js'
 import { selectNode, type SelectionRequest } from '../src/balancing/select-node.js'
 import { buildSnapshot, type Snapshot } from '../src/balancing/snapshot.js'
 import type { GeoGroupDoc, NodeDoc } from '../src/store/documents.js'
-import { streamingNode } from '../src/store/demo-data.js'
+import { streamingNode } from '../src/demo/demo-data.js'
 
 /** even: every node at the group's mean load per weight, so the top node is always within
  * the bound (one pass). skewed: loads unrelated to weights, so the bound often turns the top

@@ -3,15 +3,15 @@
 
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import formbody from '@fastify/formbody'
-import { registerAdminRoutes, type AdminDeps } from './admin/admin-routes.js'
+import { registerAdminRoutes, type AdminDeps } from './handlers/admin/admin-routes.js'
 import type { ClientIpResolver } from './geo/client-ip.js'
-import { installErrorHandler } from './handlers/error-handler.js'
+import { installErrorHandler } from './http/error-plugin.js'
 import { registerHealthRoutes } from './handlers/health-routes.js'
-import { registerStreamRoutes } from './handlers/stream-routes.js'
-import type { StreamRequestDeps } from './handlers/stream-request.js'
+import { registerStreamRoutes } from './handlers/stream/stream-routes.js'
+import type { StreamRequestDeps } from './handlers/stream/stream-request.js'
 import type { GatewayMetrics } from './metrics/gateway-metrics.js'
-import { registerNodeHookRoutes, type NodeHooksDeps } from './node-hooks/node-hooks.js'
-import type { RoutingSnapshotSource } from './store/routing-snapshot.js'
+import { registerNodeHookRoutes, type NodeHooksDeps } from './handlers/node/node-routes.js'
+import type { RoutingSnapshotSource } from './routing/routing-snapshot.js'
 import { quietRequestLogs } from './logging.js'
 
 export interface GatewayAppDeps {

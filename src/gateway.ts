@@ -13,13 +13,13 @@ import { defaultCityDatabasePath, openCityDatabase } from './geo/maxmind-lookup.
 import { createGeoLocator } from './geo/resolver-client.js'
 import { loggerOptions } from './logging.js'
 import { createGatewayMetrics } from './metrics/gateway-metrics.js'
-import { createNodeHooksDeps } from './node-hooks/node-hooks.js'
+import { createNodeHooksDeps } from './handlers/node/node-routes.js'
 import { parseSigningKeys } from './signing/keys.js'
-import { createRedirectMemo } from './handlers/redirect-memo.js'
+import { createRedirectMemo } from './handlers/stream/redirect-memo.js'
 import { createRedirectGrants } from './signing/redirect-grants.js'
 import { createStreamSigner } from './signing/stream-signature.js'
 import type { Store } from './store/mongo.js'
-import { createRoutingSnapshotSource } from './store/routing-snapshot.js'
+import { createRoutingSnapshotSource } from './routing/routing-snapshot.js'
 
 export interface Gateway {
   app: FastifyInstance

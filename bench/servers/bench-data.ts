@@ -4,7 +4,7 @@
 
 import { hashToken } from '../../src/auth/token-hash.js'
 import type { GeoGroupDoc, NodeDoc, TokenDoc } from '../../src/store/documents.js'
-import { demoGeoGroups, streamingNode } from '../../src/store/demo-data.js'
+import { demoGeoGroups, streamingNode } from '../../src/demo/demo-data.js'
 
 export const BENCH_SIGNING_KEYS = 'bench-1=HS256:geogate-bench-signing-secret-0123456789abcdef'
 export const BENCH_TOKEN_PREFIX = 'bench-token-'

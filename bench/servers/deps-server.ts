@@ -6,11 +6,11 @@
 //
 // env: BENCH_TOKENS (default 200,000).
 
-import { buildAuthServerApp } from '../../src/auth/auth-server-app.js'
+import { buildAuthServerApp } from '../../src/auth-server/app.js'
 import { createResolverService } from '../../src/commands/resolver.js'
 import { loadConfig } from '../../src/config.js'
 import { listen } from '../../src/server.js'
-import { demoTokenDocs } from '../../src/store/demo-data.js'
+import { demoTokenDocs } from '../../src/demo/demo-data.js'
 import { BENCH_SIGNING_KEYS, benchTokenDocs } from './bench-data.js'
 import { announceReady, closeOnShutdown, failStart, type Closer } from './lifecycle.js'
 import { memoryTokenCollection } from './memory-tokens.js'

@@ -6,7 +6,7 @@
 
 import { startEmbeddedStore } from '../../src/store/embedded.js'
 import { connectStore, ensureIndexes, type Store } from '../../src/store/mongo.js'
-import { seedDemoData } from '../../src/store/seed.js'
+import { seedDemoData } from '../../src/demo/seed.js'
 import { benchNodeDocs } from './bench-data.js'
 import { announceReady, closeOnShutdown, failStart, type Closer } from './lifecycle.js'
 

@@ -2,7 +2,7 @@
 // once loaded, a store outage is reported as degraded while the last snapshot keeps serving.
 
 import type { FastifyInstance } from 'fastify'
-import type { RoutingSnapshotSource } from '../store/routing-snapshot.js'
+import type { RoutingSnapshotSource } from '../routing/routing-snapshot.js'
 
 export function registerHealthRoutes (app: FastifyInstance, routing: Pick<RoutingSnapshotSource, 'current' | 'healthy'>): void {
   app.get('/healthz', async () => ({ status: 'ok' }))

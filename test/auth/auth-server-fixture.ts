@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
 import type { Collection } from 'mongodb'
 import type { FastifyInstance } from 'fastify'
-import { buildAuthServerApp } from '../../src/auth/auth-server-app.js'
+import { buildAuthServerApp } from '../../src/auth-server/app.js'
 import type { TokenDoc } from '../../src/store/documents.js'
 
 export interface RunningAuthServer {

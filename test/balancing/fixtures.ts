@@ -1,7 +1,7 @@
 // Documents for balancing tests: a node or group with sensible defaults, overridden per test.
 
 import type { GeoGroupDoc, NodeDoc, PartnerDoc } from '../../src/store/documents.js'
-import { streamingNode } from '../../src/store/demo-data.js'
+import { streamingNode } from '../../src/demo/demo-data.js'
 
 /** The clock every balancing test starts from. */
 export const NOW = Date.UTC(2026, 0, 1)

@@ -2,7 +2,7 @@ import t from 'tap'
 import { createPolicy } from '../../src/balancing/policies.js'
 import { groupChain, selectNode, type SelectionRequest } from '../../src/balancing/select-node.js'
 import { buildSnapshot } from '../../src/balancing/snapshot.js'
-import { demoGeoGroups, demoNodes, demoPartners } from '../../src/store/demo-data.js'
+import { demoGeoGroups, demoNodes, demoPartners } from '../../src/demo/demo-data.js'
 import type { GeoGroupDoc, NodeDoc } from '../../src/store/documents.js'
 import { NOW, TTL, group, node, partner } from './fixtures.js'
 

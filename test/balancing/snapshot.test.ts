@@ -1,6 +1,6 @@
 import t from 'tap'
 import { buildSnapshot, formatBit, groupChain, groupNodes, NodeIndex, patternChain } from '../../src/balancing/snapshot.js'
-import { demoGeoGroups, demoNodes, demoPartners } from '../../src/store/demo-data.js'
+import { demoGeoGroups, demoNodes, demoPartners } from '../../src/demo/demo-data.js'
 import { streamFormats } from '../../src/store/documents.js'
 import { group, node, partner } from './fixtures.js'
 

@@ -5,7 +5,7 @@ import t from 'tap'
 import type { CommandStartedEvent } from 'mongodb'
 import { createBillingChecker } from '../../src/billing/check-limits.js'
 import { createServerDirectory } from '../../src/directory/server-directory.js'
-import { seedDemoData } from '../../src/store/seed.js'
+import { seedDemoData } from '../../src/demo/seed.js'
 import { startTestStore } from '../helpers/store.js'
 
 const store = await startTestStore(t)

@@ -3,7 +3,7 @@ import type { IPLocation } from '../../src/geo/location.js'
 import { createGeoGroupIndex, matchGeoGroup, nearestGroups } from '../../src/geo/match-geo-group.js'
 import { openCityDatabase } from '../../src/geo/maxmind-lookup.js'
 import type { GeoGroupDoc } from '../../src/store/documents.js'
-import { demoGeoGroups } from '../../src/store/demo-data.js'
+import { demoGeoGroups } from '../../src/demo/demo-data.js'
 import { cityFixture } from '../fixtures/mmdb/paths.js'
 
 function group (id: string, lat: number, lon: number, match: Partial<GeoGroupDoc['match']>, isDefault = false): GeoGroupDoc {

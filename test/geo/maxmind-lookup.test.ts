@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib'
 import t from 'tap'
 import { createGeoGroupIndex, matchGeoGroup } from '../../src/geo/match-geo-group.js'
 import { defaultCityDatabasePath, openAsnDatabase, openCityDatabase } from '../../src/geo/maxmind-lookup.js'
-import { demoGeoGroups } from '../../src/store/demo-data.js'
+import { demoGeoGroups } from '../../src/demo/demo-data.js'
 import { asnFixture, cityFixture } from '../fixtures/mmdb/paths.js'
 
 t.test('maps the fixture City records to IPLocation', async (t) => {

@@ -2,8 +2,8 @@
 // nodes heard from, in more than one batch and slice, and nothing else.
 
 import t from 'tap'
-import { applyLiveness, loadRoutingSnapshot } from '../../src/store/routing-snapshot.js'
-import { demoGeoGroups, streamingNode } from '../../src/store/demo-data.js'
+import { applyLiveness, loadRoutingSnapshot } from '../../src/routing/routing-snapshot.js'
+import { demoGeoGroups, streamingNode } from '../../src/demo/demo-data.js'
 import { startTestStore } from '../helpers/store.js'
 
 const store = await startTestStore(t)

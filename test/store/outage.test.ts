@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.js'
 import { createGateway } from '../../src/gateway.js'
 import { startEmbeddedStore, type EmbeddedStore } from '../../src/store/embedded.js'
 import { connectStore, ensureIndexes } from '../../src/store/mongo.js'
-import { seedDemoData } from '../../src/store/seed.js'
+import { seedDemoData } from '../../src/demo/seed.js'
 import { startGeogate } from '../helpers/processes.js'
 import { get, markDemoNodesAlive, TEST_SIGNING_KEYS } from '../helpers/system.js'
 

@@ -1,0 +1,68 @@
+// GET /api/v1/route: explains how a request would be routed — the location, the group chain
+// tried, every candidate node with why it was or was not eligible, and the winner — without
+// the stream's auth, billing or camera checks.
+
+import type { FastifyInstance } from 'fastify'
+import { Type, type Static } from 'typebox'
+import type { AuthClient } from '../../auth/auth-client.js'
+import { explainSelection } from '../../balancing/explain.js'
+import type { BalancingPolicy } from '../../balancing/policy.js'
+import { gatewayError } from '../../errors.js'
+import { ipVersion, normalizeIp } from '../../geo/cidr.js'
+import { matchGeoGroup } from '../../geo/match-geo-group.js'
+import type { GeoLocator } from '../../geo/resolver-client.js'
+import { ErrorResponse, UIN_PATTERN } from '../stream/stream-schema.js'
+import { streamFormats } from '../../store/documents.js'
+import type { Collections } from '../../store/mongo.js'
+import type { RoutingSnapshotSource } from '../../routing/routing-snapshot.js'
+import { requireRole } from './admin-auth.js'
+
+export const RouteQuery = Type.Object({
+  ip: Type.String({ minLength: 2, maxLength: 45, pattern: '^[0-9A-Fa-f:.]+$' }),
+  server: Type.String({ pattern: UIN_PATTERN }),
+  camera: Type.Optional(Type.String({ pattern: UIN_PATTERN })),
+  format: Type.Optional(Type.Union(streamFormats.map((f) => Type.Literal(f)))),
+  pattern: Type.Optional(Type.String({ pattern: '^[a-z0-9_-]{1,32}$' }))
+}, { additionalProperties: false })
+type RouteQuery = Static<typeof RouteQuery>
+
+export interface RouteExplainDeps {
+  auth: Pick<AuthClient, 'authorize'>
+  geo: Pick<GeoLocator, 'locate'>
+  routing: Pick<RoutingSnapshotSource, 'current'>
+  servers: Collections['servers']
+  policy: BalancingPolicy
+  nodeTtlMs: number
+  now: () => number
+}
+
+export function registerRouteExplain (app: FastifyInstance, deps: RouteExplainDeps): void {
+  app.get<{ Querystring: RouteQuery }>('/api/v1/route', {
+    schema: { querystring: RouteQuery, response: { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse } }
+  }, async (request) => {
+    await requireRole(deps.auth, request, 'read')
+    const query = request.query
+    if (ipVersion(query.ip) === 0) throw gatewayError('GW_BAD_REQUEST', 'ip is not an IP address')
+    const ip = normalizeIp(query.ip)
+    const routing = deps.routing.current()
+    if (routing === undefined) throw gatewayError('GW_DEPENDENCY_DOWN', 'the node list has not loaded yet')
+    const [{ location, source }, server] = await Promise.all([
+      deps.geo.locate(ip),
+      deps.servers.findOne({ _id: query.server }, { projection: { partner: 1 } })
+    ])
+    const match = matchGeoGroup(routing.geo, ip, location)
+    const key = `${query.server}/${query.camera ?? ''}`
+    const explanation = explainSelection(
+      routing.nodes,
+      { partner: server?.partner ?? '', group: match.group, pattern: query.pattern ?? 'streaming', format: query.format ?? 'flv', key },
+      { policy: deps.policy, nowMs: deps.now(), nodeTtlMs: deps.nodeTtlMs }
+    )
+    return {
+      location,
+      location_source: source,
+      group_rule: match.rule,
+      partner: server?.partner ?? null,
+      ...explanation
+    }
+  })
+}

@@ -1,0 +1,35 @@
+// Which node is calling a hook. Nodes name themselves with `?node=<id>` in the hook URL and
+// prove it with their heartbeat key, as `?key=<key>` (SRS and nginx-rtmp cannot set headers)
+// or as `Authorization: Bearer <key>`. The store holds only the key's sha256.
+
+import type { FastifyRequest } from 'fastify'
+import { keyMatches } from './heartbeat-route.js'
+import { gatewayError } from '../../errors.js'
+import type { Collections } from '../../store/mongo.js'
+
+export interface HookNode {
+  id: string
+  patterns: string[]
+}
+
+const BEARER = /^Bearer\s+(\S{1,512})\s*$/i
+
+/** The key from the query, else from a bearer header; undefined when neither is sent. */
+export function nodeKeyOf (request: FastifyRequest, queryKey: string | undefined): string | undefined {
+  if (queryKey !== undefined) return queryKey
+  const header = request.headers.authorization
+  return header === undefined ? undefined : BEARER.exec(header)?.[1]
+}
+
+export async function authenticateNode (nodes: Collections['nodes'], id: string, key: string | undefined): Promise<HookNode> {
+  if (key === undefined) throw gatewayError('GW_TOKEN_MISSING', 'send the node key as ?key= in the hook URL or as Authorization: Bearer')
+  let node
+  try {
+    node = await nodes.findOne({ _id: id }, { projection: { key_hash: 1, patterns: 1 } })
+  } catch (err) {
+    throw gatewayError('GW_DEPENDENCY_DOWN', 'the node store is unreachable', { cause: err })
+  }
+  // An unknown node and a wrong key answer alike, so ids cannot be probed.
+  if (node === null || !keyMatches(key, node.key_hash)) throw gatewayError('GW_TOKEN_INVALID', 'unknown node or wrong node key')
+  return { id, patterns: Array.isArray(node.patterns) ? node.patterns : [] }
+}

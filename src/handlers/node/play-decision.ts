@@ -1,0 +1,69 @@
+// What a node hook decides when a client starts or stops playing, whatever the node's wire
+// format: the signature must be for this node and camera, and the owner's tariff must admit
+// one more stream (src/billing/admit-session.ts). Store failures throw GW_DEPENDENCY_DOWN,
+// which every hook answers as a denial: a play is never let through unchecked.
+
+import { admitSession, type Admission, type AdmissionCollections } from '../../billing/admit-session.js'
+import { releaseSession } from '../../billing/sessions.js'
+import { gatewayError, isGatewayError, type GatewayError } from '../../errors.js'
+import type { StreamVerifier } from '../../signing/stream-signature.js'
+import type { HookNode } from './node-identity.js'
+import { verifyPlaySignature, type StreamParams } from './play-signature.js'
+
+export interface PlayDeps {
+  verifier: StreamVerifier
+  billing: AdmissionCollections
+  leaseMs: number
+  /** The stream name a node must report for a camera, e.g. '{server}_{camera}'; undefined: not checked. */
+  streamName: string | undefined
+  now: () => number
+}
+
+export interface PlayInput {
+  node: HookNode
+  clientId: string
+  clientIp: string
+  /** The node's name for the stream being played (SRS `stream`, nginx-rtmp `name`). */
+  streamName: string
+  params: StreamParams
+}
+
+export type PlayDecision =
+  | { allowed: true, admission: Extract<Admission, { allowed: true }> }
+  | { allowed: false, error: GatewayError }
+
+export async function decidePlay (deps: PlayDeps, input: PlayInput): Promise<PlayDecision> {
+  try {
+    const claims = verifyPlaySignature(deps.verifier, { node: input.node.id, clientIp: input.clientIp, ...input.params })
+    if (deps.streamName !== undefined && input.streamName !== streamNameFor(deps.streamName, input.params)) {
+      throw gatewayError('GW_FORBIDDEN', 'the stream played is not the camera the signature is for')
+    }
+    const admission = await storeCall(() => admitSession(deps.billing, {
+      node: input.node.id,
+      nodePatterns: input.node.patterns,
+      clientId: input.clientId,
+      claims
+    }, { nowMs: deps.now(), leaseMs: deps.leaseMs }))
+    if (!admission.allowed) return { allowed: false, error: gatewayError(admission.code, admission.message) }
+    return { allowed: true, admission }
+  } catch (err) {
+    if (isGatewayError(err) && err.code !== 'GW_DEPENDENCY_DOWN') return { allowed: false, error: err }
+    throw err
+  }
+}
+
+export async function endPlay (deps: Pick<PlayDeps, 'billing'>, node: HookNode, clientId: string): Promise<void> {
+  await storeCall(() => releaseSession(deps.billing, node.id, clientId))
+}
+
+function streamNameFor (template: string, params: StreamParams): string {
+  return template.replaceAll('{server}', params.server ?? '').replaceAll('{camera}', params.camera ?? '')
+}
+
+async function storeCall<T> (call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (err) {
+    throw gatewayError('GW_DEPENDENCY_DOWN', 'the session store is unreachable', { cause: err })
+  }
+}

@@ -1,0 +1,65 @@
+// GET /verify, for nginx `auth_request` on the node: is the signature in the original request
+// URI good for this node, this camera and this format? nginx calls it for every request it
+// guards, every HLS segment included, so it reads nothing from the store and caches nothing:
+// a key removed from SIGNING_KEYS stops verifying at once. A verification costs ~10 µs.
+//
+//   204  the signature is good
+//   400  X-Original-URI or X-Geogate-Node missing or malformed (also X-Real-IP when
+//        VERIFY_REAL_IP is on): the node is misconfigured, and nginx answers its client 500
+//   401  the signature is missing, malformed, tampered with, expired or from an unknown key
+//   403  the signature is good but for another node, camera, format or client address
+
+import type { FastifyInstance } from 'fastify'
+import { Type } from 'typebox'
+import { gatewayError } from '../../errors.js'
+import { ErrorResponse } from '../stream/stream-schema.js'
+import type { StreamVerifier } from '../../signing/stream-signature.js'
+import type { StreamFormat } from '../../store/documents.js'
+import { readStreamParams, verifyPlaySignature } from './play-signature.js'
+import { VerifyHeaders } from './schemas.js'
+
+export interface VerifyDeps {
+  verifier: StreamVerifier
+  signatureParam: string
+  /** Take the client's address from X-Real-IP and check it against a signature's cip. */
+  verifyRealIp: boolean
+}
+
+// Path segments of letters, digits, '.', '_' and '-', none starting with '.', nothing encoded:
+// X-Original-URI is the raw $request_uri, and '/flv/../hls/x' must not pass as an FLV path.
+const SAFE_PATH = /^(?:\/[A-Za-z0-9_-][A-Za-z0-9._-]*)+$/
+
+/** The format a node path serves: /flv, /hls/…, /ws-fmp4 (as src/handlers/node-url.ts builds them). */
+export function formatOfPath (path: string): StreamFormat | undefined {
+  if (!SAFE_PATH.test(path)) return undefined
+  if (path === '/flv' || path.startsWith('/flv/')) return 'flv'
+  if (path.startsWith('/hls/')) return 'hls'
+  if (path === '/ws-fmp4' || path.startsWith('/ws-fmp4/')) return 'ws-fmp4'
+  return undefined
+}
+
+export function registerVerifyRoute (app: FastifyInstance, deps: VerifyDeps): void {
+  app.get<{ Headers: VerifyHeaders }>('/verify', {
+    schema: {
+      headers: VerifyHeaders,
+      response: { 204: Type.Null(), 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse }
+    }
+  }, async (request, reply) => {
+    const uri = request.headers['x-original-uri']
+    const query = uri.indexOf('?')
+    const path = query < 0 ? uri : uri.slice(0, query)
+    const params = new URLSearchParams(query < 0 ? '' : uri.slice(query + 1))
+    let clientIp: string | undefined
+    if (deps.verifyRealIp) {
+      clientIp = request.headers['x-real-ip']
+      if (clientIp === undefined) throw gatewayError('GW_BAD_REQUEST', 'X-Real-IP is required: VERIFY_REAL_IP is on')
+    }
+    const claims = verifyPlaySignature(deps.verifier, {
+      node: request.headers['x-geogate-node'],
+      clientIp,
+      ...readStreamParams(params, deps.signatureParam)
+    })
+    if (formatOfPath(path) !== claims.fmt) throw gatewayError('GW_FORBIDDEN', `stream signature rejected: it was issued for ${claims.fmt}, not for the path requested`)
+    return reply.code(204).send()
+  })
+}

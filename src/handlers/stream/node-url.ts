@@ -1,0 +1,31 @@
+// Where a client goes: the node URL per format and the node's TLS, with the signature.
+
+import type { NodeDoc, StreamFormat } from '../../store/documents.js'
+
+const formatPaths: Record<StreamFormat, string> = {
+  flv: '/flv',
+  hls: '/hls/index.m3u8',
+  'ws-fmp4': '/ws-fmp4'
+}
+
+function schemeFor (format: StreamFormat, tls: boolean): string {
+  if (format === 'ws-fmp4') return tls ? 'wss' : 'ws'
+  return tls ? 'https' : 'http'
+}
+
+function authority (node: NodeDoc): string {
+  const defaultPort = node.tls ? 443 : 80
+  const host = node.host.includes(':') ? `[${node.host}]` : node.host
+  return node.port === defaultPort ? host : `${host}:${node.port}`
+}
+
+export function formatPath (format: StreamFormat): string {
+  return formatPaths[format]
+}
+
+export function nodeStreamUrl (
+  node: NodeDoc, format: StreamFormat, server: string, camera: string, sigParam: string, sig: string
+): string {
+  return `${schemeFor(format, node.tls)}://${authority(node)}${formatPaths[format]}` +
+    `?server=${encodeURIComponent(server)}&camera=${encodeURIComponent(camera)}&${sigParam}=${sig}`
+}

@@ -1,0 +1,195 @@
+// The stream request, step by step (DESIGN section 2), without HTTP: the route adapter feeds it
+// the validated query and the client's address, and renders what it returns.
+
+import type { Selection, SelectionOptions, SelectionRequest } from '../../balancing/select-node.js'
+import { explainSelection } from '../../balancing/explain.js'
+import type { Snapshot } from '../../balancing/snapshot.js'
+import { selectNode } from '../../balancing/select-node.js'
+import type { BalancingPolicy } from '../../balancing/policies.js'
+import type { AuthClient, Principal } from '../../auth/auth-client.js'
+import type { BillingChecker } from '../../billing/check-limits.js'
+import type { LimitRequest } from '../../billing/decide-limits.js'
+import type { GrantRequest } from '../../auth/grants.js'
+import type { ServerDirectory } from '../../directory/server-directory.js'
+import { GatewayError, gatewayError } from '../../errors.js'
+import { ipVersion, normalizeIp } from '../../geo/cidr.js'
+import type { GeoAnswer, GeoLocator } from '../../geo/resolver-client.js'
+import { matchGeoGroup } from '../../geo/match-geo-group.js'
+import type { IPLocation, LocationSource } from '../../geo/location.js'
+import type { RedirectGrants } from '../../signing/redirect-grants.js'
+import type { RedirectMemo } from './redirect-memo.js'
+import type { NodeDoc, ServerDoc, StreamFormat } from '../../store/documents.js'
+import type { RoutingSnapshotSource } from '../../routing/routing-snapshot.js'
+import { nodeStreamUrl } from './node-url.js'
+
+export interface StreamRequestDeps {
+  geo: Pick<GeoLocator, 'locate' | 'locateNow'>
+  routing: Pick<RoutingSnapshotSource, 'current'>
+  policy: BalancingPolicy
+  auth: Pick<AuthClient, 'authorize' | 'peek'>
+  billing: BillingChecker
+  servers: ServerDirectory
+  grants: RedirectGrants
+  /** Remembers warm answers for the rest of the second; absent, every request selects. */
+  memo?: RedirectMemo
+  signatureParam: string
+  nodeTtlMs: number
+  bindClientIp: boolean
+  now: () => number
+  onGeoSource?: (source: LocationSource) => void
+}
+
+export interface StreamRequestInput {
+  format: StreamFormat
+  server: string
+  camera: string
+  token: string | undefined
+  pattern: string
+  clientIp: string
+  /** Admin debugging: act as if the client had this address. */
+  fromIp: string | undefined
+  /** Also sign URLs for the next-best nodes (JSON mode). */
+  withAlternates?: boolean
+}
+
+export interface StreamAnswer {
+  url: string
+  node: { id: string, host: string, group: string }
+  expiresAt: number
+  alternates: string[]
+  owner: string
+  /** The signed grant's id (jti). */
+  grantId: string
+  group: string
+}
+
+const VIEW = 'view'
+const CAMERA = 'camera'
+const ADMIN_RIGHT = { rights: 'admin', object_type: 'gateway', object_id: '*' }
+
+/**
+ * The answer to a stream request. A warm request (every step answered from its cache) is
+ * answered synchronously, with no promise; anything else returns a promise. Either way a
+ * failure is a thrown or rejected GatewayError.
+ */
+export function handleStreamRequest (deps: StreamRequestDeps, input: StreamRequestInput): StreamAnswer | Promise<StreamAnswer> {
+  const token = input.token
+  if (token === undefined || token === '') throw gatewayError('GW_TOKEN_MISSING', 'send access_token or an Authorization: Bearer header')
+  if (input.fromIp !== undefined) return answerFromIp(deps, input, token, input.fromIp)
+  return answerFor(deps, input, token, input.clientIp)
+}
+
+/** Admin debugging: answer as if the client had the address fromip, for admins only. */
+async function answerFromIp (deps: StreamRequestDeps, input: StreamRequestInput, token: string, fromIp: string): Promise<StreamAnswer> {
+  if (ipVersion(fromIp) === 0) throw gatewayError('GW_BAD_REQUEST', 'fromip is not an IP address')
+  await deps.auth.authorize(token, ADMIN_RIGHT)
+  return await answerFor(deps, input, token, normalizeIp(fromIp))
+}
+
+/** What the steps before selection found out about a request. */
+interface RequestFacts {
+  ip: string
+  location: IPLocation | null
+  principal: Principal
+  server: ServerDoc
+}
+
+function answerFor (deps: StreamRequestDeps, input: StreamRequestInput, token: string, ip: string): StreamAnswer | Promise<StreamAnswer> {
+  const subject = `${input.server}/${input.camera}`
+  const right = { rights: VIEW, object_type: CAMERA, object_id: subject }
+  const limits = { format: input.format, pattern: input.pattern }
+  // Every step answers from its cache when it can: then the answer is synchronous.
+  const geoHit = deps.geo.locateNow(ip)
+  const cachedPrincipal = deps.auth.peek(token, right)
+  if (cachedPrincipal instanceof GatewayError) throw cachedPrincipal
+  if (geoHit !== undefined && cachedPrincipal !== undefined) {
+    const server = deps.servers.peekOnlineCamera(input.server, input.camera)
+    if (server !== undefined && deps.billing.peekLimits(cachedPrincipal.owner_id, limits) !== undefined) {
+      deps.onGeoSource?.(geoHit.source)
+      return route(deps, input, subject, { ip, location: geoHit.location, principal: cachedPrincipal, server })
+    }
+  }
+  return lookUpFacts(deps, input, { token, ip, right, limits, geoHit }).then((facts) => route(deps, input, subject, facts))
+}
+
+/** What the loading path asks, as answerFor already built it. */
+interface FactsQuestion {
+  token: string
+  ip: string
+  right: GrantRequest
+  limits: LimitRequest
+  geoHit: GeoAnswer | undefined
+}
+
+/** The steps with something to load: each call is one shared, cached upstream call. */
+async function lookUpFacts (deps: StreamRequestDeps, input: StreamRequestInput, question: FactsQuestion): Promise<RequestFacts> {
+  const { token, ip, right, limits, geoHit } = question
+  // The location is looked up while auth runs; a lookup never fails (it falls back locally).
+  const located = geoHit ?? deps.geo.locate(ip)
+  const principal = await deps.auth.authorize(token, right)
+  const server = await deps.servers.requireOnlineCamera(input.server, input.camera)
+  await deps.billing.checkLimits(principal.owner_id, limits)
+  const { location, source } = geoHit ?? await located
+  deps.onGeoSource?.(source)
+  return { ip, location, principal, server }
+}
+
+/** Selection and signing: synchronous, over the current node snapshot. */
+function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: string, facts: RequestFacts): StreamAnswer {
+  const { ip, location, principal, server } = facts
+  const routing = deps.routing.current()
+  if (routing === undefined) throw gatewayError('GW_DEPENDENCY_DOWN', 'the node list has not loaded yet')
+  const { group } = matchGeoGroup(routing.geo, ip, location)
+  const cip = deps.bindClientIp ? ip : ''
+  // Ids, patterns and addresses hold no newline (schema-checked), so the key is unambiguous.
+  const memoKey = `${subject}\n${group}\n${input.pattern}\n${input.format}\n${server.partner}\n${principal.owner_id}\n${cip}`
+  if (input.withAlternates !== true && deps.memo !== undefined) {
+    const hit = deps.memo.get(routing, memoKey)
+    if (hit !== undefined) {
+      return { url: hit.url, node: hit.node, expiresAt: hit.expiresAt, alternates: [], owner: principal.owner_id, grantId: hit.jti, group }
+    }
+  }
+  const selectionRequest = { partner: server.partner, group, pattern: input.pattern, format: input.format, key: subject }
+  const selection: Selection | null = selectNode(routing.nodes, selectionRequest, { policy: deps.policy, nowMs: deps.now(), nodeTtlMs: deps.nodeTtlMs })
+  if (selection === null) throw gatewayError('GW_NO_NODE', `no ${input.pattern} node serves ${input.format} for group ${group} or its fallbacks`)
+
+  const signedUrl = (node: NodeDoc): { url: string, expiresAt: number, jti: string } => {
+    const grant = deps.grants.grant({
+      aud: node._id,
+      sub: subject,
+      fmt: input.format,
+      own: principal.owner_id,
+      ...(deps.bindClientIp && { cip: ip })
+    })
+    return { url: nodeStreamUrl(node, input.format, input.server, input.camera, deps.signatureParam, grant.token), expiresAt: grant.expiresAt, jti: grant.jti }
+  }
+  const chosen = signedUrl(selection.node)
+  const node = { id: selection.node._id, host: selection.node.host, group: selection.group }
+  deps.memo?.set(routing, memoKey, { url: chosen.url, node, expiresAt: chosen.expiresAt, jti: chosen.jti })
+  return {
+    url: chosen.url,
+    node,
+    expiresAt: chosen.expiresAt,
+    alternates: input.withAlternates === true
+      ? alternateNodes(routing.nodes, selectionRequest, { policy: deps.policy, nowMs: deps.now(), nodeTtlMs: deps.nodeTtlMs }, selection.node._id).map((node) => signedUrl(node).url)
+      : [],
+    owner: principal.owner_id,
+    grantId: chosen.jti,
+    group
+  }
+}
+
+const MAX_ALTERNATES = 2
+
+/** The next-best eligible nodes after the chosen one, in the policy's order. */
+function alternateNodes (snapshot: Snapshot, request: SelectionRequest, options: SelectionOptions, chosen: string): NodeDoc[] {
+  const { candidates } = explainSelection(snapshot, request, options)
+  return candidates
+    .filter((c) => c.eligible && c.node !== chosen && c.reason !== 'over_load_bound')
+    .sort((a, b) => (b.score ?? 0) - (a.score ?? 0))
+    .slice(0, MAX_ALTERNATES)
+    .flatMap((c) => {
+      const node = snapshot.nodesById.get(c.node)
+      return node === undefined ? [] : [node.doc]
+    })
+}

@@ -1,0 +1,92 @@
+// GET /flv, /hls, /ws-fmp4 and /stream?format=: the thin HTTP adapter around handleStreamRequest.
+
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { renderError, sendRendered } from '../../http/error-plugin.js'
+import type { ClientIpResolver } from '../../geo/client-ip.js'
+import { type StreamFormat } from '../../store/documents.js'
+import { createRedirectWriter } from './redirect-writer.js'
+import { handleStreamRequest, type StreamAnswer, type StreamRequestDeps } from './stream-request.js'
+import { AnyFormatQuery, ErrorResponse, StreamJsonResponse, StreamQuery, type AnyFormatQuery as AnyFormatQueryType, type StreamQuery as StreamQueryType } from './stream-schema.js'
+
+export interface StreamRouteOptions {
+  deps: StreamRequestDeps
+  clientIp: ClientIpResolver
+  corsOrigin: string
+  /** Told of every successful answer: the route's path and the status. */
+  onAnswer?: (path: string, status: number) => void
+}
+
+const errorResponses = { 400: ErrorResponse, 401: ErrorResponse, 402: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse }
+
+function bearerToken (header: string | undefined): string | undefined {
+  if (header === undefined) return undefined
+  const match = /^Bearer\s+(\S{1,4096})\s*$/i.exec(header)
+  return match?.[1]
+}
+
+function wantsJson (request: FastifyRequest, redirect: string | undefined): boolean {
+  if (redirect === 'false') return true
+  const accept = request.headers.accept
+  return accept !== undefined && accept.includes('application/json')
+}
+
+export function registerStreamRoutes (app: FastifyInstance, options: StreamRouteOptions): void {
+  const { deps, clientIp, corsOrigin } = options
+  const onAnswer = options.onAnswer ?? (() => {})
+  const writeRedirect = createRedirectWriter({ allowOrigin: corsOrigin })
+
+  // A warm request is answered synchronously, in the same turn as its parse, like a bare route;
+  // only a request with something to load waits on a promise.
+  function answer (request: FastifyRequest, reply: FastifyReply, path: string, format: StreamFormat, query: StreamQueryType): Promise<void> | undefined {
+    const forwarded = request.headers['x-forwarded-for']
+    const json = wantsJson(request, query.redirect)
+    const result = handleStreamRequest(deps, {
+      format,
+      server: query.server,
+      camera: query.camera,
+      token: query.access_token ?? bearerToken(request.headers.authorization),
+      pattern: query.pattern ?? 'streaming',
+      clientIp: clientIp(request.socket.remoteAddress ?? '', Array.isArray(forwarded) ? forwarded.join(',') : forwarded),
+      fromIp: query.fromip,
+      withAlternates: json
+    })
+    if (result instanceof Promise) return result.then((answer) => { send(reply, path, json, answer) })
+    send(reply, path, json, result)
+    return undefined
+  }
+
+  function send (reply: FastifyReply, path: string, json: boolean, result: StreamAnswer): void {
+    if (json) {
+      onAnswer(path, 200)
+      void reply.code(200).headers(answerHeaders).send({
+        url: result.url,
+        node: result.node,
+        expires_at: new Date(result.expiresAt).toISOString(),
+        alternates: result.alternates
+      })
+      return
+    }
+    onAnswer(path, 302)
+    // The redirect is the hot path and has no body: it goes straight to the socket, past
+    // Fastify's send pipeline (serializers and onSend hooks have nothing to do here), at the
+    // end of the turn together with the other redirects the turn answered.
+    reply.hijack()
+    writeRedirect(reply.raw, result.url)
+  }
+
+  // Errors carry the same headers as answers: a browser reads an error across origins too.
+  const answerHeaders = { 'cache-control': 'no-store', 'access-control-allow-origin': corsOrigin }
+  function errorHandler (this: FastifyInstance, err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    const rendered = renderError(err)
+    onAnswer(request.routeOptions.url ?? '', rendered.status)
+    return sendRendered(request, reply.headers(answerHeaders), err, rendered)
+  }
+
+  const schema = { querystring: StreamQuery, response: { 200: StreamJsonResponse, ...errorResponses } }
+  for (const format of ['flv', 'hls', 'ws-fmp4'] as const) {
+    const path = `/${format}`
+    app.get<{ Querystring: StreamQueryType }>(path, { schema, errorHandler }, (request, reply) => answer(request, reply, path, format, request.query))
+  }
+  app.get<{ Querystring: AnyFormatQueryType }>('/stream', { schema: { ...schema, querystring: AnyFormatQuery }, errorHandler },
+    (request, reply) => answer(request, reply, '/stream', request.query.format, request.query))
+}

@@ -1,0 +1,210 @@
+// The in-memory view of nodes, geo groups and partners that every request routes with.
+//
+// Each tick (SNAPSHOT_REFRESH_MS) reads only what changed: when an admin write has landed in
+// `audit` since the last look, the whole view is rebuilt; otherwise only the liveness of nodes
+// that sent a heartbeat since (last_seen, load, draining) is read and applied in place — with
+// thousands of nodes heartbeating, rebuilding everything every second would cost more than
+// routing. A full rebuild also runs every FULL_RELOAD_MS, for edits made behind the admin
+// API's back, and at once on a change where the server has change streams.
+//
+// When MongoDB is away the last good view keeps serving; the driver reconnects by itself and
+// the next reload succeeds.
+
+import type { ChangeStream } from 'mongodb'
+import { buildSnapshot, NodeIndex, type Snapshot } from '../balancing/snapshot.js'
+import { createGeoGroupIndex, type GeoGroupIndex } from '../geo/match-geo-group.js'
+import type { NodeDoc } from '../store/documents.js'
+import type { Collections } from '../store/mongo.js'
+import { readInSlices } from '../store/read-in-slices.js'
+
+export interface RoutingSnapshot {
+  nodes: Snapshot
+  geo: GeoGroupIndex
+  loadedAt: number
+  /** Bumped whenever node liveness is applied in place, so memos of choices know to forget. */
+  livenessVersion: number
+}
+
+export interface RoutingSnapshotSource {
+  /** The newest view; undefined until the first load succeeded. */
+  current: () => RoutingSnapshot | undefined
+  /** Loads now, replacing the current view; rejects if MongoDB fails. */
+  refresh: () => Promise<RoutingSnapshot>
+  /** Whether the last attempt to load succeeded. */
+  healthy: () => boolean
+  /** 'change-stream' once the server accepted a watch, else 'polling'. */
+  mode: () => 'change-stream' | 'polling'
+  close: () => Promise<void>
+}
+
+export interface RoutingSnapshotOptions {
+  collections: Pick<Collections, 'nodes' | 'geoGroups' | 'partners' | 'audit'>
+  refreshMs: number
+  /** Watch for changes where MongoDB supports change streams (default true). */
+  watch?: boolean
+  now?: () => number
+  onError?: (err: unknown) => void
+}
+
+/** Changes arriving closer together than this share one reload (heartbeats come in floods). */
+const CHANGE_DEBOUNCE_MS = 100
+/** Heartbeats read per round trip when applying liveness. */
+const LIVENESS_BATCH = 500
+/** Node documents read per round trip in a full reload. */
+const NODES_BATCH = 1000
+/** The longest a change made outside the admin API waits to be seen. */
+export const FULL_RELOAD_MS = 30_000
+
+/**
+ * Copies a heartbeat's fields into a snapshot's long-lived node document, changing its own
+ * Date and load in place: old objects that never point at new ones keep young-generation
+ * collections cheap while thousands of heartbeats a second are applied.
+ */
+function copyLiveness (doc: NodeDoc, change: Pick<NodeDoc, 'last_seen' | 'load' | 'draining'>): void {
+  const seen = change.last_seen
+  if (seen === null || doc.last_seen === null) doc.last_seen = seen
+  else if (doc.last_seen.getTime() !== seen.getTime()) doc.last_seen.setTime(seen.getTime())
+  const load = change.load
+  if (typeof load !== 'object' || load === null || typeof doc.load !== 'object' || doc.load === null) {
+    doc.load = load
+  } else {
+    if (doc.load.sessions !== load.sessions) doc.load.sessions = load.sessions
+    if (doc.load.mbps !== load.mbps) doc.load.mbps = load.mbps
+    if (doc.load.cpu !== load.cpu) doc.load.cpu = load.cpu
+  }
+  if (doc.draining !== change.draining) doc.draining = change.draining
+}
+
+/**
+ * Applies the liveness of nodes heard from after `since` to the snapshot's node documents,
+ * which selection reads live. Returns how many nodes were updated.
+ */
+export async function applyLiveness (collections: Pick<Collections, 'nodes'>, snapshot: RoutingSnapshot, since: Date): Promise<number> {
+  // Batch by batch, so that with thousands of nodes heartbeating only one batch of decoded
+  // documents is alive at a time: the young generation stays small and collections quick.
+  // Requests routed between slices see the heartbeats applied so far; the version, which
+  // makes memos of choices forget, moves once at the end (a memo lives a second at most).
+  const changed = collections.nodes.find(
+    { last_seen: { $gt: since } },
+    { projection: { _id: 1, last_seen: 1, load: 1, draining: 1 }, batchSize: LIVENESS_BATCH }
+  )
+  let applied = 0
+  await readInSlices(changed, (change) => {
+    const node = snapshot.nodes.nodesById.get(change._id)
+    if (node === undefined) return
+    copyLiveness(node.doc, change)
+    applied++
+  })
+  if (applied > 0) snapshot.livenessVersion++
+  return applied
+}
+
+async function latestAuditAt (collections: Pick<Collections, 'audit'>): Promise<number> {
+  const [latest] = await collections.audit.find({}, { projection: { at: 1 } }).sort({ at: -1 }).limit(1).toArray()
+  return latest?.at.getTime() ?? 0
+}
+
+export async function loadRoutingSnapshot (collections: RoutingSnapshotOptions['collections'], nowMs: number): Promise<RoutingSnapshot> {
+  // Each node is indexed as it is read, slice by slice: with thousands of nodes, indexing them
+  // all at once after the read would hold every request for milliseconds.
+  const nodes = new NodeIndex()
+  const [, groups, partners] = await Promise.all([
+    readInSlices(collections.nodes.find({}, { batchSize: NODES_BATCH }), (node) => { nodes.add(node) }),
+    collections.geoGroups.find({}).toArray(),
+    collections.partners.find({}).toArray()
+  ])
+  return { nodes: buildSnapshot({ nodes, groups, partners }), geo: createGeoGroupIndex(groups), loadedAt: nowMs, livenessVersion: 0 }
+}
+
+export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): RoutingSnapshotSource {
+  const now = options.now ?? Date.now
+  let snapshot: RoutingSnapshot | undefined
+  let ok = false
+  let loading: Promise<RoutingSnapshot> | undefined
+  let again = false
+  let closed = false
+  const streams: ChangeStream[] = []
+  let debounce: NodeJS.Timeout | undefined
+  let auditAt = 0
+  let livenessAt = 0
+
+  async function tick (): Promise<void> {
+    const current = snapshot
+    const at = now()
+    const latest = await latestAuditAt(options.collections)
+    if (current === undefined || latest > auditAt || at - current.loadedAt >= FULL_RELOAD_MS) {
+      await refresh()
+      return
+    }
+    // A heartbeat written just before the last look may have become visible just after it.
+    await applyLiveness(options.collections, current, new Date(livenessAt - options.refreshMs))
+    livenessAt = at
+    ok = true
+  }
+
+  function refresh (): Promise<RoutingSnapshot> {
+    if (loading !== undefined) {
+      // A change during a load may be missed by it: load once more afterwards.
+      again = true
+      return loading
+    }
+    const started = now()
+    loading = Promise.all([latestAuditAt(options.collections), loadRoutingSnapshot(options.collections, started)]).then(
+      ([latest, next]) => { snapshot = next; ok = true; auditAt = latest; livenessAt = started; return next },
+      (err: unknown) => { ok = false; throw err }
+    ).finally(() => {
+      loading = undefined
+      if (again && !closed) {
+        again = false
+        refresh().catch((err: unknown) => options.onError?.(err))
+      }
+    })
+    return loading
+  }
+
+  function onChange (): void {
+    if (debounce !== undefined || closed) return
+    debounce = setTimeout(() => {
+      debounce = undefined
+      refresh().catch((err: unknown) => options.onError?.(err))
+    }, CHANGE_DEBOUNCE_MS)
+    debounce.unref()
+  }
+
+  function watchAll (): void {
+    for (const collection of [options.collections.nodes, options.collections.geoGroups, options.collections.partners] as const) {
+      const stream = (collection as Collections['nodes']).watch([], { fullDocument: 'default' })
+      stream.on('change', onChange)
+      // A server without change streams (or a lost one) leaves polling in charge.
+      stream.on('error', (err: unknown) => {
+        const i = streams.indexOf(stream)
+        if (i >= 0) streams.splice(i, 1)
+        void stream.close().catch(() => {})
+        if (!closed && !/changeStream|not supported|unsupported|replica set/i.test(String((err as Error).message))) options.onError?.(err)
+      })
+      streams.push(stream)
+    }
+  }
+
+  if (options.watch ?? true) watchAll()
+  let ticking = false
+  const timer = setInterval(() => {
+    if (ticking) return
+    ticking = true
+    tick().catch((err: unknown) => { ok = false; options.onError?.(err) }).finally(() => { ticking = false })
+  }, options.refreshMs)
+  timer.unref()
+
+  return {
+    current: () => snapshot,
+    refresh,
+    healthy: () => ok,
+    mode: () => streams.length > 0 ? 'change-stream' : 'polling',
+    async close () {
+      closed = true
+      clearInterval(timer)
+      if (debounce !== undefined) clearTimeout(debounce)
+      await Promise.allSettled(streams.map((s) => s.close()))
+    }
+  }
+}
