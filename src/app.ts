@@ -1,55 +1,44 @@
-// The gateway as a Fastify app built from its parts. Processes (src/gateway.ts) and tests
-// build the same app; this file only wires routes to the dependencies it is given.
+// The gateway as an app plugin, assembled from its route plugins: stream requests, the routes
+// nodes call (heartbeat, verify, play hooks), the admin API, health and metrics. `geogate
+// gateway`, `geogate dev`, the bench and the tests all build this same plugin (src/gateway.ts
+// makes its dependencies from the configuration); this file only wires routes to them.
 
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import formbody from '@fastify/formbody'
-import { registerAdminRoutes, type AdminDeps } from './handlers/admin/admin-routes.js'
+import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
 import type { ClientIpResolver } from './geo/client-ip.js'
-import { installErrorHandler } from './http/error-plugin.js'
-import { registerHealthRoutes } from './handlers/health-routes.js'
-import { registerStreamRoutes } from './handlers/stream/stream-routes.js'
+import { adminRoutes, type AdminDeps } from './handlers/admin/admin-routes.js'
+import { healthRoutes } from './handlers/health-routes.js'
+import { metricsRoute } from './handlers/metrics-route.js'
+import { nodeRoutes, type NodeRoutesDeps } from './handlers/node/node-routes.js'
 import type { StreamRequestDeps } from './handlers/stream/stream-request.js'
+import { STREAM_PATHS, streamRoutes } from './handlers/stream/stream-routes.js'
+import { errorPlugin } from './http/error-plugin.js'
 import type { GatewayMetrics } from './metrics/gateway-metrics.js'
-import { registerNodeHookRoutes, type NodeHooksDeps } from './handlers/node/node-routes.js'
 import type { RoutingSnapshotSource } from './routing/routing-snapshot.js'
-import { quietRequestLogs } from './logging.js'
 
-export interface GatewayAppDeps {
+export interface GatewayAppOptions {
   stream: StreamRequestDeps
   clientIp: ClientIpResolver
   routing: Pick<RoutingSnapshotSource, 'current' | 'healthy'>
   metrics: GatewayMetrics
   corsOrigin: string
-  /** The admin API; absent, the app serves streams only. */
-  admin?: AdminDeps
-  /** /verify and the play hooks nodes call; absent, the app has none. */
-  nodeHooks?: NodeHooksDeps
+  admin: AdminDeps
+  node: NodeRoutesDeps
 }
 
-export interface GatewayAppOptions {
-  logger?: FastifyServerOptions['logger']
-}
-
-export async function buildGatewayApp (deps: GatewayAppDeps, options: GatewayAppOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({
-    logger: options.logger ?? false,
-    logController: quietRequestLogs(),
-    // The socket address is the client; X-Forwarded-For is read only from trusted proxies.
-    trustProxy: false,
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } }
+const gateway: FastifyPluginAsync<GatewayAppOptions> = async (app, options) => {
+  const { metrics, routing } = options
+  await app.register(errorPlugin, {
+    onError: (request, rendered) => {
+      const path = request.routeOptions.url
+      if (path !== undefined && STREAM_PATHS.has(path)) metrics.streamAnswer(path, rendered.status)
+    }
   })
-  await app.register(formbody)
-  installErrorHandler(app)
-
-  registerHealthRoutes(app, deps.routing)
-  registerStreamRoutes(app, { deps: deps.stream, clientIp: deps.clientIp, corsOrigin: deps.corsOrigin, onAnswer: deps.metrics.streamAnswer })
-  if (deps.admin !== undefined) registerAdminRoutes(app, deps.admin)
-  if (deps.nodeHooks !== undefined) registerNodeHookRoutes(app, deps.nodeHooks)
-  app.get('/metrics', async (_request, reply) => {
-    const snapshot = deps.routing.current()
-    deps.metrics.setStoreUp(deps.routing.healthy())
-    if (snapshot !== undefined) deps.metrics.setSnapshotAge((deps.stream.now() - snapshot.loadedAt) / 1000)
-    return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics())
-  })
-  return app
+  await app.register(healthRoutes, { routing })
+  await app.register(streamRoutes, { deps: options.stream, clientIp: options.clientIp, corsOrigin: options.corsOrigin, onAnswer: metrics.streamAnswer })
+  await app.register(nodeRoutes, options.node)
+  await app.register(adminRoutes, options.admin)
+  await app.register(metricsRoute, { metrics, routing, now: options.stream.now })
 }
+
+export const gatewayApp = fp(gateway, { name: 'geogate-gateway', fastify: '5.x' })

@@ -47,9 +47,9 @@ async function main (argv: string[]): Promise<void> {
       await runDev(config, process.env)
       return
     case 'resolver': {
-      const service = await createResolverService(config)
-      log(`resolver listening on ${await listen(service.app, config.host, config.resolverPort)}`)
-      closeOnSignal([service.close], log)
+      const app = await createResolverService(config)
+      log(`resolver listening on ${await listen(app, config.host, config.resolverPort)}`)
+      closeOnSignal([() => app.close()], log)
       return
     }
     case 'auth-server': {

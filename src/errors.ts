@@ -19,6 +19,8 @@ export const errorRegistry = {
   GW_CAMERA_NOT_FOUND: { status: 404, description: 'the video server has no such camera' },
   GW_NOT_FOUND: { status: 404, description: 'no such route or document' },
   GW_CONFLICT: { status: 409, description: 'a document with this id already exists' },
+  GW_BODY_TOO_LARGE: { status: 413, description: 'the request body is larger than the route accepts' },
+  GW_UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'the request body\'s Content-Type is not one the route accepts' },
   GW_SERVER_OFFLINE: { status: 503, description: 'the video server is offline', retryAfter: 10 },
   GW_CAMERA_OFFLINE: { status: 503, description: 'the camera is offline', retryAfter: 10 },
   GW_NO_NODE: { status: 503, description: 'no streaming node can take this stream now', retryAfter: 5 },

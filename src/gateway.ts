@@ -2,22 +2,22 @@
 // and closes what it opened.
 
 import type { FastifyInstance } from 'fastify'
-import { buildGatewayApp } from './app.js'
+import { gatewayApp } from './app.js'
 import { createAuthClient } from './auth/auth-client.js'
 import { createPolicy } from './balancing/policies.js'
 import { createBillingChecker } from './billing/check-limits.js'
-import type { Config } from './config.js'
+import { ConfigError, type Config } from './config.js'
 import { createServerDirectory } from './directory/server-directory.js'
 import { createClientIpResolver } from './geo/client-ip.js'
 import { defaultCityDatabasePath, openCityDatabase } from './geo/maxmind-lookup.js'
 import { createGeoLocator } from './geo/resolver-client.js'
-import { loggerOptions } from './logging.js'
 import { createGatewayMetrics } from './metrics/gateway-metrics.js'
-import { createNodeHooksDeps } from './handlers/node/node-routes.js'
-import { parseSigningKeys } from './signing/keys.js'
+import { createNodeRoutesDeps } from './handlers/node/node-routes.js'
+import { parseSigningKeys, type SigningKey } from './signing/keys.js'
 import { createRedirectMemo } from './handlers/stream/redirect-memo.js'
 import { createRedirectGrants } from './signing/redirect-grants.js'
 import { createStreamSigner } from './signing/stream-signature.js'
+import { buildApp } from './server.js'
 import type { Store } from './store/mongo.js'
 import { createRoutingSnapshotSource } from './routing/routing-snapshot.js'
 
@@ -39,8 +39,7 @@ export interface GatewayOptions {
 export async function createGateway (options: GatewayOptions): Promise<Gateway> {
   const { config, store } = options
   const now = options.now ?? Date.now
-  if (config.signingKeys === '') throw new Error('SIGNING_KEYS is required: set at least one KID=HS256:SECRET or KID=ES256:/path/key.pem')
-  const keys = parseSigningKeys(config.signingKeys)
+  const keys = signingKeysOf(config)
   const metrics = createGatewayMetrics({ defaultMetrics: options.defaultMetrics ?? true })
   // The app (and its logger) is built last; parts made before it log through this.
   const logger: { current?: FastifyInstance['log'] } = {}
@@ -75,7 +74,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
   })
   const policy = createPolicy(config.balancingPolicy, { epsilon: config.balancingEpsilon })
   const nodeTtlMs = config.nodeTtlS * 1000
-  const app = await buildGatewayApp({
+  const app = await buildApp(gatewayApp, {
     stream: {
       geo,
       routing,
@@ -95,9 +94,9 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     routing,
     metrics,
     corsOrigin: config.corsOrigin,
-    admin: { auth, geo, routing, policy, nodeTtlMs, now, collections: store.collections, nodeTtlS: config.nodeTtlS },
-    nodeHooks: createNodeHooksDeps({ config, db: store.db, collections: store.collections, keys, now })
-  }, { logger: loggerOptions(config.logLevel) })
+    admin: { auth, geo, routing, policy, nodeTtlMs, now, collections: store.collections },
+    node: createNodeRoutesDeps({ config, db: store.db, collections: store.collections, keys, now })
+  }, { logger: config.logLevel, bodyLimit: GATEWAY_BODY_LIMIT })
   logger.current = app.log
   app.log.info('loading the node snapshot')
   await routing.refresh().catch((err: unknown) => app.log.error({ err }, 'first snapshot load failed; retrying'))
@@ -111,5 +110,18 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
       await Promise.allSettled([geo.close(), auth.close()])
       city.close()
     }
+  }
+}
+
+/** Admin bodies are the largest a gateway takes: a geo group may list many CIDRs. */
+const GATEWAY_BODY_LIMIT = 1024 * 1024
+
+/** The signing keys, a bad SIGNING_KEYS reported like every other bad setting. */
+function signingKeysOf (config: Config): SigningKey[] {
+  if (config.signingKeys === '') throw new ConfigError(['SIGNING_KEYS: required: set at least one KID=HS256:SECRET or KID=ES256:/path/key.pem'])
+  try {
+    return parseSigningKeys(config.signingKeys)
+  } catch (err) {
+    throw new ConfigError([`SIGNING_KEYS: ${(err as Error).message}`])
   }
 }

@@ -6,10 +6,10 @@
 //
 // env: BENCH_TOKENS (default 200,000).
 
-import { buildAuthServerApp } from '../../src/auth-server/app.js'
+import { AUTH_SERVER_BODY_LIMIT, authServerApp } from '../../src/auth-server/app.js'
 import { createResolverService } from '../../src/commands/resolver.js'
 import { loadConfig } from '../../src/config.js'
-import { listen } from '../../src/server.js'
+import { buildApp, listen } from '../../src/server.js'
 import { demoTokenDocs } from '../../src/demo/demo-data.js'
 import { BENCH_SIGNING_KEYS, benchTokenDocs } from './bench-data.js'
 import { announceReady, closeOnShutdown, failStart, type Closer } from './lifecycle.js'
@@ -26,11 +26,11 @@ async function main (): Promise<void> {
   const config = loadConfig({}, { logLevel: 'silent', signingKeys: BENCH_SIGNING_KEYS })
 
   const resolver = await createResolverService(config)
-  closers.push(resolver.close)
-  const resolverUrl = await listen(resolver.app, '127.0.0.1', 0)
+  closers.push(() => resolver.close())
+  const resolverUrl = await listen(resolver, '127.0.0.1', 0)
 
   // createAuthService(config, store) is this call with store.collections.tokens.
-  const auth = await buildAuthServerApp({ tokens: memoryTokenCollection([...demoTokenDocs, ...benchTokenDocs(0, tokens)]), logger: false })
+  const auth = await buildApp(authServerApp, { tokens: memoryTokenCollection([...demoTokenDocs, ...benchTokenDocs(0, tokens)]) }, { bodyLimit: AUTH_SERVER_BODY_LIMIT })
   closers.push(() => auth.close())
   const authServerUrl = await listen(auth, '127.0.0.1', 0)
 

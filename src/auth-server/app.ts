@@ -1,44 +1,27 @@
-// `geogate auth-server` as an app: `POST /authorize` answers who owns a token and whether it may
-// do this to that object (DESIGN sections 1 and 2.4). Listening and shutdown belong to the CLI.
+// `geogate auth-server` as an app plugin: `POST /authorize` answers who owns a token and whether
+// it may do this to that object (DESIGN sections 1 and 2.4), from hashed tokens in MongoDB.
 
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import { Counter, Registry } from 'prom-client'
-import { quietRequestLogs } from '../logging.js'
-import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
 import type { Collection } from 'mongodb'
-import type { TokenDoc } from '../store/documents.js'
-import { AuthorizeAnswer, AuthorizeBody, ErrorAnswer, HealthAnswer } from './schemas.js'
+import { Counter, Registry } from 'prom-client'
 import { authorizeToken } from '../auth/authorize-token.js'
-import { replyWithGatewayErrors } from '../auth/error-replies.js'
+import { errorPlugin } from '../http/error-plugin.js'
+import { ErrorResponse, HealthAnswer } from '../http/schemas.js'
+import type { TokenDoc } from '../store/documents.js'
+import { AuthorizeAnswer, AuthorizeBody, type AuthorizeRequest } from './schemas.js'
 
-export interface AuthServerOptions {
+export interface AuthServerAppOptions {
   tokens: Collection<TokenDoc>
   now?: () => number
-  /** false (the default) for none, true for pino's defaults, or pino options. */
-  logger?: boolean | object
 }
 
-/** Log paths that can hold a token; pino replaces them before a line is written. */
-export const redactedLogPaths = [
-  'req.headers.authorization',
-  'headers.authorization',
-  'req.body.token',
-  'body.token'
-]
+/** A token is at most 4096 characters; nothing legitimate comes near this. */
+export const AUTH_SERVER_BODY_LIMIT = 16 * 1024
 
-export async function buildAuthServerApp (options: AuthServerOptions): Promise<FastifyInstance> {
+const authServer: FastifyPluginAsync<AuthServerAppOptions> = async (app, options) => {
   const now = options.now ?? Date.now
-  const base = Fastify({
-    logger: loggerOptions(options.logger ?? false),
-    logController: quietRequestLogs(),
-    // A token is at most 4096 characters; nothing legitimate comes near this.
-    bodyLimit: 16 * 1024
-  })
-  const app = base.withTypeProvider<TypeBoxTypeProvider>()
-  // TypeBox's checker rejects extra properties and never coerces types, unlike Fastify's
-  // default Ajv setup, which strips the one and coerces the other.
-  app.setValidatorCompiler(TypeBoxValidatorCompiler)
-  replyWithGatewayErrors(base)
+  await app.register(errorPlugin)
 
   const registry = new Registry()
   const answers = new Counter({
@@ -52,14 +35,12 @@ export async function buildAuthServerApp (options: AuthServerOptions): Promise<F
   })
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()))
 
-  app.get('/healthz', {
-    schema: { response: { 200: HealthAnswer } }
-  }, async () => ({ status: 'ok' as const }))
+  app.get('/healthz', { schema: { response: { 200: HealthAnswer } } }, async () => ({ status: 'ok' as const }))
 
-  app.post('/authorize', {
+  app.post<{ Body: AuthorizeRequest }>('/authorize', {
     schema: {
       body: AuthorizeBody,
-      response: { 200: AuthorizeAnswer, 400: ErrorAnswer, 401: ErrorAnswer, 403: ErrorAnswer, 500: ErrorAnswer, 503: ErrorAnswer }
+      response: { 200: AuthorizeAnswer, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse }
     }
   }, async (request) => {
     const { token, rights, object_type: objectType, object_id: objectId } = request.body
@@ -70,16 +51,6 @@ export async function buildAuthServerApp (options: AuthServerOptions): Promise<F
       expires_at: owner.expires_at === null ? null : owner.expires_at.toISOString()
     }
   })
-
-  return base
 }
 
-function loggerOptions (logger: boolean | object): FastifyServerOptions['logger'] {
-  if (logger === false) return false
-  const given = logger === true ? {} : logger as { redact?: string[] | { paths: string[], censor?: unknown } }
-  const extra = Array.isArray(given.redact) ? given.redact : (given.redact?.paths ?? [])
-  return {
-    ...given,
-    redact: { paths: [...new Set([...redactedLogPaths, ...extra])], censor: '[redacted]' }
-  } as FastifyServerOptions['logger']
-}
+export const authServerApp = fp(authServer, { name: 'geogate-auth-server', fastify: '5.x' })

@@ -24,9 +24,3 @@ export const AuthorizeAnswer = Type.Object({
 }, { additionalProperties: false })
 
 export type AuthorizeReply = Static<typeof AuthorizeAnswer>
-
-export const ErrorAnswer = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String() })
-})
-
-export const HealthAnswer = Type.Object({ status: Type.Literal('ok') })

@@ -78,8 +78,8 @@ export async function startDev (config: Config, log: (line: string) => void): Pr
     await store.collections.nodes.updateMany({ _id: { $in: demoNodes.map((n) => n._id) } }, { $set: { last_seen: new Date() } })
 
     const resolver = await createResolverService(config)
-    closers.push(resolver.close)
-    const resolverUrl = await listen(resolver.app, config.host, config.resolverPort)
+    closers.push(() => resolver.close())
+    const resolverUrl = await listen(resolver, config.host, config.resolverPort)
 
     const auth = await createAuthService(config, store)
     closers.push(() => auth.close())

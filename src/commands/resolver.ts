@@ -1,20 +1,16 @@
-// `geogate resolver`: the geo-resolver service, its databases reloaded when replaced on disk.
+// `geogate resolver`: the geo-resolver app, its databases reloaded when replaced on disk.
 
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.js'
-import { loggerOptions } from '../logging.js'
-import { buildResolverService } from '../resolver/service.js'
+import { resolverApp } from '../resolver/app.js'
+import { buildApp } from '../server.js'
 
-export interface ResolverService {
-  app: FastifyInstance
-  close: () => Promise<void>
+export async function createResolverService (config: Config): Promise<FastifyInstance> {
+  return await buildApp(resolverApp, {
+    cityDatabasePath: config.cityDatabase,
+    asnDatabasePath: config.asnDatabase
+  }, { logger: config.logLevel, bodyLimit: RESOLVER_BODY_LIMIT })
 }
 
-export async function createResolverService (config: Config): Promise<ResolverService> {
-  const app = await buildResolverService({
-    ...(config.cityDatabase !== undefined && { cityDatabasePath: config.cityDatabase }),
-    ...(config.asnDatabase !== undefined && { asnDatabasePath: config.asnDatabase }),
-    logger: loggerOptions(config.logLevel)
-  })
-  return { app, close: () => app.close() }
-}
+/** A POSTed address is a few dozen bytes. */
+const RESOLVER_BODY_LIMIT = 1024

@@ -1,10 +1,14 @@
 // /healthz: the process is up. /readyz: the store answered and the node snapshot is loaded;
 // once loaded, a store outage is reported as degraded while the last snapshot keeps serving.
 
-import type { FastifyInstance } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import type { RoutingSnapshotSource } from '../routing/routing-snapshot.js'
 
-export function registerHealthRoutes (app: FastifyInstance, routing: Pick<RoutingSnapshotSource, 'current' | 'healthy'>): void {
+export interface HealthRoutesOptions {
+  routing: Pick<RoutingSnapshotSource, 'current' | 'healthy'>
+}
+
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { routing }) => {
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_request, reply) => {
     const snapshot = routing.current()

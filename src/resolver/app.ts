@@ -1,41 +1,65 @@
-// The geo-resolver service (`geogate resolver`) as an app factory: GET /resolve, /healthz and
-// /metrics over a City database (and optionally an ASN one) that the caller opened and closes.
+// `geogate resolver` as an app plugin: GET (or POST) /resolve, /healthz and /metrics over a City
+// database and optionally an ASN one — opened here from their paths and closed with the app,
+// or given already open by the caller, who then closes them.
 
-import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
-import { quietRequestLogs } from '../logging.js'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
 import { Type } from 'typebox'
-import type { AsnInfo, LocationLookup } from '../geo/maxmind-lookup.js'
-import { type ReloadingLookup, createAnswers } from './answers.js'
-import { installErrorHandler } from './error-handler.js'
+import { errorPlugin } from '../http/error-plugin.js'
+import {
+  defaultCityDatabasePath, openAsnDatabase, openCityDatabase, type AsnLookup, type LocationLookup, type ReloadLogger
+} from '../geo/maxmind-lookup.js'
+import { createAnswers } from './answers.js'
 import { createResolverMetrics } from './metrics.js'
 import { resolveRoutes } from './routes.js'
 
-export interface ResolverAppOptions {
+export interface ResolverDatabases {
   city: LocationLookup
-  asn?: ReloadingLookup<AsnInfo | null>
+  asn?: AsnLookup | undefined
+}
+
+export interface ResolverAppOptions {
+  /** Open databases to answer from; absent, the app opens cityDatabasePath and asnDatabasePath. */
+  databases?: ResolverDatabases
+  /** A City database, .mmdb or .mmdb.gz; default the bundled GeoLite2 City. */
+  cityDatabasePath?: string | undefined
+  /** An ASN database; its answers add asn and org. */
+  asnDatabasePath?: string | undefined
+  /** Reload a database the app opened when its file is replaced; default true. */
+  watch?: boolean
+  watchIntervalMs?: number
   /** Most answers cached; default 100,000. */
   cacheMax?: number
   /** How long (ms) an answer stays cached when no reload clears it first; default 1 h. */
   cacheTtlMs?: number
-  /** Fastify's logger option: true, false (the default) or pino options. */
-  logger?: FastifyServerOptions['logger']
-  /** A logger of the caller's own (pino); wins over logger. */
-  loggerInstance?: FastifyBaseLogger
   now?: () => number
 }
 
-export async function buildResolverApp (options: ResolverAppOptions): Promise<FastifyInstance> {
-  const app = Fastify({
-    ...(options.loggerInstance !== undefined ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
-    logController: quietRequestLogs()
-  })
-  app.setValidatorCompiler(TypeBoxValidatorCompiler)
+async function openDatabases (options: ResolverAppOptions, logger: ReloadLogger): Promise<ResolverDatabases> {
+  const fileOptions = { watch: options.watch ?? true, watchIntervalMs: options.watchIntervalMs, logger }
+  const city = await openCityDatabase(options.cityDatabasePath ?? defaultCityDatabasePath(), fileOptions)
+  try {
+    return { city, asn: options.asnDatabasePath === undefined ? undefined : await openAsnDatabase(options.asnDatabasePath, fileOptions) }
+  } catch (err) {
+    city.close()
+    throw err
+  }
+}
 
+const resolver: FastifyPluginAsync<ResolverAppOptions> = async (app, options) => {
   const metrics = createResolverMetrics()
+  await app.register(errorPlugin, {
+    onError: (request, rendered) => { if (rendered.status === 400 && request.routeOptions.url === '/resolve') metrics.lookup('bad_request') }
+  })
+  let databases = options.databases
+  if (databases === undefined) {
+    const opened = await openDatabases(options, { info: (obj, msg) => app.log.info(obj, msg), warn: (obj, msg) => app.log.warn(obj, msg) })
+    app.addHook('onClose', async () => { opened.city.close(); opened.asn?.close() })
+    databases = opened
+  }
   const answers = createAnswers({
-    city: options.city,
-    asn: options.asn,
+    city: databases.city,
+    asn: databases.asn,
     cacheMax: options.cacheMax ?? 100_000,
     cacheTtlMs: options.cacheTtlMs ?? 3_600_000,
     metrics,
@@ -44,15 +68,11 @@ export async function buildResolverApp (options: ResolverAppOptions): Promise<Fa
   metrics.watchCacheSize(() => answers.size)
   app.addHook('onClose', async () => { answers.close() })
 
-  installErrorHandler(app, (request) => {
-    if (request.routeOptions.url === '/resolve') metrics.lookup('bad_request')
-  })
   await app.register(resolveRoutes, { answers, metrics })
-
   app.get('/metrics', { schema: { response: { 200: Type.String() } } }, async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType)
     return await metrics.registry.metrics()
   })
-
-  return app
 }
+
+export const resolverApp = fp(resolver, { name: 'geogate-resolver', fastify: '5.x' })

@@ -1,26 +1,22 @@
-// GET /resolve?ip= → where ip is: 200 with the location, 400 for a malformed address, 404 for
-// one with no data (private ranges, unknown networks). GET /healthz.
+// /resolve → where an address is: 200 with the location, 400 for a malformed address, 404 for
+// one with no data (private ranges, unknown networks). The address comes as `?ip=` on a GET,
+// or as {"ip": …} in a POSTed JSON body. GET /healthz.
 
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsync } from 'fastify'
 import { gatewayError } from '../errors.js'
 import { ipVersion } from '../geo/cidr.js'
+import { ErrorResponse, HealthAnswer } from '../http/schemas.js'
 import type { Answers } from './answers.js'
 import type { ResolverMetrics } from './metrics.js'
-import { ErrorAnswer, HealthAnswer, ResolveAnswer, ResolveQuery } from './schemas.js'
+import { ResolveAnswer, ResolveQuery, type ResolveAnswerBody } from './schemas.js'
 
 export interface ResolveRoutesOptions {
   answers: Answers
   metrics: ResolverMetrics
 }
 
-export const resolveRoutes: FastifyPluginAsyncTypebox<ResolveRoutesOptions> = async (app, { answers, metrics }) => {
-  app.get('/resolve', {
-    schema: {
-      querystring: ResolveQuery,
-      response: { 200: ResolveAnswer, 400: ErrorAnswer, 404: ErrorAnswer, 500: ErrorAnswer }
-    }
-  }, async (request) => {
-    const { ip } = request.query
+export const resolveRoutes: FastifyPluginAsync<ResolveRoutesOptions> = async (app, { answers, metrics }) => {
+  async function resolve (ip: string): Promise<ResolveAnswerBody> {
     if (ipVersion(ip) === 0) throw gatewayError('GW_BAD_REQUEST', 'ip must be an IPv4 or IPv6 address')
     const answer = await answers.get(ip)
     if (answer === null) {
@@ -29,7 +25,10 @@ export const resolveRoutes: FastifyPluginAsyncTypebox<ResolveRoutesOptions> = as
     }
     metrics.lookup('found')
     return answer
-  })
+  }
+  const response = { 200: ResolveAnswer, 400: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse }
 
+  app.get<{ Querystring: ResolveQuery }>('/resolve', { schema: { querystring: ResolveQuery, response } }, async (request) => await resolve(request.query.ip))
+  app.post<{ Body: ResolveQuery }>('/resolve', { schema: { body: ResolveQuery, response } }, async (request) => await resolve(request.body.ip))
   app.get('/healthz', { schema: { response: { 200: HealthAnswer } } }, async () => ({ status: 'ok' as const }))
 }

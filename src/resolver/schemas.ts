@@ -6,6 +6,7 @@ export const ResolveQuery = Type.Object({
   // 45 characters: the longest IPv6 text form (an IPv4-mapped address written out in full).
   ip: Type.String({ minLength: 1, maxLength: 45 })
 })
+export type ResolveQuery = Static<typeof ResolveQuery>
 
 const StringOrNull = Type.Union([Type.String(), Type.Null()])
 
@@ -19,9 +20,3 @@ export const ResolveAnswer = Type.Object({
   org: Type.Optional(Type.String())
 })
 export type ResolveAnswerBody = Static<typeof ResolveAnswer>
-
-export const ErrorAnswer = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String() })
-})
-
-export const HealthAnswer = Type.Object({ status: Type.Literal('ok') })

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
 import type { Collection } from 'mongodb'
 import type { FastifyInstance } from 'fastify'
-import { buildAuthServerApp } from '../../src/auth-server/app.js'
+import { authServerApp } from '../../src/auth-server/app.js'
+import { buildApp } from '../../src/server.js'
 import type { TokenDoc } from '../../src/store/documents.js'
 
 export interface RunningAuthServer {
@@ -18,7 +19,7 @@ export async function startAuthServer (
   t: Test,
   options: { tokens: Collection<TokenDoc>, now: () => number, logger?: object, configure?: (app: FastifyInstance) => void }
 ): Promise<RunningAuthServer> {
-  const app = await buildAuthServerApp({ tokens: options.tokens, now: options.now, logger: options.logger ?? false })
+  const app = await buildApp(authServerApp, { tokens: options.tokens, now: options.now }, { logger: options.logger ?? false })
   let calls = 0
   app.addHook('onRequest', async (request) => {
     if (request.url === '/authorize') calls++

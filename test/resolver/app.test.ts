@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { request } from 'undici'
 import { openAsnDatabase, openCityDatabase } from '../../src/geo/maxmind-lookup.js'
-import { buildResolverApp } from '../../src/resolver/app.js'
+import { resolverApp } from '../../src/resolver/app.js'
+import { buildApp } from '../../src/server.js'
 import { asnFixture, cityFixture, cityV2Fixture } from '../fixtures/mmdb/paths.js'
 
 async function get (base: string, path: string): Promise<{ status: number, type: string, body: any }> {
@@ -19,7 +20,7 @@ async function startApp (t: Test, cityPath = cityFixture, watch = false): Promis
   t.teardown(() => city.close())
   const asn = await openAsnDatabase(asnFixture)
   t.teardown(() => asn.close())
-  const app = await buildResolverApp({ city, asn })
+  const app = await buildApp(resolverApp, { databases: { city, asn } })
   t.teardown(() => app.close())
   const address = await app.listen({ host: '127.0.0.1', port: 0 })
   return address

@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { type LocationLookup, openCityDatabase } from '../../src/geo/maxmind-lookup.js'
-import { buildResolverApp } from '../../src/resolver/app.js'
+import { resolverApp } from '../../src/resolver/app.js'
+import { buildApp } from '../../src/server.js'
 import { cityFixture } from '../fixtures/mmdb/paths.js'
 
 export interface RunningResolver {
@@ -24,7 +25,7 @@ export async function startResolver (t: Test, options: { city?: LocationLookup }
     t.teardown(() => opened.close())
     city = opened
   }
-  const app = await buildResolverApp({ city })
+  const app = await buildApp(resolverApp, { databases: { city } })
   const running = {
     app,
     url: '',

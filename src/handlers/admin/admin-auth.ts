@@ -4,15 +4,16 @@
 import type { FastifyRequest } from 'fastify'
 import type { AuthClient, Principal } from '../../auth/auth-client.js'
 import { gatewayError } from '../../errors.js'
+import { bearerToken } from '../../http/bearer.js'
 
 export type AdminRole = 'admin' | 'read'
 
 export function bearerOf (request: FastifyRequest): string {
   const header = request.headers.authorization
   if (header === undefined) throw gatewayError('GW_TOKEN_MISSING', 'send Authorization: Bearer <admin token>')
-  const match = /^Bearer\s+(\S{1,4096})\s*$/i.exec(header)
-  if (match?.[1] === undefined) throw gatewayError('GW_TOKEN_MISSING', 'the Authorization header is not a bearer token')
-  return match[1]
+  const token = bearerToken(header)
+  if (token === undefined) throw gatewayError('GW_TOKEN_MISSING', 'the Authorization header is not a bearer token')
+  return token
 }
 
 export async function requireRole (auth: Pick<AuthClient, 'authorize'>, request: FastifyRequest, role: AdminRole): Promise<Principal> {

@@ -11,18 +11,18 @@ import { gatewayError } from '../../errors.js'
 import { ipVersion, normalizeIp } from '../../geo/cidr.js'
 import { matchGeoGroup } from '../../geo/match-geo-group.js'
 import type { GeoLocator } from '../../geo/resolver-client.js'
-import { ErrorResponse, UIN_PATTERN } from '../stream/stream-schema.js'
+import { ClientAddress, ErrorResponse, Role, UIN_PATTERN } from '../../http/schemas.js'
 import { streamFormats } from '../../store/documents.js'
 import type { Collections } from '../../store/mongo.js'
 import type { RoutingSnapshotSource } from '../../routing/routing-snapshot.js'
 import { requireRole } from './admin-auth.js'
 
 export const RouteQuery = Type.Object({
-  ip: Type.String({ minLength: 2, maxLength: 45, pattern: '^[0-9A-Fa-f:.]+$' }),
+  ip: ClientAddress,
   server: Type.String({ pattern: UIN_PATTERN }),
   camera: Type.Optional(Type.String({ pattern: UIN_PATTERN })),
   format: Type.Optional(Type.Union(streamFormats.map((f) => Type.Literal(f)))),
-  pattern: Type.Optional(Type.String({ pattern: '^[a-z0-9_-]{1,32}$' }))
+  pattern: Type.Optional(Role)
 }, { additionalProperties: false })
 type RouteQuery = Static<typeof RouteQuery>
 

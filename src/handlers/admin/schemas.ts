@@ -2,11 +2,10 @@
 // strings of a fixed shape; nothing an admin sends can become a MongoDB operator.
 
 import { Type, type TSchema } from 'typebox'
+import { Id, Role, ROLE_PATTERN } from '../../http/schemas.js'
 import { streamFormats } from '../../store/documents.js'
 
-export const Id = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,64}$' })
 const Name = Type.String({ minLength: 1, maxLength: 200 })
-const Pattern = Type.String({ pattern: '^[a-z0-9_-]{1,32}$' })
 const Format = Type.Union(streamFormats.map((f) => Type.Literal(f)))
 const Country = Type.String({ pattern: '^[A-Z]{2}$' })
 const Region = Type.String({ pattern: '^[A-Z]{2}-[A-Z0-9]{1,3}$' })
@@ -19,7 +18,7 @@ export const NodeBody = Type.Object({
   port: Type.Integer({ minimum: 1, maximum: 65535 }),
   tls: Type.Boolean(),
   group: Id,
-  patterns: Type.Array(Pattern, { minItems: 1, maxItems: 32, uniqueItems: true }),
+  patterns: Type.Array(Role, { minItems: 1, maxItems: 32, uniqueItems: true }),
   formats: Type.Array(Format, { minItems: 1, uniqueItems: true }),
   weight: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }),
   capacity: Type.Object({ sessions: Type.Integer({ minimum: 0, maximum: 10_000_000 }) }, strict),
@@ -54,13 +53,13 @@ export const GeoGroupBody = Type.Object({
 export const PartnerBody = Type.Object({
   _id: Id,
   name: Name,
-  pattern_fallbacks: Type.Record(Type.String({ pattern: '^[a-z0-9_-]{1,32}$' }), Type.Array(Pattern, { maxItems: 32 }))
+  pattern_fallbacks: Type.Record(Type.String({ pattern: ROLE_PATTERN }), Type.Array(Role, { maxItems: 32 }))
 }, strict)
 
 export const TariffBody = Type.Object({
   _id: Id,
   formats: Type.Array(Format, { uniqueItems: true }),
-  patterns: Type.Array(Pattern, { maxItems: 64, uniqueItems: true }),
+  patterns: Type.Array(Role, { maxItems: 64, uniqueItems: true }),
   max_concurrent_streams: Type.Union([Type.Integer({ minimum: 0, maximum: 10_000_000 }), Type.Null()])
 }, strict)
 
@@ -69,8 +68,6 @@ export const AccountBody = Type.Object({
   tariff: Id,
   status: Type.Union([Type.Literal('active'), Type.Literal('suspended')])
 }, strict)
-
-export const IdParams = Type.Object({ id: Id }, strict)
 
 export interface CollectionSchema {
   body: TSchema

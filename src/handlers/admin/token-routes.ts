@@ -8,12 +8,12 @@ import type { AuthClient } from '../../auth/auth-client.js'
 import { createToken, revokeToken } from '../../auth/token-admin.js'
 import { hashToken } from '../../auth/token-hash.js'
 import { gatewayError } from '../../errors.js'
-import { ErrorResponse } from '../stream/stream-schema.js'
+import { ErrorResponse } from '../../http/schemas.js'
 import type { TokenDoc } from '../../store/documents.js'
 import type { Collections } from '../../store/mongo.js'
 import { actorOf, requireRole } from './admin-auth.js'
 import { recordAudit } from './audit.js'
-import { Id } from './schemas.js'
+import { Id } from '../../http/schemas.js'
 
 const Grant = Type.Object({
   object_type: Type.String({ pattern: '^[a-z_]{1,32}$' }),

@@ -9,7 +9,7 @@
 
 import type { FastifyInstance } from 'fastify'
 import { errorBody } from '../../errors.js'
-import { ErrorResponse } from '../stream/stream-schema.js'
+import { ErrorResponse } from '../../http/schemas.js'
 import { authenticateNode, nodeKeyOf } from './node-identity.js'
 import { decidePlay, endPlay } from './play-decision.js'
 import { HookQuery, nginxRtmpHookBody, SrsHookReply, type NginxRtmpHookBody } from './schemas.js'

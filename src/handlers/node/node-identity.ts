@@ -3,8 +3,10 @@
 // or as `Authorization: Bearer <key>`. The store holds only the key's sha256.
 
 import type { FastifyRequest } from 'fastify'
-import { keyMatches } from './heartbeat-route.js'
+import { timingSafeEqual } from 'node:crypto'
+import { hashToken } from '../../auth/token-hash.js'
 import { gatewayError } from '../../errors.js'
+import { bearerToken } from '../../http/bearer.js'
 import type { Collections } from '../../store/mongo.js'
 
 export interface HookNode {
@@ -12,13 +14,10 @@ export interface HookNode {
   patterns: string[]
 }
 
-const BEARER = /^Bearer\s+(\S{1,512})\s*$/i
-
 /** The key from the query, else from a bearer header; undefined when neither is sent. */
 export function nodeKeyOf (request: FastifyRequest, queryKey: string | undefined): string | undefined {
   if (queryKey !== undefined) return queryKey
-  const header = request.headers.authorization
-  return header === undefined ? undefined : BEARER.exec(header)?.[1]
+  return bearerToken(request.headers.authorization, 512)
 }
 
 export async function authenticateNode (nodes: Collections['nodes'], id: string, key: string | undefined): Promise<HookNode> {
@@ -32,4 +31,12 @@ export async function authenticateNode (nodes: Collections['nodes'], id: string,
   // An unknown node and a wrong key answer alike, so ids cannot be probed.
   if (node === null || !keyMatches(key, node.key_hash)) throw gatewayError('GW_TOKEN_INVALID', 'unknown node or wrong node key')
   return { id, patterns: Array.isArray(node.patterns) ? node.patterns : [] }
+}
+
+/** Whether key is the one whose sha256 the store holds, compared in constant time. */
+export function keyMatches (key: string, keyHash: string | undefined): boolean {
+  if (keyHash === undefined) return false
+  const given = Buffer.from(hashToken(key), 'hex')
+  const stored = Buffer.from(keyHash, 'hex')
+  return given.length === stored.length && timingSafeEqual(given, stored)
 }

@@ -1,20 +1,22 @@
-// The routes streaming nodes call (DESIGN section 4): GET /verify for nginx auth_request,
-// POST /hooks/srs and POST /hooks/nginx-rtmp for plays, and lease renewal on heartbeats.
+// The routes streaming nodes call (DESIGN section 4): POST /api/v1/nodes/:id/heartbeat, GET
+// /verify for nginx auth_request, POST /hooks/srs and POST /hooks/nginx-rtmp for plays. A
+// heartbeat renews the leases of the plays its node admitted.
 
-import type { FastifyInstance } from 'fastify'
+import formbody from '@fastify/formbody'
+import type { FastifyPluginAsync } from 'fastify'
 import type { Db } from 'mongodb'
-import { renewLeasesOnHeartbeat } from './heartbeat-route.js'
 import type { AdmissionCollections } from '../../billing/admit-session.js'
 import { renewNodeLeases, sessionCollectionsOf } from '../../billing/sessions.js'
 import type { Config } from '../../config.js'
 import type { SigningKey } from '../../signing/keys.js'
 import { createStreamVerifier, type StreamVerifier } from '../../signing/stream-signature.js'
 import type { Collections } from '../../store/mongo.js'
+import { registerHeartbeatRoute } from './heartbeat-route.js'
 import { registerNginxRtmpHookRoute } from './nginx-rtmp-hook-route.js'
 import { registerSrsHookRoute } from './srs-hook-route.js'
 import { registerVerifyRoute } from './verify-route.js'
 
-export interface NodeHooksDeps {
+export interface NodeRoutesDeps {
   verifier: StreamVerifier
   signatureParam: string
   nodes: Collections['nodes']
@@ -24,38 +26,44 @@ export interface NodeHooksDeps {
   verifyRealIp: boolean
   /** See HOOK_STREAM_NAME; undefined: the stream name is not checked. */
   streamName: string | undefined
+  /** NODE_TTL_S, told to each node in the answer to its heartbeat. */
+  nodeTtlS: number
   now: () => number
 }
 
-export function registerNodeHookRoutes (app: FastifyInstance, deps: NodeHooksDeps): void {
+export const nodeRoutes: FastifyPluginAsync<NodeRoutesDeps> = async (app, deps) => {
+  // nginx-rtmp posts its hooks as a form.
+  await app.register(formbody)
+  registerHeartbeatRoute(app, {
+    nodes: deps.nodes,
+    now: deps.now,
+    nodeTtlS: deps.nodeTtlS,
+    afterBeat: (node) => renewNodeLeases(deps.billing, node, deps.now(), deps.leaseMs)
+  })
   registerVerifyRoute(app, deps)
   registerSrsHookRoute(app, deps)
   registerNginxRtmpHookRoute(app, deps)
-  renewLeasesOnHeartbeat(app, (node) => renewNodeLeases(deps.billing, node, deps.now(), deps.leaseMs))
 }
 
-export interface NodeHooksSetup {
-  config: Pick<Config, 'signatureParam' | 'sessionLeaseS' | 'verifyRealIp' | 'hookStreamName'>
+export interface NodeRoutesSetup {
+  config: Pick<Config, 'signatureParam' | 'sessionLeaseS' | 'verifyRealIp' | 'hookStreamName' | 'nodeTtlS'>
   db: Db
   collections: Pick<Collections, 'nodes' | 'accounts' | 'tariffs'>
   keys: SigningKey[]
   now: () => number
 }
 
-/**
- * The node hooks' dependencies from the configuration. The indexes they query by are made by
- * ensureSessionIndexes (src/billing/sessions.ts), with the store's other indexes.
- */
-export function createNodeHooksDeps (setup: NodeHooksSetup): NodeHooksDeps {
-  const sessions = sessionCollectionsOf(setup.db)
+/** The node routes' dependencies from the configuration. */
+export function createNodeRoutesDeps (setup: NodeRoutesSetup): NodeRoutesDeps {
   return {
     verifier: createStreamVerifier({ keys: setup.keys, now: setup.now }),
     signatureParam: setup.config.signatureParam,
     nodes: setup.collections.nodes,
-    billing: { accounts: setup.collections.accounts, tariffs: setup.collections.tariffs, ...sessions },
+    billing: { accounts: setup.collections.accounts, tariffs: setup.collections.tariffs, ...sessionCollectionsOf(setup.db) },
     leaseMs: setup.config.sessionLeaseS * 1000,
     verifyRealIp: setup.config.verifyRealIp,
     streamName: setup.config.hookStreamName,
+    nodeTtlS: setup.config.nodeTtlS,
     now: setup.now
   }
 }

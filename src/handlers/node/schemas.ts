@@ -3,8 +3,7 @@
 // type and a length limit.
 
 import { Type, type Static, type TSchema } from 'typebox'
-import { Id } from '../admin/schemas.js'
-import { UIN_PATTERN } from '../stream/stream-schema.js'
+import { ClientAddress, Id, UIN_PATTERN } from '../../http/schemas.js'
 
 /** `?node=<id>&key=<key>` on a hook URL. */
 export const HookQuery = Type.Object({
@@ -13,7 +12,6 @@ export const HookQuery = Type.Object({
 }, { additionalProperties: false })
 export type HookQuery = Static<typeof HookQuery>
 
-const ClientAddress = Type.String({ minLength: 2, maxLength: 45, pattern: '^[0-9A-Fa-f:.]+$' })
 const Name = Type.String({ maxLength: 255 })
 
 export const SrsHookBody = Type.Object({

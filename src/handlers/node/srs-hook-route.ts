@@ -8,7 +8,7 @@
 //                on_stop http://GATEWAY/hooks/srs?node=ID&key=KEY; }
 
 import type { FastifyInstance } from 'fastify'
-import { ErrorResponse } from '../stream/stream-schema.js'
+import { ErrorResponse } from '../../http/schemas.js'
 import type { Collections } from '../../store/mongo.js'
 import { authenticateNode, nodeKeyOf } from './node-identity.js'
 import { decidePlay, endPlay, type PlayDeps } from './play-decision.js'

@@ -12,7 +12,7 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { gatewayError } from '../../errors.js'
-import { ErrorResponse } from '../stream/stream-schema.js'
+import { ErrorResponse } from '../../http/schemas.js'
 import type { StreamVerifier } from '../../signing/stream-signature.js'
 import type { StreamFormat } from '../../store/documents.js'
 import { readStreamParams, verifyPlaySignature } from './play-signature.js'

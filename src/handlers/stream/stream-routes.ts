@@ -1,28 +1,26 @@
 // GET /flv, /hls, /ws-fmp4 and /stream?format=: the thin HTTP adapter around handleStreamRequest.
 
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { renderError, sendRendered } from '../../http/error-plugin.js'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { bearerToken } from '../../http/bearer.js'
 import type { ClientIpResolver } from '../../geo/client-ip.js'
 import { type StreamFormat } from '../../store/documents.js'
 import { createRedirectWriter } from './redirect-writer.js'
 import { handleStreamRequest, type StreamAnswer, type StreamRequestDeps } from './stream-request.js'
-import { AnyFormatQuery, ErrorResponse, StreamJsonResponse, StreamQuery, type AnyFormatQuery as AnyFormatQueryType, type StreamQuery as StreamQueryType } from './stream-schema.js'
+import { ErrorResponse } from '../../http/schemas.js'
+import { AnyFormatQuery, StreamJsonResponse, StreamQuery, type AnyFormatQuery as AnyFormatQueryType, type StreamQuery as StreamQueryType } from './stream-schema.js'
 
 export interface StreamRouteOptions {
   deps: StreamRequestDeps
   clientIp: ClientIpResolver
   corsOrigin: string
-  /** Told of every successful answer: the route's path and the status. */
+  /** Told of every successful answer: the route's path and the status (errors: STREAM_PATHS). */
   onAnswer?: (path: string, status: number) => void
 }
 
-const errorResponses = { 400: ErrorResponse, 401: ErrorResponse, 402: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse }
+/** The stream routes' paths, as metrics name them. */
+export const STREAM_PATHS: ReadonlySet<string> = new Set(['/flv', '/hls', '/ws-fmp4', '/stream'])
 
-function bearerToken (header: string | undefined): string | undefined {
-  if (header === undefined) return undefined
-  const match = /^Bearer\s+(\S{1,4096})\s*$/i.exec(header)
-  return match?.[1]
-}
+const errorResponses = { 400: ErrorResponse, 401: ErrorResponse, 402: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse }
 
 function wantsJson (request: FastifyRequest, redirect: string | undefined): boolean {
   if (redirect === 'false') return true
@@ -30,7 +28,7 @@ function wantsJson (request: FastifyRequest, redirect: string | undefined): bool
   return accept !== undefined && accept.includes('application/json')
 }
 
-export function registerStreamRoutes (app: FastifyInstance, options: StreamRouteOptions): void {
+export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, options) => {
   const { deps, clientIp, corsOrigin } = options
   const onAnswer = options.onAnswer ?? (() => {})
   const writeRedirect = createRedirectWriter({ allowOrigin: corsOrigin })
@@ -74,19 +72,16 @@ export function registerStreamRoutes (app: FastifyInstance, options: StreamRoute
     writeRedirect(reply.raw, result.url)
   }
 
-  // Errors carry the same headers as answers: a browser reads an error across origins too.
+  // Errors carry the same headers as answers (the error plugin adds them): a browser reads an
+  // error across origins too.
   const answerHeaders = { 'cache-control': 'no-store', 'access-control-allow-origin': corsOrigin }
-  function errorHandler (this: FastifyInstance, err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-    const rendered = renderError(err)
-    onAnswer(request.routeOptions.url ?? '', rendered.status)
-    return sendRendered(request, reply.headers(answerHeaders), err, rendered)
-  }
+  const config = { errorHeaders: answerHeaders }
 
   const schema = { querystring: StreamQuery, response: { 200: StreamJsonResponse, ...errorResponses } }
   for (const format of ['flv', 'hls', 'ws-fmp4'] as const) {
     const path = `/${format}`
-    app.get<{ Querystring: StreamQueryType }>(path, { schema, errorHandler }, (request, reply) => answer(request, reply, path, format, request.query))
+    app.get<{ Querystring: StreamQueryType }>(path, { schema, config }, (request, reply) => answer(request, reply, path, format, request.query))
   }
-  app.get<{ Querystring: AnyFormatQueryType }>('/stream', { schema: { ...schema, querystring: AnyFormatQuery }, errorHandler },
+  app.get<{ Querystring: AnyFormatQueryType }>('/stream', { schema: { ...schema, querystring: AnyFormatQuery }, config },
     (request, reply) => answer(request, reply, '/stream', request.query.format, request.query))
 }

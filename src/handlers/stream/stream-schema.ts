@@ -2,17 +2,16 @@
 // string of the allowed shape never reaches logic or a MongoDB filter.
 
 import { Type, type Static } from 'typebox'
+import { ClientAddress, ROLE_PATTERN, UIN_PATTERN } from '../../http/schemas.js'
 import { streamFormats } from '../../store/documents.js'
-
-export const UIN_PATTERN = '^[A-Za-z0-9._:-]{1,64}$'
 
 export const streamQueryProperties = {
   server: Type.String({ pattern: UIN_PATTERN, description: 'the video server\'s UIN' }),
   camera: Type.String({ pattern: UIN_PATTERN, description: 'the camera id on that server' }),
   access_token: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
-  pattern: Type.Optional(Type.String({ pattern: '^[a-z0-9_-]{1,32}$', description: 'node role, default streaming' })),
+  pattern: Type.Optional(Type.String({ pattern: ROLE_PATTERN, description: 'node role, default streaming' })),
   redirect: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
-  fromip: Type.Optional(Type.String({ minLength: 2, maxLength: 45, pattern: '^[0-9A-Fa-f:.]+$' }))
+  fromip: Type.Optional(ClientAddress)
 }
 
 export const StreamQuery = Type.Object(streamQueryProperties)
@@ -23,10 +22,6 @@ export const AnyFormatQuery = Type.Object({
   format: Type.Union(streamFormats.map((f) => Type.Literal(f)))
 })
 export type AnyFormatQuery = Static<typeof AnyFormatQuery>
-
-export const ErrorResponse = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String() })
-})
 
 export const StreamJsonResponse = Type.Object({
   url: Type.String(),

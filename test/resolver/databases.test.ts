@@ -1,5 +1,8 @@
 import t from 'tap'
-import { buildResolverService } from '../../src/resolver/service.js'
+import { resolverApp, type ResolverAppOptions } from '../../src/resolver/app.js'
+import { buildApp } from '../../src/server.js'
+
+const buildResolverService = async (options: ResolverAppOptions) => await buildApp(resolverApp, options)
 import { asnFixture, cityFixture } from '../fixtures/mmdb/paths.js'
 
 t.test('opens the databases it is given and answers from them', async (t) => {

@@ -1,0 +1,21 @@
+// GET /metrics: the gateway's Prometheus text, with the store's state and the snapshot's age
+// read at scrape time.
+
+import type { FastifyPluginAsync } from 'fastify'
+import type { GatewayMetrics } from '../metrics/gateway-metrics.js'
+import type { RoutingSnapshotSource } from '../routing/routing-snapshot.js'
+
+export interface MetricsRouteOptions {
+  metrics: GatewayMetrics
+  routing: Pick<RoutingSnapshotSource, 'current' | 'healthy'>
+  now: () => number
+}
+
+export const metricsRoute: FastifyPluginAsync<MetricsRouteOptions> = async (app, { metrics, routing, now }) => {
+  app.get('/metrics', async (_request, reply) => {
+    const snapshot = routing.current()
+    metrics.setStoreUp(routing.healthy())
+    if (snapshot !== undefined) metrics.setSnapshotAge((now() - snapshot.loadedAt) / 1000)
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics())
+  })
+}
