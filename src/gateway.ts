@@ -95,7 +95,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     metrics,
     corsOrigin: config.corsOrigin,
     admin: { auth, geo, routing, policy, nodeTtlMs, now, collections: store.collections },
-    node: createNodeRoutesDeps({ config, db: store.db, collections: store.collections, keys, now })
+    node: createNodeRoutesDeps({ config, collections: store.collections, keys, now })
   }, { logger: config.logLevel, bodyLimit: GATEWAY_BODY_LIMIT })
   logger.current = app.log
   app.log.info('loading the node snapshot')

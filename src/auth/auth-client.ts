@@ -3,8 +3,8 @@
 // call, and an auth-server that cannot answer is a 503, never an open door.
 
 import { Pool } from 'undici'
-import { createCachedLookup } from '../cache/cached-lookup.js'
-import { gatewayError, isGatewayError, type GatewayError } from '../errors.js'
+import { createCachedLookup, type Cached } from '../cache/cached-lookup.js'
+import { gatewayError, isGatewayError } from '../errors.js'
 import type { GrantRequest } from './grants.js'
 import { startDeadline } from '../upstream/deadline.js'
 
@@ -34,8 +34,8 @@ export interface AuthClientOptions {
 export interface AuthClient {
   /** The token's owner when it may do this; rejects with a GatewayError otherwise. */
   authorize: (token: string, request: GrantRequest) => Promise<Principal>
-  /** The cached answer without calling out: a Principal, a denial, or undefined on a miss. */
-  peek: (token: string, request: GrantRequest) => Principal | GatewayError | undefined
+  /** The cached answer without calling out: a Principal, a denial (a GatewayError), or undefined on a miss. */
+  peek: (token: string, request: GrantRequest) => Cached<Principal> | undefined
   close: () => Promise<void>
 }
 
@@ -122,11 +122,7 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
         return Promise.reject(err)
       }
     },
-    peek (token, request) {
-      const hit = lookup.peek(cacheKey(token, request))
-      if (hit === undefined) return undefined
-      return 'value' in hit ? hit.value : hit.error as GatewayError
-    },
+    peek: (token, request) => lookup.peek(cacheKey(token, request)),
     close () {
       closing ??= pool.close().finally(() => lookup.clear())
       return closing

@@ -15,12 +15,13 @@
 // counters to decrement, no transactions, no TTL: a slot whose lease ran out is free by the
 // filter alone.
 
+import type { SessionDoc, SessionSlotDoc } from '../store/documents.js'
 import type { Collections } from '../store/mongo.js'
 import type { ErrorCode } from '../errors.js'
 import type { StreamClaims } from '../signing/stream-signature.js'
 import { decideLimits } from './decide-limits.js'
 import {
-  isDuplicateKey, RELEASED, sessionKey, slotId, type LeasedSessionDoc, type SessionCollections, type SessionSlotDoc
+  isDuplicateKey, RELEASED, sessionKey, slotId, type SessionCollections
 } from './sessions.js'
 
 export type AdmissionCollections = Pick<Collections, 'accounts' | 'tariffs'> & SessionCollections
@@ -144,11 +145,11 @@ async function takeSlot (collections: SessionCollections, request: SlotRequest):
   return null
 }
 
-type SessionFields = Omit<LeasedSessionDoc, '_id' | 'started_at'>
+type SessionFields = Omit<SessionDoc, '_id' | 'started_at'>
 
 /** Writes the session's lease; returns the document as it was before, or null if new. */
-async function upsertSession (collections: SessionCollections, key: string, fields: SessionFields, now: Date): Promise<LeasedSessionDoc | null> {
-  const write = async (): Promise<LeasedSessionDoc | null> => await collections.sessions.findOneAndUpdate(
+async function upsertSession (collections: SessionCollections, key: string, fields: SessionFields, now: Date): Promise<SessionDoc | null> {
+  const write = async (): Promise<SessionDoc | null> => await collections.sessions.findOneAndUpdate(
     { _id: key },
     { $set: fields, $setOnInsert: { started_at: now } },
     { upsert: true, returnDocument: 'before' }

@@ -1,7 +1,7 @@
 // checkLimits at redirect time: the account, its tariff and its active sessions from MongoDB,
 // cached briefly. The authoritative count is taken when the node reports the play.
 
-import { createCachedLookup } from '../cache/cached-lookup.js'
+import { createCachedLookup, type Cached } from '../cache/cached-lookup.js'
 import { gatewayError } from '../errors.js'
 import { REQUEST_QUERY_TIMEOUT_MS, type Collections } from '../store/mongo.js'
 import { withinDeadline } from '../store/query-deadline.js'
@@ -19,8 +19,8 @@ export interface BillingOptions {
 export interface BillingChecker {
   /** Throws GW_BILLING_BLOCKED or GW_LIMIT_EXCEEDED; GW_DEPENDENCY_DOWN when MongoDB fails. */
   checkLimits: (owner: string, request: LimitRequest) => Promise<void>
-  /** checkLimits from the cache alone: true when it passed, undefined when owner is not cached. */
-  peekLimits: (owner: string, request: LimitRequest) => true | undefined
+  /** checkLimits from the cache alone: passed, why not, or undefined when owner is not cached. */
+  peekLimits: (owner: string, request: LimitRequest) => Cached<true> | undefined
 }
 
 export async function loadAccountLimits (
@@ -51,20 +51,20 @@ export function createBillingChecker (options: BillingOptions): BillingChecker {
     { max: options.cacheMax ?? 50_000, ttlFor: () => options.cacheTtlMs, now }
   )
 
-  function enforce (limits: AccountLimits, request: LimitRequest): void {
+  const passed = { value: true } as const
+  function verdictOf (limits: AccountLimits, request: LimitRequest): Cached<true> {
     const verdict = decideLimits(limits, request)
-    if (verdict !== null) throw gatewayError(verdict.code, verdict.message)
+    return verdict === null ? passed : { error: gatewayError(verdict.code, verdict.message) }
   }
 
   return {
     async checkLimits (owner, request) {
-      enforce(await cache.get(owner), request)
+      const verdict = verdictOf(await cache.get(owner), request)
+      if ('error' in verdict) throw verdict.error
     },
     peekLimits (owner, request) {
       const hit = cache.peek(owner)
-      if (hit === undefined || !('value' in hit)) return undefined
-      enforce(hit.value, request)
-      return true
+      return hit === undefined || !('value' in hit) ? hit : verdictOf(hit.value, request)
     }
   }
 }

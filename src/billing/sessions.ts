@@ -8,47 +8,15 @@
 // compare-and-set (see admit-session.ts), which is what makes admission exact under
 // concurrency on MongoDB and on the embedded store alike, without transactions.
 
-import type { Collection, Db } from 'mongodb'
-import type { SessionDoc } from '../store/documents.js'
-
-export interface LeasedSessionDoc extends SessionDoc {
-  /** The slot the session holds; null for a tariff without a limit. */
-  slot: string | null
-  /** The signature's jti: which redirect this play came from. */
-  jti: string
-}
-
-export interface SessionSlotDoc {
-  /** `${owner}#${k}`. */
-  _id: string
-  owner: string
-  /** The session (`${node}:${client_id}`) holding it; absent when released. */
-  holder?: string
-  node: string
-  /** Free once this is not in the future. */
-  expires_at: Date
-}
+import type { Collections } from '../store/mongo.js'
 
 export interface SessionCollections {
-  sessions: Collection<LeasedSessionDoc>
-  slots: Collection<SessionSlotDoc>
+  sessions: Collections['sessions']
+  slots: Collections['sessionSlots']
 }
 
-export function sessionCollectionsOf (db: Db): SessionCollections {
-  return {
-    sessions: db.collection<LeasedSessionDoc>('sessions'),
-    slots: db.collection<SessionSlotDoc>('session_slots')
-  }
-}
-
-/** Indexes the admission and lease queries use; idempotent. Correctness needs none of them. */
-export async function ensureSessionIndexes (collections: SessionCollections): Promise<void> {
-  await Promise.all([
-    collections.sessions.createIndex({ node: 1, expires_at: 1 }),
-    collections.slots.createIndex({ owner: 1 }),
-    collections.slots.createIndex({ holder: 1 }),
-    collections.slots.createIndex({ node: 1, expires_at: 1 })
-  ])
+export function sessionCollectionsOf (collections: Pick<Collections, 'sessions' | 'sessionSlots'>): SessionCollections {
+  return { sessions: collections.sessions, slots: collections.sessionSlots }
 }
 
 /** One play is one client connection on one node; a repeated play of it is the same session. */

@@ -12,7 +12,20 @@ import { LRUCache } from 'lru-cache'
 
 export type Clock = () => number
 
-type Hit<V> = { value: V } | { error: unknown }
+/**
+ * What a source on the request path answers from its cache alone, without a wait: its value,
+ * or a failure it remembers (a denial, an offline camera). A miss is undefined. Every cached
+ * source the stream request asks (locations, grants, limits, server records) peeks this way.
+ */
+export type Cached<V> = { value: V } | { error: unknown }
+type Hit<V> = Cached<V>
+
+/** A peek's value; a remembered failure is thrown, a miss is undefined. */
+export function cachedValue<V> (hit: Cached<V> | undefined): V | undefined {
+  if (hit === undefined) return undefined
+  if ('error' in hit) throw hit.error
+  return hit.value
+}
 
 interface Entry<V> {
   hit: Hit<V>
@@ -37,7 +50,7 @@ export interface CachedLookupOptions<K, V> {
 
 export interface CachedLookup<K, V> {
   /** The fresh cached value or failure for key, without loading; undefined on a miss. */
-  peek: (key: K) => { value: V } | { error: unknown } | undefined
+  peek: (key: K) => Cached<V> | undefined
   /** The value for key: from cache when fresh, else from one shared call to load. */
   get: (key: K) => Promise<V>
   /** Caches value for key as if load had returned it (for a value found without loading). */

@@ -1,6 +1,6 @@
 // Video servers and their cameras, from MongoDB, cached briefly: unknown → 404, offline → 503.
 
-import { createCachedLookup } from '../cache/cached-lookup.js'
+import { createCachedLookup, type Cached } from '../cache/cached-lookup.js'
 import { gatewayError } from '../errors.js'
 import type { ServerDoc } from '../store/documents.js'
 import { REQUEST_QUERY_TIMEOUT_MS, type Collections } from '../store/mongo.js'
@@ -18,8 +18,8 @@ export interface ServerDirectoryOptions {
 export interface ServerDirectory {
   /** The server, after checking that it and the camera exist and are online. */
   requireOnlineCamera: (serverId: string, cameraId: string) => Promise<ServerDoc>
-  /** The same check from the cache alone; undefined when the server is not cached. */
-  peekOnlineCamera: (serverId: string, cameraId: string) => ServerDoc | undefined
+  /** The same check from the cache alone: the server, why not, or undefined when it is not cached. */
+  peekOnlineCamera: (serverId: string, cameraId: string) => Cached<ServerDoc> | undefined
 }
 
 type Found = { doc: ServerDoc | null }
@@ -51,7 +51,12 @@ export function createServerDirectory (options: ServerDirectoryOptions): ServerD
     },
     peekOnlineCamera (serverId, cameraId) {
       const hit = cache.peek(serverId)
-      return hit !== undefined && 'value' in hit ? checkCamera(hit.value.doc, serverId, cameraId) : undefined
+      if (hit === undefined || !('value' in hit)) return hit
+      try {
+        return { value: checkCamera(hit.value.doc, serverId, cameraId) }
+      } catch (error) {
+        return { error }
+      }
     }
   }
 }

@@ -5,7 +5,7 @@
 // breaker is open a new client is located from the local database at once, without a wait.
 
 import { Pool } from 'undici'
-import { createCachedLookup } from '../cache/cached-lookup.js'
+import { createCachedLookup, type Cached } from '../cache/cached-lookup.js'
 import { ipVersion } from './cidr.js'
 import { createCircuitBreaker, type CircuitState } from './circuit-breaker.js'
 import type { IPLocation, LocationSource } from './location.js'
@@ -51,21 +51,22 @@ export interface GeoLocator {
   locate: (ip: string) => Promise<GeoAnswer>
   /**
    * The location of ip when it can be had without a wait (the request hot path): from the
-   * cache, or from the local database while the breaker is open; undefined otherwise.
+   * cache, or from the local database while the breaker is open; undefined otherwise. Never
+   * a failure.
    */
-  locateNow: (ip: string) => GeoAnswer | undefined
+  locateNow: (ip: string) => Cached<GeoAnswer> | undefined
   readonly breakerState: CircuitState
   close: () => Promise<void>
 }
 
 /** What the cache holds: the answer as it first came, and the same answer as a cache hit. */
 interface Entry {
-  readonly fresh: GeoAnswer
-  readonly hit: GeoAnswer
+  readonly fresh: { readonly value: GeoAnswer }
+  readonly hit: { readonly value: GeoAnswer }
 }
 
 function entry (location: IPLocation | null, source: 'resolver' | 'fallback'): Entry {
-  return { fresh: { location, source }, hit: { location, source: 'cache' } }
+  return { fresh: { value: { location, source } }, hit: { value: { location, source: 'cache' } } }
 }
 
 function positive (name: string, value: number): number {
@@ -172,11 +173,11 @@ export function createGeoLocator (options: GeoLocatorOptions): GeoLocator {
 
   const cache = createCachedLookup<string, Entry>(load, {
     max: options.cacheMax,
-    ttlFor: (value) => (value.fresh.source === 'resolver' ? cacheTtlMs : fallbackTtlMs),
+    ttlFor: (value) => (value.fresh.value.source === 'resolver' ? cacheTtlMs : fallbackTtlMs),
     now
   })
 
-  function fromCache (ip: string): GeoAnswer | undefined {
+  function fromCache (ip: string): { readonly value: GeoAnswer } | undefined {
     const found = cache.peek(ip)
     // load never rejects, so a cached entry is always a value.
     if (found === undefined || !('value' in found)) return undefined
@@ -184,14 +185,14 @@ export function createGeoLocator (options: GeoLocatorOptions): GeoLocator {
     return found.value.hit
   }
 
-  function locateNow (ip: string): GeoAnswer | undefined {
+  function locateNow (ip: string): Cached<GeoAnswer> | undefined {
     const hit = fromCache(ip)
     if (hit !== undefined || !breaker.refusing() || ipVersion(ip) === 0) return hit
     // The resolver would not be asked anyway: the local answer needs no wait, and cached, it
     // answers this client's next requests as load's would.
     const found = fromFallback(ip, 'breaker-open')
     cache.set(ip, found)
-    onSource?.(found.fresh.source)
+    onSource?.(found.fresh.value.source)
     return found.fresh
   }
 
@@ -199,14 +200,14 @@ export function createGeoLocator (options: GeoLocatorOptions): GeoLocator {
     locateNow,
     async locate (ip: string): Promise<GeoAnswer> {
       const hit = fromCache(ip)
-      if (hit !== undefined) return hit
+      if (hit !== undefined) return hit.value
       if (ipVersion(ip) === 0) {
         // Not an address: nothing to ask the resolver, nothing worth a cache slot.
-        const answer = fromFallback(ip, 'not-an-ip').fresh
+        const answer = fromFallback(ip, 'not-an-ip').fresh.value
         onSource?.(answer.source)
         return answer
       }
-      const answer = (await cache.get(ip)).fresh
+      const answer = (await cache.get(ip)).fresh.value
       onSource?.(answer.source)
       return answer
     },

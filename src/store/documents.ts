@@ -79,6 +79,7 @@ export interface TariffDoc {
   max_concurrent_streams: number | null
 }
 
+/** A play admitted at a node (src/billing/admit-session.ts); live while expires_at is ahead. */
 export interface SessionDoc {
   _id: string
   owner: string
@@ -88,6 +89,22 @@ export interface SessionDoc {
   camera: string
   format: StreamFormat
   started_at: Date
+  expires_at: Date
+  /** The slot the session holds; null for a tariff without a limit. */
+  slot: string | null
+  /** The signature's jti: which redirect this play came from. */
+  jti: string
+}
+
+/** One unit of an owner's concurrent-stream limit (src/billing/sessions.ts). */
+export interface SessionSlotDoc {
+  /** `${owner}#${k}`. */
+  _id: string
+  owner: string
+  /** The session holding it; absent when released. */
+  holder?: string
+  node: string
+  /** Free once this is not in the future. */
   expires_at: Date
 }
 

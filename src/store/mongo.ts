@@ -1,9 +1,8 @@
 // The connection to MongoDB and typed handles on geogate's collections.
 
 import { MongoClient, type Collection, type Db } from 'mongodb'
-import { ensureSessionIndexes, sessionCollectionsOf } from '../billing/sessions.js'
 import type {
-  AccountDoc, AuditDoc, GeoGroupDoc, NodeDoc, PartnerDoc, ServerDoc, SessionDoc, TariffDoc, TokenDoc
+  AccountDoc, AuditDoc, GeoGroupDoc, NodeDoc, PartnerDoc, ServerDoc, SessionDoc, SessionSlotDoc, TariffDoc, TokenDoc
 } from './documents.js'
 
 export interface Collections {
@@ -14,6 +13,7 @@ export interface Collections {
   accounts: Collection<AccountDoc>
   tariffs: Collection<TariffDoc>
   sessions: Collection<SessionDoc>
+  sessionSlots: Collection<SessionSlotDoc>
   tokens: Collection<TokenDoc>
   audit: Collection<AuditDoc>
 }
@@ -41,6 +41,7 @@ export function collectionsOf (db: Db): Collections {
     accounts: db.collection<AccountDoc>('accounts'),
     tariffs: db.collection<TariffDoc>('tariffs'),
     sessions: db.collection<SessionDoc>('sessions'),
+    sessionSlots: db.collection<SessionSlotDoc>('session_slots'),
     tokens: db.collection<TokenDoc>('tokens'),
     audit: db.collection<AuditDoc>('audit')
   }
@@ -69,10 +70,18 @@ export async function connectStore (options: ConnectOptions): Promise<Store> {
   return { client, db, collections: collectionsOf(db), close: () => client.close() }
 }
 
-/** Indexes geogate relies on; creating them is idempotent. */
+/**
+ * Indexes geogate's queries use; creating them is idempotent. Correctness needs none of them
+ * (every lease query filters on expires_at), only speed does.
+ */
 export async function ensureIndexes (collections: Collections): Promise<void> {
-  await collections.sessions.createIndex({ owner: 1, expires_at: 1 })
-  await ensureSessionIndexes(sessionCollectionsOf(collections.sessions.db))
-  await collections.tokens.createIndex({ owner_id: 1 })
-  await collections.audit.createIndex({ at: -1 })
+  await Promise.all([
+    collections.sessions.createIndex({ owner: 1, expires_at: 1 }),
+    collections.sessions.createIndex({ node: 1, expires_at: 1 }),
+    collections.sessionSlots.createIndex({ owner: 1 }),
+    collections.sessionSlots.createIndex({ holder: 1 }),
+    collections.sessionSlots.createIndex({ node: 1, expires_at: 1 }),
+    collections.tokens.createIndex({ owner_id: 1 }),
+    collections.audit.createIndex({ at: -1 })
+  ])
 }

@@ -4,14 +4,15 @@
 import t from 'tap'
 import { admitSession, type Admission, type AdmissionCollections, type PlayRequest } from '../../src/billing/admit-session.js'
 import { loadAccountLimits } from '../../src/billing/check-limits.js'
-import { ensureSessionIndexes, releaseSession, renewNodeLeases, sessionCollectionsOf } from '../../src/billing/sessions.js'
+import { releaseSession, renewNodeLeases, sessionCollectionsOf } from '../../src/billing/sessions.js'
+import { collectionsOf, ensureIndexes } from '../../src/store/mongo.js'
 import type { StreamClaims } from '../../src/signing/stream-signature.js'
 import type { StreamFormat } from '../../src/store/documents.js'
 import { startTestStore } from '../helpers/store.js'
 
 const store = await startTestStore(t)
-const sessions = sessionCollectionsOf(store.db)
-await ensureSessionIndexes(sessions)
+await ensureIndexes(collectionsOf(store.db))
+const sessions = sessionCollectionsOf(collectionsOf(store.db))
 const billing: AdmissionCollections = { accounts: store.collections.accounts, tariffs: store.collections.tariffs, ...sessions }
 const LEASE_MS = 45_000
 const T0 = Date.parse('2030-01-01T00:00:00Z')

@@ -1,3 +1,4 @@
+import { cachedValue } from '../../src/cache/cached-lookup.js'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
@@ -57,7 +58,7 @@ t.test('the resolver answers first, then the cache', async (t) => {
   const second = await locator.locate('77.88.8.8')
   t.equal(second.source, 'cache')
   t.equal(second.location, first.location)
-  t.same(locator.locateNow('77.88.8.8'), { location: first.location, source: 'cache' })
+  t.same(locator.locateNow('77.88.8.8'), { value: { location: first.location, source: 'cache' } })
   t.equal(resolver.resolveCalls, 1)
   t.same(sources, ['resolver', 'cache', 'cache'])
 })
@@ -178,13 +179,13 @@ t.test('while the breaker is open, locateNow answers a new client from the local
   sources.length = 0
 
   const now = locator.locateNow('77.88.8.21')
-  t.match(now, { source: 'fallback', location: { city: 'Kazan' } })
+  t.match(now, { value: { source: 'fallback', location: { city: 'Kazan' } } })
   t.same(sources, ['fallback'])
-  t.same(locator.locateNow('77.88.8.21'), { location: now?.location, source: 'cache' }, 'and cached, as a loaded answer would be')
+  t.same(locator.locateNow('77.88.8.21'), { value: { location: cachedValue(now)?.location, source: 'cache' } }, 'and cached, as a loaded answer would be')
   t.equal(locator.locateNow('not-an-ip'), undefined, 'not an address: nothing to look up or cache')
   t.equal(locator.locateNow('77.88.8.24'), now, 'a new client of the same network shares the answer, not a copy of it')
   const unknown = locator.locateNow('10.0.0.1')
-  t.same(unknown, { location: null, source: 'fallback' }, 'a private address: located nowhere')
+  t.same(unknown, { value: { location: null, source: 'fallback' } }, 'a private address: located nowhere')
   t.equal(locator.locateNow('10.0.0.2'), unknown, 'and shared too')
   t.equal(resolver.resolveCalls, 3, 'no request went out')
 

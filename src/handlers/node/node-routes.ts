@@ -4,7 +4,6 @@
 
 import formbody from '@fastify/formbody'
 import type { FastifyPluginAsync } from 'fastify'
-import type { Db } from 'mongodb'
 import type { AdmissionCollections } from '../../billing/admit-session.js'
 import { renewNodeLeases, sessionCollectionsOf } from '../../billing/sessions.js'
 import type { Config } from '../../config.js'
@@ -47,8 +46,7 @@ export const nodeRoutes: FastifyPluginAsync<NodeRoutesDeps> = async (app, deps) 
 
 export interface NodeRoutesSetup {
   config: Pick<Config, 'signatureParam' | 'sessionLeaseS' | 'verifyRealIp' | 'hookStreamName' | 'nodeTtlS'>
-  db: Db
-  collections: Pick<Collections, 'nodes' | 'accounts' | 'tariffs'>
+  collections: Pick<Collections, 'nodes' | 'accounts' | 'tariffs' | 'sessions' | 'sessionSlots'>
   keys: SigningKey[]
   now: () => number
 }
@@ -59,7 +57,7 @@ export function createNodeRoutesDeps (setup: NodeRoutesSetup): NodeRoutesDeps {
     verifier: createStreamVerifier({ keys: setup.keys, now: setup.now }),
     signatureParam: setup.config.signatureParam,
     nodes: setup.collections.nodes,
-    billing: { accounts: setup.collections.accounts, tariffs: setup.collections.tariffs, ...sessionCollectionsOf(setup.db) },
+    billing: { accounts: setup.collections.accounts, tariffs: setup.collections.tariffs, ...sessionCollectionsOf(setup.collections) },
     leaseMs: setup.config.sessionLeaseS * 1000,
     verifyRealIp: setup.config.verifyRealIp,
     streamName: setup.config.hookStreamName,

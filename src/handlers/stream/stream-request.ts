@@ -7,11 +7,12 @@ import type { Snapshot } from '../../balancing/snapshot.js'
 import { selectNode } from '../../balancing/select-node.js'
 import type { BalancingPolicy } from '../../balancing/policies.js'
 import type { AuthClient, Principal } from '../../auth/auth-client.js'
+import { cachedValue } from '../../cache/cached-lookup.js'
 import type { BillingChecker } from '../../billing/check-limits.js'
 import type { LimitRequest } from '../../billing/decide-limits.js'
 import type { GrantRequest } from '../../auth/grants.js'
 import type { ServerDirectory } from '../../directory/server-directory.js'
-import { GatewayError, gatewayError } from '../../errors.js'
+import { gatewayError } from '../../errors.js'
 import { ipVersion, normalizeIp } from '../../geo/cidr.js'
 import type { GeoAnswer, GeoLocator } from '../../geo/resolver-client.js'
 import { matchGeoGroup } from '../../geo/match-geo-group.js'
@@ -96,38 +97,51 @@ interface RequestFacts {
 
 function answerFor (deps: StreamRequestDeps, input: StreamRequestInput, token: string, ip: string): StreamAnswer | Promise<StreamAnswer> {
   const subject = `${input.server}/${input.camera}`
-  const right = { rights: VIEW, object_type: CAMERA, object_id: subject }
-  const limits = { format: input.format, pattern: input.pattern }
-  // Every step answers from its cache when it can: then the answer is synchronous.
-  const geoHit = deps.geo.locateNow(ip)
-  const cachedPrincipal = deps.auth.peek(token, right)
-  if (cachedPrincipal instanceof GatewayError) throw cachedPrincipal
-  if (geoHit !== undefined && cachedPrincipal !== undefined) {
-    const server = deps.servers.peekOnlineCamera(input.server, input.camera)
-    if (server !== undefined && deps.billing.peekLimits(cachedPrincipal.owner_id, limits) !== undefined) {
-      deps.onGeoSource?.(geoHit.source)
-      return route(deps, input, subject, { ip, location: geoHit.location, principal: cachedPrincipal, server })
-    }
-  }
-  return lookUpFacts(deps, input, { token, ip, right, limits, geoHit }).then((facts) => route(deps, input, subject, facts))
+  const facts = gatherFacts(deps, {
+    token,
+    ip,
+    server: input.server,
+    camera: input.camera,
+    right: { rights: VIEW, object_type: CAMERA, object_id: subject },
+    limits: { format: input.format, pattern: input.pattern }
+  })
+  return facts instanceof Promise ? facts.then((found) => route(deps, input, subject, found)) : route(deps, input, subject, facts)
 }
 
-/** What the loading path asks, as answerFor already built it. */
+/** What the steps before selection ask. */
 interface FactsQuestion {
   token: string
   ip: string
+  server: string
+  camera: string
   right: GrantRequest
   limits: LimitRequest
-  geoHit: GeoAnswer | undefined
 }
 
-/** The steps with something to load: each call is one shared, cached upstream call. */
-async function lookUpFacts (deps: StreamRequestDeps, input: StreamRequestInput, question: FactsQuestion): Promise<RequestFacts> {
-  const { token, ip, right, limits, geoHit } = question
+/**
+ * The facts of a request, from each source's cache when every one has its answer — then at
+ * once, with no promise — else loaded, each by one shared, cached upstream call. A failure a
+ * cache remembers (a denial, an offline camera) is thrown as it would be when loaded.
+ */
+function gatherFacts (deps: StreamRequestDeps, question: FactsQuestion): RequestFacts | Promise<RequestFacts> {
+  const geo = cachedValue(deps.geo.locateNow(question.ip))
+  const principal = cachedValue(deps.auth.peek(question.token, question.right))
+  if (geo !== undefined && principal !== undefined) {
+    const server = cachedValue(deps.servers.peekOnlineCamera(question.server, question.camera))
+    if (server !== undefined && cachedValue(deps.billing.peekLimits(principal.owner_id, question.limits)) !== undefined) {
+      deps.onGeoSource?.(geo.source)
+      return { ip: question.ip, location: geo.location, principal, server }
+    }
+  }
+  return loadFacts(deps, question, geo)
+}
+
+async function loadFacts (deps: StreamRequestDeps, question: FactsQuestion, geoHit: GeoAnswer | undefined): Promise<RequestFacts> {
+  const { token, ip, right, limits } = question
   // The location is looked up while auth runs; a lookup never fails (it falls back locally).
   const located = geoHit ?? deps.geo.locate(ip)
   const principal = await deps.auth.authorize(token, right)
-  const server = await deps.servers.requireOnlineCamera(input.server, input.camera)
+  const server = await deps.servers.requireOnlineCamera(question.server, question.camera)
   await deps.billing.checkLimits(principal.owner_id, limits)
   const { location, source } = geoHit ?? await located
   deps.onGeoSource?.(source)

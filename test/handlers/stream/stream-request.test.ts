@@ -46,7 +46,7 @@ function deps (): StreamRequestDeps & { calls: { locate: number, authorize: numb
     geo: {
       locateNow: (ip) => {
         const location = located.get(ip)
-        return location === undefined ? undefined : { location, source: 'cache' }
+        return location === undefined ? undefined : { value: { location, source: 'cache' } }
       },
       async locate (ip): Promise<GeoAnswer> {
         const known = located.get(ip)
@@ -57,7 +57,11 @@ function deps (): StreamRequestDeps & { calls: { locate: number, authorize: numb
       }
     },
     auth: {
-      peek: (token, right) => granted.get(`${token} ${right.object_id}`),
+      peek: (token, right) => {
+        const answer = granted.get(`${token} ${right.object_id}`)
+        if (answer === undefined) return undefined
+        return answer instanceof GatewayError ? { error: answer } : { value: answer }
+      },
       // Like the real client: answers from its cache, asks (and counts) on a miss.
       async authorize (token, right) {
         const key = `${token} ${right.object_id}`

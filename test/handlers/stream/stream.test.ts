@@ -189,7 +189,7 @@ t.test('402 when the account is suspended or the tariff lacks the pattern or for
 t.test('429 when the account is at its concurrent-stream limit', async (t) => {
   const now = Date.now()
   await system.store.collections.sessions.insertOne({
-    _id: 'session-limited-1', owner: 'acct-limited', node: 'node-london-1', client_id: 'c1', server: 'UIN-DEMO-1', camera: 'cam-1', format: 'flv', started_at: new Date(now), expires_at: new Date(now + 60_000)
+    _id: 'session-limited-1', owner: 'acct-limited', node: 'node-london-1', client_id: 'c1', server: 'UIN-DEMO-1', camera: 'cam-1', format: 'flv', started_at: new Date(now), expires_at: new Date(now + 60_000), slot: null, jti: 'j1'
   })
   // The billing cache holds the count briefly; a fresh owner view comes after its TTL.
   const deadline = Date.now() + 10_000
