@@ -10,7 +10,7 @@ import { parseGrant } from '../../../src/commands/token.js'
 import { get, startSystem } from '../../helpers/system.js'
 
 const run = promisify(execFile)
-const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
+const cli = fileURLToPath(new URL('../../../src/cli.ts', import.meta.url))
 const system = await startSystem(t, { config: { authGrantTtlMs: 1, authDenyTtlMs: 1 } })
 const base = system.gatewayUrl
 const env = { ...process.env, MONGODB_URL: system.store.url, MONGODB_DB: system.store.database, LOG_LEVEL: 'warn' }

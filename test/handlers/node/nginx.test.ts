@@ -12,7 +12,7 @@ import { findNginx, startNginxNode } from '../../helpers/nginx.js'
 import { get, startSystem } from '../../helpers/system.js'
 import { streamingNode } from '../../../src/demo/demo-data.js'
 
-const FLV = fileURLToPath(new URL('../fixtures/media/testsrc-64x64-1s.flv', import.meta.url))
+const FLV = fileURLToPath(new URL('../../fixtures/media/testsrc-64x64-1s.flv', import.meta.url))
 const NODE = 'node-nginx-e2e'
 const nginx = findNginx()
 
