@@ -5,7 +5,7 @@ import { createAuthService } from './commands/auth-server.js'
 import { runDev } from './commands/dev.js'
 import { createResolverService } from './commands/resolver.js'
 import { runTokenCommand, tokenUsage, UsageError } from './commands/token.js'
-import { createGateway } from './gateway.js'
+import { createGateway, signingKeysOf } from './gateway.js'
 import { closeOnSignal, listen } from './server.js'
 import { connectStore, ensureIndexes } from './store/mongo.js'
 
@@ -60,6 +60,8 @@ async function main (argv: string[]): Promise<void> {
       return
     }
     case 'gateway': {
+      // Settings first: a bad one is reported before anything is opened.
+      signingKeysOf(config)
       const store = await connectStore({ url: requireMongo(config, command), database: config.mongodbDatabase, appName: 'geogate-gateway' })
       await ensureIndexes(store.collections)
       const gateway = await createGateway({ config, store })

@@ -3,6 +3,8 @@
 // `geogate --help` prints this table.
 
 import { hostname } from 'node:os'
+import { parseSigningKeys } from './signing/keys.js'
+import { REQUEST_QUERY_TIMEOUT_MS } from './store/mongo.js'
 
 type Parser<T> = (raw: string) => T
 
@@ -70,6 +72,12 @@ function streamNameTemplate (raw: string): string | undefined {
   return raw
 }
 
+/** SIGNING_KEYS, checked whole at start (key files read, secrets long enough); empty: none yet. */
+function signingKeySpec (raw: string): string {
+  if (raw.trim() !== '') parseSigningKeys(raw)
+  return raw
+}
+
 function mongoUrl (raw: string): string | undefined {
   if (raw === '') return undefined
   if (!/^mongodb(\+srv)?:\/\//.test(raw)) throw new Error('must start with mongodb:// or mongodb+srv://')
@@ -86,7 +94,7 @@ export const settings = {
   authServerPort: setting('AUTH_SERVER_PORT', 'auth-server port', '8082', port),
   mongodbUrl: setting('MONGODB_URL', 'MongoDB connection string; unset: `geogate dev` starts the embedded store', '', mongoUrl),
   mongodbDatabase: setting('MONGODB_DB', 'database name', 'geogate', text),
-  mongodbQueryTimeoutMs: setting('MONGODB_QUERY_TIMEOUT_MS', 'longest a MongoDB query on a client\'s request path may take before the answer is 503 (ms)', '1000', integer(10, 60_000)),
+  mongodbQueryTimeoutMs: setting('MONGODB_QUERY_TIMEOUT_MS', 'longest a MongoDB query on a client\'s request path may take before the answer is 503 (ms)', String(REQUEST_QUERY_TIMEOUT_MS), integer(10, 60_000)),
   gatewayId: setting('GATEWAY_ID', 'this gateway\'s id, the `iss` of every signature', hostname(), text),
   resolverUrl: setting('RESOLVER_URL', 'where the geo-resolver listens', 'http://127.0.0.1:8081', httpUrl),
   resolverTimeoutMs: setting('RESOLVER_TIMEOUT_MS', 'per-request timeout of a resolver call (ms)', '50', integer(1, 60_000)),
@@ -102,7 +110,7 @@ export const settings = {
   authDenyTtlMs: setting('AUTH_DENY_TTL_MS', 'how long a denial stays cached (ms)', '5000', integer(0, 3_600_000)),
   authCacheMax: setting('AUTH_CACHE_MAX', 'grants cached in the gateway', '100000', integer(1, 10_000_000)),
   trustedProxies: setting('TRUSTED_PROXIES', 'CIDRs whose X-Forwarded-For is believed (comma-separated)', '', list),
-  signingKeys: setting('SIGNING_KEYS', 'signing keys `KID=HS256:SECRET` or `KID=ES256:/path/key.pem`, comma-separated; the first signs', '', text),
+  signingKeys: setting('SIGNING_KEYS', 'signing keys `KID=HS256:SECRET` or `KID=ES256:/path/key.pem`, comma-separated; the first signs', '', signingKeySpec),
   signatureParam: setting('SIG_PARAM', 'query parameter carrying the signature', 'sig', text),
   signatureTtlS: setting('SIG_TTL_S', 'lifetime of a signed URL (s)', '60', integer(5, 86_400)),
   bindClientIp: setting('SIG_BIND_CLIENT_IP', 'put the client IP in the signature (`cip`)', 'false', boolean),

@@ -117,7 +117,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
 const GATEWAY_BODY_LIMIT = 1024 * 1024
 
 /** The signing keys, a bad SIGNING_KEYS reported like every other bad setting. */
-function signingKeysOf (config: Config): SigningKey[] {
+export function signingKeysOf (config: Config): SigningKey[] {
   if (config.signingKeys === '') throw new ConfigError(['SIGNING_KEYS: required: set at least one KID=HS256:SECRET or KID=ES256:/path/key.pem'])
   try {
     return parseSigningKeys(config.signingKeys)

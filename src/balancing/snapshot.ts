@@ -10,7 +10,7 @@
 // apply heartbeats (or count its own redirects) in place without a rebuild. Everything else
 // (weight, patterns, formats, partners, capacity, enabled, group) is fixed at build.
 
-import { greatCircleKm } from '../geo/distance.js'
+import { placesByDistance } from '../geo/distance.js'
 import type { GeoGroupDoc, NodeDoc, PartnerDoc } from '../store/documents.js'
 import { nodeSeed } from './hash.js'
 
@@ -89,18 +89,7 @@ function snapshotNode (doc: NodeDoc): SnapshotNode {
 }
 
 function nearestOrder (groups: readonly GeoGroupDoc[]): Map<string, readonly string[]> {
-  const nearest = new Map<string, readonly string[]>()
-  for (const from of groups) {
-    const others = groups
-      .filter((to) => to._id !== from._id)
-      .map((to) => ({
-        id: to._id,
-        km: greatCircleKm(from.coordinates.lat, from.coordinates.lon, to.coordinates.lat, to.coordinates.lon)
-      }))
-      .sort((a, b) => a.km - b.km || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    nearest.set(from._id, others.map((other) => other.id))
-  }
-  return nearest
+  return placesByDistance(groups.map((group) => ({ id: group._id, lat: group.coordinates.lat, lon: group.coordinates.lon })))
 }
 
 /**

@@ -14,7 +14,7 @@
 
 import type { GeoGroupDoc } from '../store/documents.js'
 import { createCidrMatcher, type CidrMatcher } from './cidr.js'
-import { greatCircleKm } from './distance.js'
+import { greatCircleKm, placesByDistance } from './distance.js'
 import type { IPLocation } from './location.js'
 
 export type GeoRule = 'cidr' | 'city' | 'region' | 'country' | 'nearest' | 'default'
@@ -106,15 +106,7 @@ export function createGeoGroupIndex (groups: readonly GeoGroupDoc[]): GeoGroupIn
   const cidrs = cidrEntries.length > 0 ? createCidrMatcher(cidrEntries) : undefined
 
   const defaultGroup = (groups.find((group) => group.default) ?? groups[0] as GeoGroupDoc)._id
-  const byDistance = new Map<string, readonly string[]>()
-  for (const from of points) {
-    const others = points
-      .filter((to) => to !== from)
-      .map((to) => ({ id: to.id, km: greatCircleKm(from.lat, from.lon, to.lat, to.lon) }))
-      .sort((a, b) => a.km - b.km)
-      .map((to) => to.id)
-    byDistance.set(from.id, Object.freeze(others))
-  }
+  const byDistance = placesByDistance(points)
 
   return {
     groupIds: Object.freeze([...ids]),

@@ -7,6 +7,7 @@
 // cost of a warm request; this makes it one per popular stream per second.
 
 import { randomUUID } from 'node:crypto'
+import { createSecondMemo } from '../cache/second-memo.js'
 import type { StreamFormat } from '../store/documents.js'
 import type { StreamSigner } from './stream-signature.js'
 
@@ -33,23 +34,17 @@ export interface RedirectGrants {
 const MAX_ENTRIES = 10_000
 
 export function createRedirectGrants (signer: StreamSigner, now: () => number = Date.now): RedirectGrants {
-  let second = -1
-  let entries = new Map<string, RedirectGrant>()
+  const memo = createSecondMemo<RedirectGrant>(now, MAX_ENTRIES)
   return {
     grant (claims) {
-      const current = Math.floor(now() / 1000)
-      if (current !== second) {
-        second = current
-        entries = new Map()
-      }
       // Ids and formats hold no newline (schema-checked), so the key is unambiguous.
       const key = `${claims.aud}\n${claims.sub}\n${claims.fmt}\n${claims.own}\n${claims.cip ?? ''}`
-      const hit = entries.get(key)
+      const hit = memo.get(key)
       if (hit !== undefined) return hit
       const jti = randomUUID()
       const signed = signer.sign({ ...claims, jti })
       const fresh = { token: signed.token, expiresAt: signed.expiresAt, jti }
-      if (entries.size < MAX_ENTRIES) entries.set(key, fresh)
+      memo.set(key, fresh)
       return fresh
     }
   }

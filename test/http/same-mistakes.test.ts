@@ -1,7 +1,7 @@
 // The three apps answer the same mistake alike: one error plugin renders every failure with a
 // code from the registry (src/errors.ts), whichever process made it.
 
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, InjectOptions } from 'fastify'
 import t from 'tap'
 import { authServerApp, AUTH_SERVER_BODY_LIMIT } from '../../src/auth-server/app.js'
 import { loadConfig } from '../../src/config.js'
@@ -33,7 +33,7 @@ const apps: Array<{ name: string, app: FastifyInstance, bodyRoute: string }> = [
   { name: 'auth-server', app: authServer, bodyRoute: '/authorize' }
 ]
 
-const mistakes: Array<{ what: string, status: number, code: string, send: (bodyRoute: string) => Parameters<FastifyInstance['inject']>[0] }> = [
+const mistakes: Array<{ what: string, status: number, code: string, send: (bodyRoute: string) => InjectOptions }> = [
   { what: 'an unknown route', status: 404, code: 'GW_NOT_FOUND', send: () => ({ method: 'GET', url: '/no/such/route' }) },
   { what: 'a wrong method', status: 404, code: 'GW_NOT_FOUND', send: (route) => ({ method: 'PATCH', url: route, payload: {} }) },
   {

@@ -4,6 +4,7 @@
 // selection — linear in the group's size — and the URL run once per popular stream per
 // second. A new snapshot, or liveness applied to it in place, starts the memo afresh.
 
+import { createSecondMemo } from '../../cache/second-memo.js'
 import type { RoutingSnapshot } from '../../routing/routing-snapshot.js'
 
 export interface MemoizedRedirect {
@@ -21,27 +22,9 @@ export interface RedirectMemo {
 const MAX_ENTRIES = 10_000
 
 export function createRedirectMemo (now: () => number): RedirectMemo {
-  let second = -1
-  let owner: RoutingSnapshot | undefined
-  let version = -1
-  let entries = new Map<string, MemoizedRedirect>()
-
-  function current (snapshot: RoutingSnapshot): Map<string, MemoizedRedirect> {
-    const s = Math.floor(now() / 1000)
-    if (s !== second || snapshot !== owner || snapshot.livenessVersion !== version) {
-      second = s
-      owner = snapshot
-      version = snapshot.livenessVersion
-      entries = new Map()
-    }
-    return entries
-  }
-
+  const memo = createSecondMemo<MemoizedRedirect>(now, MAX_ENTRIES)
   return {
-    get: (snapshot, key) => current(snapshot).get(key),
-    set (snapshot, key, answer) {
-      const map = current(snapshot)
-      if (map.size < MAX_ENTRIES) map.set(key, answer)
-    }
+    get: (snapshot, key) => memo.get(key, snapshot, snapshot.livenessVersion),
+    set: (snapshot, key, answer) => { memo.set(key, answer, snapshot, snapshot.livenessVersion) }
   }
 }
