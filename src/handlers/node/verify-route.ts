@@ -14,7 +14,7 @@ import { Type } from 'typebox'
 import { gatewayError } from '../../errors.js'
 import { ErrorResponse } from '../../http/schemas.js'
 import type { StreamVerifier } from '../../signing/stream-signature.js'
-import type { StreamFormat } from '../../store/documents.js'
+import { formatOfPath } from '../node-paths.js'
 import { readStreamParams, verifyPlaySignature } from './play-signature.js'
 import { VerifyHeaders } from './schemas.js'
 
@@ -23,19 +23,6 @@ export interface VerifyDeps {
   signatureParam: string
   /** Take the client's address from X-Real-IP and check it against a signature's cip. */
   verifyRealIp: boolean
-}
-
-// Path segments of letters, digits, '.', '_' and '-', none starting with '.', nothing encoded:
-// X-Original-URI is the raw $request_uri, and '/flv/../hls/x' must not pass as an FLV path.
-const SAFE_PATH = /^(?:\/[A-Za-z0-9_-][A-Za-z0-9._-]*)+$/
-
-/** The format a node path serves: /flv, /hls/…, /ws-fmp4 (as src/handlers/node-url.ts builds them). */
-export function formatOfPath (path: string): StreamFormat | undefined {
-  if (!SAFE_PATH.test(path)) return undefined
-  if (path === '/flv' || path.startsWith('/flv/')) return 'flv'
-  if (path.startsWith('/hls/')) return 'hls'
-  if (path === '/ws-fmp4' || path.startsWith('/ws-fmp4/')) return 'ws-fmp4'
-  return undefined
 }
 
 export function registerVerifyRoute (app: FastifyInstance, deps: VerifyDeps): void {

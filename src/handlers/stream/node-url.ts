@@ -1,12 +1,7 @@
 // Where a client goes: the node URL per format and the node's TLS, with the signature.
 
 import type { NodeDoc, StreamFormat } from '../../store/documents.js'
-
-const formatPaths: Record<StreamFormat, string> = {
-  flv: '/flv',
-  hls: '/hls/index.m3u8',
-  'ws-fmp4': '/ws-fmp4'
-}
+import { formatPath } from '../node-paths.js'
 
 function schemeFor (format: StreamFormat, tls: boolean): string {
   if (format === 'ws-fmp4') return tls ? 'wss' : 'ws'
@@ -19,13 +14,9 @@ function authority (node: NodeDoc): string {
   return node.port === defaultPort ? host : `${host}:${node.port}`
 }
 
-export function formatPath (format: StreamFormat): string {
-  return formatPaths[format]
-}
-
 export function nodeStreamUrl (
   node: NodeDoc, format: StreamFormat, server: string, camera: string, sigParam: string, sig: string
 ): string {
-  return `${schemeFor(format, node.tls)}://${authority(node)}${formatPaths[format]}` +
+  return `${schemeFor(format, node.tls)}://${authority(node)}${formatPath(format)}` +
     `?server=${encodeURIComponent(server)}&camera=${encodeURIComponent(camera)}&${sigParam}=${sig}`
 }
