@@ -84,15 +84,18 @@ async function main (argv: string[]): Promise<void> {
   }
 }
 
+// A setting or usage mistake is found before anything is opened: exit once stderr has the
+// message. Anything else may leave handles open: exit as soon as the message is written.
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
     process.stderr.write(`geogate: ${(err as Error).message}\n\n${tokenUsage}`)
-    process.exit(2)
+    process.exitCode = 2
+    return
   }
   if (err instanceof ConfigError) {
     process.stderr.write(`geogate: ${err.message}\n`)
-    process.exit(2)
+    process.exitCode = 2
+    return
   }
-  process.stderr.write(`geogate: ${(err as Error).stack ?? String(err)}\n`)
-  process.exit(1)
+  process.stderr.write(`geogate: ${(err as Error).stack ?? String(err)}\n`, () => process.exit(1))
 })
