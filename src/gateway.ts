@@ -74,6 +74,12 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
   })
   const policy = createPolicy(config.balancingPolicy, { epsilon: config.balancingEpsilon })
   const nodeTtlMs = config.nodeTtlS * 1000
+  // What is opened here closes with the app, or at once if the app cannot be built.
+  const closeOpened = async (): Promise<void> => {
+    await routing.close()
+    await Promise.allSettled([geo.close(), auth.close()])
+    city.close()
+  }
   const app = await buildApp(gatewayApp, {
     stream: {
       geo,
@@ -96,7 +102,11 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     corsOrigin: config.corsOrigin,
     admin: { auth, geo, routing, policy, nodeTtlMs, now, collections: store.collections },
     node: createNodeRoutesDeps({ config, collections: store.collections, keys, now })
-  }, { logger: config.logLevel, bodyLimit: GATEWAY_BODY_LIMIT })
+  }, { logger: config.logLevel, bodyLimit: GATEWAY_BODY_LIMIT }).catch(async (err: unknown) => {
+    await closeOpened()
+    throw err
+  })
+  app.addHook('onClose', closeOpened)
   logger.current = app.log
   app.log.info('loading the node snapshot')
   await routing.refresh().catch((err: unknown) => app.log.error({ err }, 'first snapshot load failed; retrying'))
@@ -104,12 +114,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
   return {
     app,
     async refreshSnapshot () { await routing.refresh() },
-    async close () {
-      await routing.close()
-      await app.close()
-      await Promise.allSettled([geo.close(), auth.close()])
-      city.close()
-    }
+    close: () => app.close()
   }
 }
 
