@@ -41,6 +41,8 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
   const now = options.now ?? Date.now
   if (config.signingKeys === '') throw new Error('SIGNING_KEYS is required: set at least one KID=HS256:SECRET or KID=ES256:/path/key.pem')
   const keys = parseSigningKeys(config.signingKeys)
+  if (config.signatureTtlS > config.signatureMaxTtlS) throw new Error(`SIG_TTL_S (${config.signatureTtlS}) is above SIG_MAX_TTL_S (${config.signatureMaxTtlS}): its own signatures would be refused`)
+  if (config.signatureIssuers.length > 0 && !config.signatureIssuers.includes(config.gatewayId)) throw new Error(`SIG_ISSUERS does not list GATEWAY_ID '${config.gatewayId}': its own signatures would be refused`)
   const metrics = createGatewayMetrics({ defaultMetrics: options.defaultMetrics ?? true })
   // The app (and its logger) is built last; parts made before it log through this.
   const logger: { current?: FastifyInstance['log'] } = {}

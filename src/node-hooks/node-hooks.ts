@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Db } from 'mongodb'
 import { renewLeasesOnHeartbeat } from '../admin/heartbeat-routes.js'
 import type { AdmissionCollections } from '../billing/admit-session.js'
+import { createHlsSessions, type HlsSessions } from '../billing/hls-sessions.js'
 import { renewNodeLeases, sessionCollectionsOf } from '../billing/sessions.js'
 import type { Config } from '../config.js'
 import type { SigningKey } from '../signing/keys.js'
@@ -24,6 +25,7 @@ export interface NodeHooksDeps {
   verifyRealIp: boolean
   /** See HOOK_STREAM_NAME; undefined: the stream name is not checked. */
   streamName: string | undefined
+  hls: HlsSessions
   now: () => number
 }
 
@@ -35,7 +37,8 @@ export function registerNodeHookRoutes (app: FastifyInstance, deps: NodeHooksDep
 }
 
 export interface NodeHooksSetup {
-  config: Pick<Config, 'signatureParam' | 'sessionLeaseS' | 'verifyRealIp' | 'hookStreamName'>
+  config: Pick<Config, 'signatureParam' | 'sessionLeaseS' | 'verifyRealIp' | 'hookStreamName' |
+  'signatureMaxTtlS' | 'signatureClockSkewS' | 'signatureIssuers' | 'hlsIdleS' | 'hlsSessionMaxS'>
   db: Db
   collections: Pick<Collections, 'nodes' | 'accounts' | 'tariffs'>
   keys: SigningKey[]
@@ -47,12 +50,28 @@ export interface NodeHooksSetup {
  * ensureSessionIndexes (src/billing/sessions.ts), with the store's other indexes.
  */
 export function createNodeHooksDeps (setup: NodeHooksSetup): NodeHooksDeps {
+  const { config } = setup
   const sessions = sessionCollectionsOf(setup.db)
+  const billing = { accounts: setup.collections.accounts, tariffs: setup.collections.tariffs, ...sessions }
+  const nodes = setup.collections.nodes
   return {
-    verifier: createStreamVerifier({ keys: setup.keys, now: setup.now }),
+    verifier: createStreamVerifier({
+      keys: setup.keys,
+      now: setup.now,
+      maxLifetimeSeconds: config.signatureMaxTtlS,
+      maxIssuedAheadSeconds: config.signatureClockSkewS,
+      issuers: config.signatureIssuers
+    }),
     signatureParam: setup.config.signatureParam,
-    nodes: setup.collections.nodes,
-    billing: { accounts: setup.collections.accounts, tariffs: setup.collections.tariffs, ...sessions },
+    nodes,
+    billing,
+    hls: createHlsSessions({
+      billing,
+      nodePatterns: async (node) => (await nodes.findOne({ _id: node }, { projection: { patterns: 1 } }))?.patterns ?? [],
+      idleMs: config.hlsIdleS * 1000,
+      maxMs: config.hlsSessionMaxS * 1000,
+      now: setup.now
+    }),
     leaseMs: setup.config.sessionLeaseS * 1000,
     verifyRealIp: setup.config.verifyRealIp,
     streamName: setup.config.hookStreamName,
