@@ -46,6 +46,8 @@ export interface AccessLine {
   status: number
   /** $request_uri: the client's request, for both. */
   requestUri: string
+  /** $upstream_addr: the gateway replica a /verify subrequest went to ('-' for none). */
+  upstream: string
 }
 
 export interface ReadmeNode extends RunningNginx {
@@ -76,7 +78,7 @@ pid ${q(path.join(dir, 'nginx.pid'))};
 error_log ${q(path.join(dir, 'error.log'))} warn;
 events { worker_connections 256; }
 http {
-  log_format geogate '$remote_addr $uri $status $request_uri';
+  log_format geogate '$remote_addr $uri $status $request_uri $upstream_addr';
   access_log ${q(path.join(dir, 'access.log'))} geogate;
   log_subrequest on;
   client_body_temp_path ${q(path.join(dir, 'client_body'))};
@@ -96,8 +98,8 @@ ${blocks.server}
     async accessLog () {
       const text = await readFile(path.join(node.dir, 'access.log'), 'utf8').catch(() => '')
       return text.split('\n').filter((line) => line !== '').map((line) => {
-        const [client = '', uri = '', status = '0', requestUri = ''] = line.split(' ')
-        return { client, uri, status: Number(status), requestUri }
+        const [client = '', uri = '', status = '0', requestUri = '', upstream = '-'] = line.split(' ')
+        return { client, uri, status: Number(status), requestUri, upstream }
       })
     }
   }
