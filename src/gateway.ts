@@ -98,7 +98,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     metrics,
     corsOrigin: config.corsOrigin,
     admin: { auth, geo, routing, policy, nodeTtlMs, now, collections: store.collections, nodeTtlS: config.nodeTtlS },
-    nodeHooks: createNodeHooksDeps({ config, db: store.db, collections: store.collections, keys, now })
+    nodeHooks: createNodeHooksDeps({ config, db: store.db, collections: store.collections, keys, now, onHlsStore: metrics.hlsSessionStore })
   }, { logger: loggerOptions(config.logLevel) })
   logger.current = app.log
   app.log.info('loading the node snapshot')

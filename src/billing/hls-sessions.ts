@@ -37,6 +37,8 @@ export interface HlsSessionsOptions {
   /** Default: a third of idleMs, at most 5 s, so a live session's lease never runs out. */
   renewEveryMs?: number
   now: () => number
+  /** Told of each store call, for metrics. */
+  onStore?: (op: 'read' | 'admit' | 'renew') => void
 }
 
 export interface HlsSessions {
@@ -64,6 +66,7 @@ const ALLOWED: HlsVerdict = { allowed: true }
 
 export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
   const { billing, idleMs, maxMs, now } = options
+  const onStore = options.onStore ?? (() => {})
   const renewEveryMs = options.renewEveryMs ?? Math.min(5000, Math.max(1, Math.floor(idleMs / 3)))
   if (!(renewEveryMs < idleMs)) throw new TypeError('renewEveryMs must be below idleMs, or a live session\'s lease runs out')
   const live = new Map<string, LiveSession>()
@@ -77,6 +80,7 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
   async function renew (session: LiveSession, t: number): Promise<void> {
     session.renewing = true
     session.renewedAt = t
+    onStore('renew')
     const lease = { $set: { expires_at: new Date(t + idleMs) } }
     const alive = { $gt: new Date(t) }
     await Promise.all([
@@ -105,6 +109,7 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
   async function resumeOrStart (key: string, clientId: string, claims: StreamClaims, viewer: HlsViewer): Promise<HlsVerdict> {
     const t = now()
     sweep(t)
+    onStore('read')
     const stored = await storeCall(() => billing.sessions.findOne({ _id: key }, { projection: { started_at: 1, expires_at: 1, slot: 1 } }))
     if (stored !== null && stored.expires_at.getTime() > t) {
       const startedAt = stored.started_at.getTime()
@@ -117,6 +122,7 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
     }
     if (Math.floor(t / 1000) >= claims.exp) return refuse('GW_TOKEN_INVALID', 'stream signature rejected: expired before its HLS session started')
     const nodePatterns = await storeCall(() => options.nodePatterns(viewer.node))
+    onStore('admit')
     const admission = await storeCall(() => admitSession(billing, { node: viewer.node, nodePatterns, clientId, claims }, {
       nowMs: t, leaseMs: idleMs, renewedBy: 'requests'
     }))

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Db } from 'mongodb'
 import { renewLeasesOnHeartbeat } from '../admin/heartbeat-routes.js'
 import type { AdmissionCollections } from '../billing/admit-session.js'
-import { createHlsSessions, type HlsSessions } from '../billing/hls-sessions.js'
+import { createHlsSessions, type HlsSessions, type HlsSessionsOptions } from '../billing/hls-sessions.js'
 import { renewNodeLeases, sessionCollectionsOf } from '../billing/sessions.js'
 import type { Config } from '../config.js'
 import type { SigningKey } from '../signing/keys.js'
@@ -43,6 +43,7 @@ export interface NodeHooksSetup {
   collections: Pick<Collections, 'nodes' | 'accounts' | 'tariffs'>
   keys: SigningKey[]
   now: () => number
+  onHlsStore?: HlsSessionsOptions['onStore']
 }
 
 /**
@@ -70,7 +71,8 @@ export function createNodeHooksDeps (setup: NodeHooksSetup): NodeHooksDeps {
       nodePatterns: async (node) => (await nodes.findOne({ _id: node }, { projection: { patterns: 1 } }))?.patterns ?? [],
       idleMs: config.hlsIdleS * 1000,
       maxMs: config.hlsSessionMaxS * 1000,
-      now: setup.now
+      now: setup.now,
+      ...(setup.onHlsStore !== undefined && { onStore: setup.onHlsStore })
     }),
     leaseMs: setup.config.sessionLeaseS * 1000,
     verifyRealIp: setup.config.verifyRealIp,
