@@ -169,7 +169,7 @@ async function runScenarioGroup (group: readonly LoadScenario[], servers: Server
     for (const state of states) {
       const gateway = state.gateway as RunningServer
       const sample = sampleDelta(state.before as GatewaySample, await sampleGateway(gateway.url))
-      results.push(scenarioResult(state, system, sample, await heapAfterGc(gateway.child), options.settleS))
+      results.push(scenarioResult(state, system, sample, await heapAfterGc(gateway.child)))
     }
   } finally {
     await Promise.all(states.map((state) => state.gateway?.child.stop()))
@@ -177,7 +177,7 @@ async function runScenarioGroup (group: readonly LoadScenario[], servers: Server
   return results
 }
 
-function scenarioResult (state: ScenarioState, system: SystemInfo, sample: GatewaySample, heapAfterGcMb: number, settleS: number): ScenarioResult {
+function scenarioResult (state: ScenarioState, system: SystemInfo, sample: GatewaySample, heapAfterGcMb: number): ScenarioResult {
   const { scenario, gatewayRuns, baselineRuns } = state
   const gatewaySummary = summarizeRuns(gatewayRuns)
   const baselineSummary = summarizeRuns(baselineRuns)
