@@ -61,7 +61,9 @@ export function createNodeHooksDeps (setup: NodeHooksSetup): NodeHooksDeps {
       now: setup.now,
       maxLifetimeSeconds: config.signatureMaxTtlS,
       maxIssuedAheadSeconds: config.signatureClockSkewS,
-      issuers: config.signatureIssuers
+      issuers: config.signatureIssuers,
+      // An HLS session's every segment shows the same grant.
+      rememberMax: 10_000
     }),
     signatureParam: setup.config.signatureParam,
     nodes,

@@ -5,6 +5,7 @@
 
 import { createHmac, sign as signData } from 'node:crypto'
 import jwt from 'jsonwebtoken'
+import { LRUCache } from 'lru-cache'
 import { streamFormats, type StreamFormat } from '../store/documents.js'
 import type { SigningKey } from './keys.js'
 
@@ -109,6 +110,13 @@ export interface StreamVerifierOptions {
   maxIssuedAheadSeconds?: number
   /** The gateway ids whose grants are accepted (iss); undefined or empty: any. */
   issuers?: readonly string[]
+  /**
+   * Grants to remember once their signature has been checked, by their exact text: an HLS
+   * player shows one grant with every segment, and the HMAC and JSON parse were most of a
+   * segment check's cost. The checks that depend on time or on the request still run on every
+   * call; a tampered grant is another text. Default 0: none.
+   */
+  rememberMax?: number
 }
 
 export interface StreamExpectation {
@@ -135,30 +143,41 @@ export function createStreamVerifier (options: StreamVerifierOptions): StreamVer
   const maxAhead = options.maxIssuedAheadSeconds ?? 5
   if (!Number.isFinite(maxAhead) || maxAhead < 0) throw new TypeError('maxIssuedAheadSeconds must be zero or more')
   const issuers = options.issuers !== undefined && options.issuers.length > 0 ? new Set(options.issuers) : undefined
+  const rememberMax = options.rememberMax ?? 0
+  const remembered = rememberMax > 0 ? new LRUCache<string, StreamClaims>({ max: rememberMax }) : undefined
+
+  /** The claims of a grant whose signature, shape, lifetime and issuer are good. */
+  function signedClaims (token: string, nowSeconds: number): StreamClaims {
+    const known = remembered?.get(token)
+    if (known !== undefined) return known
+    const key = byKid.get(headerKid(token))
+    if (key === undefined) throw new SignatureError('unknown_key')
+    let payload: unknown
+    try {
+      payload = jwt.verify(token, key.verifyKey, {
+        // Pinned by the kid: a header cannot pick 'none', nor HS256 over an ES256 public key.
+        algorithms: [key.alg],
+        clockTimestamp: nowSeconds,
+        clockTolerance,
+        // exp is checked below, where an HLS session may ask for the claims of an expired grant.
+        ignoreExpiration: true
+      })
+    } catch (err) {
+      throw new SignatureError(failureOf(err), undefined, { cause: err })
+    }
+    const claims = toStreamClaims(payload)
+    if (claims === undefined) throw new SignatureError('malformed', 'stream signature rejected: claims missing or of the wrong type')
+    if (claims.exp - claims.iat > maxLifetime) throw new SignatureError('lifetime_too_long', 'stream signature rejected: its lifetime exceeds the configured maximum')
+    if (issuers !== undefined && !issuers.has(claims.iss)) throw new SignatureError('unknown_issuer', 'stream signature rejected: issued by an unknown gateway')
+    remembered?.set(token, Object.freeze(claims))
+    return claims
+  }
 
   return {
     verify (token, expect = {}) {
-      const key = byKid.get(headerKid(token))
-      if (key === undefined) throw new SignatureError('unknown_key')
-      let payload: unknown
       const nowSeconds = Math.floor(now() / 1000)
-      try {
-        payload = jwt.verify(token, key.verifyKey, {
-          // Pinned by the kid: a header cannot pick 'none', nor HS256 over an ES256 public key.
-          algorithms: [key.alg],
-          clockTimestamp: nowSeconds,
-          clockTolerance,
-          // exp is checked below, where an HLS session may ask for the claims of an expired grant.
-          ignoreExpiration: true
-        })
-      } catch (err) {
-        throw new SignatureError(failureOf(err), undefined, { cause: err })
-      }
-      const claims = toStreamClaims(payload)
-      if (claims === undefined) throw new SignatureError('malformed', 'stream signature rejected: claims missing or of the wrong type')
-      if (claims.exp - claims.iat > maxLifetime) throw new SignatureError('lifetime_too_long', 'stream signature rejected: its lifetime exceeds the configured maximum')
+      const claims = signedClaims(token, nowSeconds)
       if (claims.iat > nowSeconds + maxAhead) throw new SignatureError('issued_ahead', 'stream signature rejected: issued in the future')
-      if (issuers !== undefined && !issuers.has(claims.iss)) throw new SignatureError('unknown_issuer', 'stream signature rejected: issued by an unknown gateway')
       if (expect.allowExpired !== true && nowSeconds >= claims.exp + clockTolerance) throw new SignatureError('expired', 'stream signature rejected: expired')
       if (expect.audience !== undefined && claims.aud !== expect.audience) throw new SignatureError('wrong_audience')
       if (expect.subject !== undefined && claims.sub !== expect.subject) throw new SignatureError('wrong_subject')
