@@ -26,7 +26,7 @@ import { parseOptions, usage, type BenchOptions } from './lib/options.js'
 import { prepareGateway } from './lib/prepare.js'
 import { expectRedirect, sampleDelta, sampleGateway, type GatewaySample } from './lib/probe.js'
 import { budgetLines, checkBudgets, markdownReport, median, pairedRatios, runProblem, summarizeRuns, type BenchReport, type MeasuredRun, type MicroResults, type ScenarioResult } from './lib/report.js'
-import { loadScenarios, scenarioGroups, type LoadScenario } from './lib/scenarios.js'
+import { HLS_VIEWERS, loadScenarios, scenarioGroups, type LoadScenario } from './lib/scenarios.js'
 import { LOAD_CORE, SERVER_CORE, heapAfterGc, startBaseline, startGateway, startNodesStore, startSystem, type RunningServer, type SystemInfo } from './lib/system.js'
 import { requireWrk, runWrk, WrkMissingError, type WrkResult } from './lib/wrk.js'
 
@@ -92,6 +92,8 @@ interface ScenarioState {
   gatewayRuns: MeasuredRun[]
   baselineRuns: MeasuredRun[]
   before?: GatewaySample
+  /** When before was sampled (ms). */
+  sampledAt?: number
 }
 
 /**
@@ -155,6 +157,7 @@ async function runScenarioGroup (group: readonly LoadScenario[], servers: Server
         log(`${scenario.name}: gateway warm-up ${fmtRun(warmup)}`)
       }
       state.before = await sampleGateway(gateway.url)
+      state.sampledAt = Date.now()
     }
     for (let round = 1; round <= options.rounds; round++) {
       for (const state of states) {
@@ -197,6 +200,7 @@ function scenarioResult (state: ScenarioState, system: SystemInfo, sample: Gatew
     }
     notes.push('wrk shares core 1 with the resolver, the auth-server and the store, so this measures the system on two cores, not the gateway alone.')
   }
+  if (scenario.name === 'hls-segments') notes.push(hlsStoreNote(sample, gatewayRuns, (Date.now() - (state.sampledAt ?? Date.now())) / 1000))
   const result: ScenarioResult = {
     name: scenario.name,
     title: scenario.title({ extraNodes: system.nodesStore?.extraNodes ?? 0 }),
@@ -215,6 +219,20 @@ function scenarioResult (state: ScenarioState, system: SystemInfo, sample: Gatew
   const problem = runProblem(result)
   if (problem !== undefined) result.notes.push(`${problem[0]?.toUpperCase() ?? ''}${problem.slice(1)}: no budget uses this run.`)
   return result
+}
+
+/**
+ * The HLS sessions' store calls between the samples around the measured runs (windowS apart,
+ * the gateway loaded in its runs and idle in the baseline's): a warm session reads nothing and
+ * is renewed at most once per 5 s while its requests come.
+ */
+function hlsStoreNote (sample: GatewaySample, runs: readonly MeasuredRun[], windowS: number): string {
+  const store = sample.hlsStore ?? {}
+  const checks = runs.reduce((total, run) => total + run.result.requests, 0)
+  const renewals = store.renew ?? 0
+  const perSession = renewals / HLS_VIEWERS / (windowS / 5)
+  return `Store calls in the ${windowS.toFixed(0)} s around the measured runs (${checks.toLocaleString('en-US')} measured checks): ${store.read ?? 0} reads, ${store.admit ?? 0} admissions, ` +
+    `${renewals} renewals of ${HLS_VIEWERS} sessions, i.e. ${perSession.toFixed(2)} per session per 5 s (each writes the session document; with a concurrency limit, its slot too).`
 }
 
 function gitDescription (): string {

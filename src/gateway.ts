@@ -101,7 +101,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     metrics,
     corsOrigin: config.corsOrigin,
     admin: { auth, geo, routing, policy, nodeTtlMs, now, collections: store.collections },
-    node: createNodeRoutesDeps({ config, collections: store.collections, keys, now })
+    node: createNodeRoutesDeps({ config, collections: store.collections, keys, now, onHlsStore: metrics.hlsSessionStore })
   }, { logger: config.logLevel, bodyLimit: GATEWAY_BODY_LIMIT }).catch(async (err: unknown) => {
     await closeOpened()
     throw err
@@ -124,6 +124,11 @@ const GATEWAY_BODY_LIMIT = 1024 * 1024
 /** The signing keys, a bad SIGNING_KEYS reported like every other bad setting. */
 export function signingKeysOf (config: Config): SigningKey[] {
   if (config.signingKeys === '') throw new ConfigError(['SIGNING_KEYS: required: set at least one KID=HS256:SECRET or KID=ES256:/path/key.pem'])
+  // Settings that would make the gateway refuse its own signatures.
+  const problems: string[] = []
+  if (config.signatureTtlS > config.signatureMaxTtlS) problems.push(`SIG_TTL_S: ${config.signatureTtlS} is above SIG_MAX_TTL_S (${config.signatureMaxTtlS}): its own signatures would be refused`)
+  if (config.signatureIssuers.length > 0 && !config.signatureIssuers.includes(config.gatewayId)) problems.push(`SIG_ISSUERS: does not list GATEWAY_ID '${config.gatewayId}': its own signatures would be refused`)
+  if (problems.length > 0) throw new ConfigError(problems)
   try {
     return parseSigningKeys(config.signingKeys)
   } catch (err) {

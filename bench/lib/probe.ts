@@ -39,6 +39,8 @@ export interface GatewaySample {
   answers: Record<string, number>
   /** Client locations by the source that answered. */
   geoSources: Record<string, number>
+  /** HLS session store calls by op: read, admit, renew (absent in results from before it). */
+  hlsStore?: Record<string, number>
   heapUsedMb: number
   rssMb: number
   /**
@@ -78,6 +80,7 @@ export async function sampleGateway (gatewayUrl: string): Promise<GatewaySample>
     // The answer's label has been called outcome and status.
     answers: metricValues(answer.body, 'geogate_stream_requests_total', ['status', 'outcome']),
     geoSources: metricValues(answer.body, 'geogate_geo_lookups_total', ['source']),
+    hlsStore: metricValues(answer.body, 'geogate_hls_session_store_total', ['op']),
     heapUsedMb: mb(gauge(answer.body, 'nodejs_heap_size_used_bytes')),
     rssMb: mb(gauge(answer.body, 'process_resident_memory_bytes')),
     eventLoopDelayMaxMs: delay(gauge(answer.body, 'nodejs_eventloop_lag_max_seconds')),
@@ -98,6 +101,7 @@ export function sampleDelta (before: GatewaySample, after: GatewaySample): Gatew
   return {
     answers: minus(after.answers, before.answers),
     geoSources: minus(after.geoSources, before.geoSources),
+    hlsStore: minus(after.hlsStore ?? {}, before.hlsStore ?? {}),
     heapUsedMb: after.heapUsedMb,
     rssMb: after.rssMb,
     eventLoopDelayMaxMs: after.eventLoopDelayMaxMs,

@@ -184,6 +184,8 @@ function describeSample (sample: GatewaySample, heapAfterGcMb: number): string {
   const parts = Object.entries(sample.answers).map(([status, n]) => `${status}: ${int(n)}`)
   const geo = Object.entries(sample.geoSources).map(([source, n]) => `${source} ${int(n)}`)
   if (geo.length > 0) parts.push(`geo: ${geo.join(', ')}`)
+  const hls = Object.entries(sample.hlsStore ?? {}).map(([op, n]) => `${op} ${int(n)}`)
+  if (hls.length > 0) parts.push(`HLS session store calls: ${hls.join(', ')}`)
   parts.push(`event-loop delay p99 ${fmt(sample.eventLoopDelayP99Ms, 1)} ms, max ${fmt(sample.eventLoopDelayMaxMs, 1)} ms`)
   parts.push(`heap ${fmt(sample.heapUsedMb, 1)} MB (${fmt(heapAfterGcMb, 1)} MB after GC), rss ${fmt(sample.rssMb, 1)} MB`)
   return parts.join('; ')

@@ -3,6 +3,9 @@
 // a Lua script building every request — is then the same on both sides).
 
 import path from 'node:path'
+import { parseSigningKeys } from '../../src/signing/keys.js'
+import { createStreamSigner } from '../../src/signing/stream-signature.js'
+import { BENCH_SIGNING_KEYS } from '../servers/bench-data.js'
 import { root } from './build.js'
 import type { ScenarioName } from './options.js'
 
@@ -22,6 +25,8 @@ export interface LoadScenario {
   scriptArgs?: (context: { firstClient: number, tokens: number }) => string[]
   /** A request that must answer 302 before the load starts (the path defaults to path). */
   probe: (context: { tokens: number }) => { path: string, headers: Record<string, string> }
+  /** What the probe must answer: a 302 to a node (default), or 204 (a /verify). */
+  expect?: 'redirect' | 'verified'
 }
 
 const WARM_PATH = '/flv?server=UIN-DEMO-1&camera=cam-1&access_token=demo-viewer-token'
@@ -32,6 +37,19 @@ export const BOUNDED_ADDRESSES = 20_000
 const warmProbe = (): { path: string, headers: Record<string, string> } => ({ path: WARM_PATH, headers: { 'x-forwarded-for': MOSCOW } })
 
 const wrkScript = (name: string): string => path.join(root, 'bench', 'wrk', name)
+
+/** Viewers of the hls-segments scenario: one HLS session each. */
+export const HLS_VIEWERS = 100
+let hlsGrant: string | undefined
+/**
+ * The HLS grant the hls-segments viewers share, signed when first asked for (just before the
+ * gateway's probe): its sessions must start before it expires, and then go on without it.
+ */
+function sharedHlsGrant (): string {
+  hlsGrant ??= createStreamSigner({ keys: parseSigningKeys(BENCH_SIGNING_KEYS), issuer: 'gw-bench' })
+    .sign({ aud: 'node-moscow-1', sub: 'UIN-DEMO-1/cam-1', fmt: 'hls', own: 'acct-demo', jti: 'bench-hls' }).token
+  return hlsGrant
+}
 
 export const loadScenarios: readonly LoadScenario[] = [
   {
@@ -66,6 +84,21 @@ export const loadScenarios: readonly LoadScenario[] = [
     // Each run starts past the addresses earlier runs used: new clients, located by the fallback.
     scriptArgs: ({ firstClient }) => [String(BOUNDED_ADDRESSES), String(firstClient)],
     probe: warmProbe
+  },
+  {
+    name: 'hls-segments',
+    title: () => `HLS segment checks: GET /verify for ${HLS_VIEWERS} viewers' warm sessions, each fetching segment after segment`,
+    database: 'main',
+    resolverDown: false,
+    path: '/verify',
+    headers: [],
+    script: wrkScript('hls-segments.lua'),
+    scriptArgs: () => [sharedHlsGrant(), String(HLS_VIEWERS)],
+    probe: () => ({
+      path: '/verify',
+      headers: { 'x-original-uri': `/hls/${sharedHlsGrant()}/UIN-DEMO-1/cam-1/index.m3u8`, 'x-geogate-node': 'node-moscow-1', 'x-real-ip': '10.77.0.0' }
+    }),
+    expect: 'verified'
   },
   {
     name: 'many-nodes',

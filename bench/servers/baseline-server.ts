@@ -1,4 +1,4 @@
-// The baseline: a bare Fastify route that answers a fixed 302, as cheap as a redirect in
+// The baseline: a bare Fastify route that answers a fixed 302 (and one a fixed 204 for /verify), as cheap as a redirect in
 // Fastify gets. Its Location is as long as a gateway's (a signed URL), so both put about the
 // same bytes on the wire. Prints `BENCH_READY {url, pid}`.
 
@@ -17,6 +17,10 @@ async function main (): Promise<void> {
   const app = Fastify({ logger: false })
   app.get('/flv', (_request, reply) => {
     void reply.code(302).header('location', LOCATION).send()
+  })
+  // The hls-segments scenario's /verify: an empty 204, as the gateway answers a good segment.
+  app.get('/verify', (_request, reply) => {
+    void reply.code(204).send()
   })
   closers.push(() => app.close())
   const url = await app.listen({ host: '127.0.0.1', port: 0 })

@@ -39,6 +39,8 @@ export interface PlayRequest {
 export interface AdmissionOptions {
   nowMs: number
   leaseMs: number
+  /** 'requests': the lease is renewed by the session's own requests (HLS), not by heartbeats. */
+  renewedBy?: 'requests'
 }
 
 export type Admission =
@@ -63,7 +65,7 @@ export async function admitSession (
   const max = tariff?.max_concurrent_streams ?? null
   let slot: string | null = null
   if (max !== null) {
-    slot = await takeSlot(collections, { owner, key, node: request.node, limit: max, now, expiresAt })
+    slot = await takeSlot(collections, { owner, key, node: request.node, limit: max, now, expiresAt, renewedBy: options.renewedBy })
     if (slot === null) {
       return { allowed: false, code: 'GW_LIMIT_EXCEEDED', message: `the account is at its limit of ${max} concurrent stream${max === 1 ? '' : 's'}` }
     }
@@ -79,7 +81,8 @@ export async function admitSession (
     format: claims.fmt,
     expires_at: expiresAt,
     slot,
-    jti: claims.jti
+    jti: claims.jti,
+    ...(options.renewedBy !== undefined && { renewed_by: options.renewedBy })
   }, now)
   const renewed = before !== null && before.expires_at > now
   if (before !== null && !renewed) await collections.sessions.updateOne({ _id: key }, { $set: { started_at: now } })
@@ -97,12 +100,13 @@ interface SlotRequest {
   limit: number
   now: Date
   expiresAt: Date
+  renewedBy: 'requests' | undefined
 }
 
 /** The id of the slot the session now holds, or null when all `limit` are held by others. */
 async function takeSlot (collections: SessionCollections, request: SlotRequest): Promise<string | null> {
-  const { owner, key, node, limit, now, expiresAt } = request
-  const lease = { owner, holder: key, node, expires_at: expiresAt }
+  const { owner, key, node, limit, now, expiresAt, renewedBy } = request
+  const lease = { owner, holder: key, node, expires_at: expiresAt, ...(renewedBy !== undefined && { renewed_by: renewedBy }) }
 
   // A repeated play of this session renews the slot it holds, and counts once.
   const held = await collections.slots.findOneAndUpdate({ owner, holder: key }, { $set: lease }, { projection: { _id: 1 } })

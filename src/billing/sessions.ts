@@ -19,9 +19,13 @@ export function sessionCollectionsOf (collections: Pick<Collections, 'sessions' 
   return { sessions: collections.sessions, slots: collections.sessionSlots }
 }
 
-/** One play is one client connection on one node; a repeated play of it is the same session. */
+/**
+ * One play is one client connection on one node; a repeated play of it is the same session.
+ * Both parts may hold ':', so each is percent-encoded (which encodes ':' and '%'): the key
+ * `px:1` + `5` and the key `px` + `1:5` differ, and no pair of ids can meet another's key.
+ */
 export function sessionKey (node: string, clientId: string): string {
-  return `${node}:${clientId}`
+  return `${encodeURIComponent(node)}:${encodeURIComponent(clientId)}`
 }
 
 export function slotId (owner: string, index: number): string {
@@ -54,10 +58,11 @@ export async function releaseSession (collections: SessionCollections, node: str
 /**
  * A heartbeat says the node is alive, so the plays it admitted still are: their leases move to
  * now + leaseMs. Only live leases are renewed; a session that lapsed while the node was silent
- * may have lost its slot to another play, and is over.
+ * may have lost its slot to another play, and is over. HLS sessions are left out: they live
+ * only while their viewer keeps fetching (src/billing/hls-sessions.ts).
  */
 export async function renewNodeLeases (collections: SessionCollections, node: string, nowMs: number, leaseMs: number): Promise<void> {
-  const live = { node, expires_at: { $gt: new Date(nowMs) } }
+  const live = { node, expires_at: { $gt: new Date(nowMs) }, renewed_by: { $ne: 'requests' as const } }
   const lease = { $set: { expires_at: new Date(nowMs + leaseMs) } }
   await Promise.all([
     collections.slots.updateMany(live, lease),

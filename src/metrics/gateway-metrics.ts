@@ -10,7 +10,11 @@ export interface GatewayMetrics {
   geoSource: (source: LocationSource) => void
   setStoreUp: (up: boolean) => void
   setSnapshotAge: (seconds: number) => void
+  /** An HLS session went to the store: read (a session this process did not know), admit or renew. */
+  hlsSessionStore: (op: HlsStoreOp) => void
 }
+
+export type HlsStoreOp = 'read' | 'admit' | 'renew'
 
 export function createGatewayMetrics (options: { defaultMetrics?: boolean } = {}): GatewayMetrics {
   const registry = new Registry()
@@ -40,6 +44,18 @@ export function createGatewayMetrics (options: { defaultMetrics?: boolean } = {}
       for (const source of ['cache', 'resolver', 'fallback'] as const) this.inc({ source }, geoCounts[source])
     }
   })
+  const hlsStoreCounts: Record<HlsStoreOp, number> = { read: 0, admit: 0, renew: 0 }
+  // eslint-disable-next-line no-new -- registered in registry, read through collect
+  new Counter({
+    name: 'geogate_hls_session_store_total',
+    help: 'HLS session store calls made by /verify: read, admit, renew (a renewal writes the session and its slot)',
+    labelNames: ['op'] as const,
+    registers: [registry],
+    collect () {
+      this.reset()
+      for (const op of ['read', 'admit', 'renew'] as const) this.inc({ op }, hlsStoreCounts[op])
+    }
+  })
   const storeUp = new Gauge({ name: 'geogate_store_up', help: '1 when the last snapshot load from MongoDB succeeded', registers: [registry] })
   const snapshotAge = new Gauge({ name: 'geogate_snapshot_age_seconds', help: 'Age of the node snapshot in use', registers: [registry] })
   return {
@@ -55,6 +71,7 @@ export function createGatewayMetrics (options: { defaultMetrics?: boolean } = {}
     },
     geoSource (source) { geoCounts[source]++ },
     setStoreUp (up) { storeUp.set(up ? 1 : 0) },
-    setSnapshotAge (seconds) { snapshotAge.set(seconds) }
+    setSnapshotAge (seconds) { snapshotAge.set(seconds) },
+    hlsSessionStore (op) { hlsStoreCounts[op]++ }
   }
 }

@@ -2,9 +2,12 @@
 //
 // A signature's claims are fixed to the second (iat, exp), so two redirects of one owner to one
 // camera on one node in the same second would differ only in jti. They share one signed URL
-// instead: it grants nothing more than either would, expires at the same instant, and no check
-// keys on jti (plays are counted per node and client id). HMAC per redirect was the largest
-// cost of a warm request; this makes it one per popular stream per second.
+// instead: it grants nothing more than either would, expires at the same instant, and plays are
+// counted per node and client id, not per jti. HMAC per redirect was the largest cost of a warm
+// request; this makes it one per popular stream per second.
+//
+// HLS grants are the exception, signed afresh each time: an HLS session is one jti from one
+// viewer address, so two viewers behind one address sharing a jti would count as one.
 
 import { randomUUID } from 'node:crypto'
 import { createSecondMemo } from '../cache/second-memo.js'
@@ -37,6 +40,11 @@ export function createRedirectGrants (signer: StreamSigner, now: () => number = 
   const memo = createSecondMemo<RedirectGrant>(now, MAX_ENTRIES)
   return {
     grant (claims) {
+      if (claims.fmt === 'hls') {
+        const jti = randomUUID()
+        const signed = signer.sign({ ...claims, jti })
+        return { token: signed.token, expiresAt: signed.expiresAt, jti }
+      }
       // Ids and formats hold no newline (schema-checked), so the key is unambiguous.
       const key = `${claims.aud}\n${claims.sub}\n${claims.fmt}\n${claims.own}\n${claims.cip ?? ''}`
       const hit = memo.get(key)

@@ -5,6 +5,7 @@
 
 import { createHmac, sign as signData } from 'node:crypto'
 import jwt from 'jsonwebtoken'
+import { LRUCache } from 'lru-cache'
 import { streamFormats, type StreamFormat } from '../store/documents.js'
 import type { SigningKey } from './keys.js'
 
@@ -82,13 +83,14 @@ export function createStreamSigner (options: StreamSignerOptions): StreamSigner 
 }
 
 export type SignatureFailure =
-  'malformed' | 'bad_signature' | 'unknown_key' | 'expired' | 'wrong_audience' | 'wrong_subject' | 'wrong_client_ip'
+  'malformed' | 'bad_signature' | 'unknown_key' | 'expired' | 'wrong_audience' | 'wrong_subject' | 'wrong_client_ip' |
+  'lifetime_too_long' | 'issued_ahead' | 'unknown_issuer'
 
 export class SignatureError extends Error {
   readonly reason: SignatureFailure
 
   constructor (reason: SignatureFailure, message?: string, options?: { cause?: unknown }) {
-    super(message ?? `stream signature rejected: ${reason}`, options)
+    super(message ?? `stream signature rejected: ${reason.replaceAll('_', ' ')}`, options)
     this.name = 'SignatureError'
     this.reason = reason
   }
@@ -99,6 +101,22 @@ export interface StreamVerifierOptions {
   now?: () => number
   /** Seconds of clock difference between gateway and node to forgive. Default 0. */
   clockToleranceSeconds?: number
+  /**
+   * The longest lifetime (exp − iat) a grant may have, in seconds. A key that leaks or a
+   * gateway misconfigured must not mint grants good for years. Default 300.
+   */
+  maxLifetimeSeconds?: number
+  /** How far ahead of this clock a grant's iat may be, in seconds. Default 5. */
+  maxIssuedAheadSeconds?: number
+  /** The gateway ids whose grants are accepted (iss); undefined or empty: any. */
+  issuers?: readonly string[]
+  /**
+   * Grants to remember once their signature has been checked, by their exact text: an HLS
+   * player shows one grant with every segment, and the HMAC and JSON parse were most of a
+   * segment check's cost. The checks that depend on time or on the request still run on every
+   * call; a tampered grant is another text. Default 0: none.
+   */
+  rememberMax?: number
 }
 
 export interface StreamExpectation {
@@ -106,6 +124,8 @@ export interface StreamExpectation {
   subject?: string
   /** Checked only against a token that carries cip. */
   clientIp?: string
+  /** Return the claims of a grant past its exp (an HLS session that started in time decides). */
+  allowExpired?: boolean
 }
 
 export interface StreamVerifier {
@@ -118,24 +138,47 @@ export function createStreamVerifier (options: StreamVerifierOptions): StreamVer
   const now = options.now ?? Date.now
   const clockTolerance = options.clockToleranceSeconds ?? 0
   if (!Number.isFinite(clockTolerance) || clockTolerance < 0) throw new TypeError('clockToleranceSeconds must be zero or more')
+  const maxLifetime = options.maxLifetimeSeconds ?? 300
+  if (!Number.isFinite(maxLifetime) || maxLifetime < 1) throw new TypeError('maxLifetimeSeconds must be one or more')
+  const maxAhead = options.maxIssuedAheadSeconds ?? 5
+  if (!Number.isFinite(maxAhead) || maxAhead < 0) throw new TypeError('maxIssuedAheadSeconds must be zero or more')
+  const issuers = options.issuers !== undefined && options.issuers.length > 0 ? new Set(options.issuers) : undefined
+  const rememberMax = options.rememberMax ?? 0
+  const remembered = rememberMax > 0 ? new LRUCache<string, StreamClaims>({ max: rememberMax }) : undefined
+
+  /** The claims of a grant whose signature, shape, lifetime and issuer are good. */
+  function signedClaims (token: string, nowSeconds: number): StreamClaims {
+    const known = remembered?.get(token)
+    if (known !== undefined) return known
+    const key = byKid.get(headerKid(token))
+    if (key === undefined) throw new SignatureError('unknown_key')
+    let payload: unknown
+    try {
+      payload = jwt.verify(token, key.verifyKey, {
+        // Pinned by the kid: a header cannot pick 'none', nor HS256 over an ES256 public key.
+        algorithms: [key.alg],
+        clockTimestamp: nowSeconds,
+        clockTolerance,
+        // exp is checked below, where an HLS session may ask for the claims of an expired grant.
+        ignoreExpiration: true
+      })
+    } catch (err) {
+      throw new SignatureError(failureOf(err), undefined, { cause: err })
+    }
+    const claims = toStreamClaims(payload)
+    if (claims === undefined) throw new SignatureError('malformed', 'stream signature rejected: claims missing or of the wrong type')
+    if (claims.exp - claims.iat > maxLifetime) throw new SignatureError('lifetime_too_long', 'stream signature rejected: its lifetime exceeds the configured maximum')
+    if (issuers !== undefined && !issuers.has(claims.iss)) throw new SignatureError('unknown_issuer', 'stream signature rejected: issued by an unknown gateway')
+    remembered?.set(token, Object.freeze(claims))
+    return claims
+  }
 
   return {
     verify (token, expect = {}) {
-      const key = byKid.get(headerKid(token))
-      if (key === undefined) throw new SignatureError('unknown_key')
-      let payload: unknown
-      try {
-        payload = jwt.verify(token, key.verifyKey, {
-          // Pinned by the kid: a header cannot pick 'none', nor HS256 over an ES256 public key.
-          algorithms: [key.alg],
-          clockTimestamp: Math.floor(now() / 1000),
-          clockTolerance
-        })
-      } catch (err) {
-        throw new SignatureError(failureOf(err), undefined, { cause: err })
-      }
-      const claims = toStreamClaims(payload)
-      if (claims === undefined) throw new SignatureError('malformed', 'stream signature rejected: claims missing or of the wrong type')
+      const nowSeconds = Math.floor(now() / 1000)
+      const claims = signedClaims(token, nowSeconds)
+      if (claims.iat > nowSeconds + maxAhead) throw new SignatureError('issued_ahead', 'stream signature rejected: issued in the future')
+      if (expect.allowExpired !== true && nowSeconds >= claims.exp + clockTolerance) throw new SignatureError('expired', 'stream signature rejected: expired')
       if (expect.audience !== undefined && claims.aud !== expect.audience) throw new SignatureError('wrong_audience')
       if (expect.subject !== undefined && claims.sub !== expect.subject) throw new SignatureError('wrong_subject')
       if (expect.clientIp !== undefined && claims.cip !== undefined && plainIp(claims.cip) !== plainIp(expect.clientIp)) {

@@ -94,6 +94,8 @@ export interface SessionDoc {
   slot: string | null
   /** The signature's jti: which redirect this play came from. */
   jti: string
+  /** 'requests': an HLS session, kept alive by its own requests, not by node heartbeats. */
+  renewed_by?: 'requests'
 }
 
 /** One unit of an owner's concurrent-stream limit (src/billing/sessions.ts). */
@@ -101,11 +103,13 @@ export interface SessionSlotDoc {
   /** `${owner}#${k}`. */
   _id: string
   owner: string
-  /** The session holding it; absent when released. */
+  /** The session (sessionKey(node, client_id)) holding it; absent when released. */
   holder?: string
   node: string
   /** Free once this is not in the future. */
   expires_at: Date
+  /** As on the session holding it. */
+  renewed_by?: 'requests'
 }
 
 export interface Grant {

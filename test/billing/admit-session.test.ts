@@ -79,6 +79,28 @@ t.test('one client id on two nodes is two sessions', async (t) => {
   t.equal(await sessions.slots.countDocuments({ owner, expires_at: { $gt: new Date(T0) } }), 2)
 })
 
+t.test('node and client ids holding ":" cannot meet another pair\'s session', async (t) => {
+  // Nodes px and px:1; client 5 plays at px:1, then px reports client 1:5 stopped.
+  const owner = await account('one')
+  t.match(await admitSession(billing, play(owner, '5', { node: 'px:1' }), at(T0)), { allowed: true })
+  t.equal(await releaseSession(billing, 'px', '1:5'), false, 'another pair\'s stop finds nothing')
+  t.match(await admitSession(billing, play(owner, 'second', { node: 'px' }), at(T0 + 1000)), { allowed: false, code: 'GW_LIMIT_EXCEEDED' },
+    'the first play still holds the one stream')
+  t.match(await admitSession(billing, play(owner, '1:5', { node: 'px' }), at(T0 + 1000)), { allowed: false, code: 'GW_LIMIT_EXCEEDED' },
+    'nor can the other pair renew it as its own')
+  t.equal(await releaseSession(billing, 'px:1', '5'), true)
+  t.match(await admitSession(billing, play(owner, 'second', { node: 'px' }), at(T0 + 1000)), { allowed: true })
+})
+
+t.test('heartbeats do not renew sessions kept alive by their own requests', async (t) => {
+  const owner = await account('one')
+  t.match(await admitSession(billing, play(owner, 'hls-viewer', { node: 'node-h' }), { ...at(T0), leaseMs: 4000, renewedBy: 'requests' }), { allowed: true })
+  await renewNodeLeases(billing, 'node-h', T0 + 3000, LEASE_MS)
+  t.equal((await sessions.sessions.findOne({ _id: 'node-h:hls-viewer' }))?.expires_at.getTime(), T0 + 4000)
+  t.equal((await sessions.slots.findOne({ holder: 'node-h:hls-viewer' }))?.expires_at.getTime(), T0 + 4000)
+  t.match(await admitSession(billing, play(owner, 'next', { node: 'node-h' }), at(T0 + 4000)), { allowed: true }, 'free once idle')
+})
+
 t.test('a lease lapses without heartbeats and holds while they come', async (t) => {
   const owner = await account('one')
   t.match(await admitSession(billing, play(owner, 'p', { node: 'node-quiet' }), at(T0)), { allowed: true })

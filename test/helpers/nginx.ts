@@ -73,7 +73,7 @@ http {
 `
 }
 
-async function freePort (): Promise<number> {
+export async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
     const server = net.createServer()
     server.once('error', reject)
@@ -86,6 +86,11 @@ async function freePort (): Promise<number> {
 
 /** Starts nginx and waits until it accepts connections; a port taken meanwhile is retried. */
 export async function startNginxNode (t: Test, binary: string, options: NginxNodeOptions): Promise<RunningNginx> {
+  return await startNginx(t, binary, (dir, port) => nginxConfig(dir, port, options))
+}
+
+/** Starts nginx with the config render gives for its temp dir and port. */
+export async function startNginx (t: Test, binary: string, render: (dir: string, port: number) => string): Promise<RunningNginx & { dir: string }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'geogate-nginx-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const errorLog = async (): Promise<string> => await readFile(path.join(dir, 'error.log'), 'utf8').catch(() => '')
@@ -93,7 +98,7 @@ export async function startNginxNode (t: Test, binary: string, options: NginxNod
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort()
     const config = path.join(dir, 'nginx.conf')
-    await writeFile(config, nginxConfig(dir, port, options))
+    await writeFile(config, render(dir, port))
     // -e: the log nginx writes before it has read the config, kept inside the temp dir too.
     const child = spawn(binary, ['-p', `${dir}/`, '-c', config, '-e', path.join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
@@ -107,7 +112,7 @@ export async function startNginxNode (t: Test, binary: string, options: NginxNod
     }
     if (up) {
       t.teardown(() => stopChild(child))
-      return { port, url: `http://127.0.0.1:${port}`, errorLog, stop: () => stopChild(child) }
+      return { port, url: `http://127.0.0.1:${port}`, dir, errorLog, stop: () => stopChild(child) }
     }
     await stopChild(child)
     lastFailure = `${stderr}\n${await errorLog()}`

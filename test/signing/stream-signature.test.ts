@@ -167,3 +167,22 @@ t.test('bad options are refused', async (t) => {
   t.throws(() => createStreamVerifier({ keys: [] }), TypeError)
   t.throws(() => createStreamVerifier({ keys: [keyA], clockToleranceSeconds: -1 }), TypeError)
 })
+
+t.test('a remembered grant skips the signature check only: time, audience and tampering still count', async (t) => {
+  const signer = createStreamSigner({ keys: [keyA], issuer: 'gw-1', now })
+  const verifier = createStreamVerifier({ keys: [keyA], now, rememberMax: 2 })
+  const { token } = signer.sign(grant)
+  t.equal(verifier.verify(token, { audience: 'node-moscow-1' }).jti, 'sess-1')
+  t.equal(verifier.verify(token, { audience: 'node-moscow-1' }).jti, 'sess-1', 'again, remembered')
+  t.equal(reasonOf(() => verifier.verify(token, { audience: 'node-london-1' })), 'wrong_audience')
+  t.equal(reasonOf(() => verifier.verify(token, { subject: 'UIN-DEMO-1/cam-2' })), 'wrong_subject')
+  const tampered = `${token.slice(0, -2)}${token.at(-2) === 'A' ? 'B' : 'A'}${token.at(-1) ?? ''}`
+  t.equal(reasonOf(() => verifier.verify(tampered)), 'bad_signature')
+  const saved = clock
+  clock += 60_000
+  t.equal(reasonOf(() => verifier.verify(token)), 'expired')
+  t.equal(verifier.verify(token, { allowExpired: true }).jti, 'sess-1')
+  clock = saved
+  const ahead = createStreamSigner({ keys: [keyA], issuer: 'gw-1', now: () => saved + 60_000 }).sign(grant).token
+  t.equal(reasonOf(() => verifier.verify(ahead)), 'issued_ahead', 'never remembered, since it failed')
+})

@@ -4,7 +4,7 @@
 // 403 and the error in the body. Malformed requests (400), unknown nodes (401) and store
 // failures (503) deny too.
 //
-//   on_play      http://GATEWAY/hooks/nginx-rtmp?node=ID&key=KEY;
+//   on_play      http://GATEWAY/hooks/nginx-rtmp?node=ID&key=KEY;   (&formats=flv,… : see HookQuery)
 //   on_play_done http://GATEWAY/hooks/nginx-rtmp?node=ID&key=KEY;
 
 import type { FastifyInstance } from 'fastify'
@@ -12,6 +12,7 @@ import { errorBody } from '../../errors.js'
 import { ErrorResponse } from '../../http/schemas.js'
 import { authenticateNode, nodeKeyOf } from './node-identity.js'
 import { decidePlay, endPlay } from './play-decision.js'
+import { playPathFormats } from './play-signature.js'
 import { HookQuery, nginxRtmpHookBody, SrsHookReply, type NginxRtmpHookBody } from './schemas.js'
 import type { SrsHookDeps } from './srs-hook-route.js'
 
@@ -37,6 +38,7 @@ export function registerNginxRtmpHookRoute (app: FastifyInstance, deps: NginxRtm
       clientId: body.clientid,
       clientIp: body.addr,
       streamName: body.name,
+      formats: playPathFormats(request.query.formats),
       params: { signatures: typeof signature === 'string' ? [signature] : [], server: body.server, camera: body.camera }
     })
     if (decision.allowed) return { code: 0 }

@@ -5,6 +5,7 @@
 import formbody from '@fastify/formbody'
 import type { FastifyPluginAsync } from 'fastify'
 import type { AdmissionCollections } from '../../billing/admit-session.js'
+import { createHlsSessions, type HlsSessions, type HlsSessionsOptions } from '../../billing/hls-sessions.js'
 import { renewNodeLeases, sessionCollectionsOf } from '../../billing/sessions.js'
 import type { Config } from '../../config.js'
 import type { SigningKey } from '../../signing/keys.js'
@@ -27,6 +28,7 @@ export interface NodeRoutesDeps {
   streamName: string | undefined
   /** NODE_TTL_S, told to each node in the answer to its heartbeat. */
   nodeTtlS: number
+  hls: HlsSessions
   now: () => number
 }
 
@@ -45,19 +47,40 @@ export const nodeRoutes: FastifyPluginAsync<NodeRoutesDeps> = async (app, deps) 
 }
 
 export interface NodeRoutesSetup {
-  config: Pick<Config, 'signatureParam' | 'sessionLeaseS' | 'verifyRealIp' | 'hookStreamName' | 'nodeTtlS'>
+  config: Pick<Config, 'signatureParam' | 'sessionLeaseS' | 'verifyRealIp' | 'hookStreamName' | 'nodeTtlS' |
+  'signatureMaxTtlS' | 'signatureClockSkewS' | 'signatureIssuers' | 'hlsIdleS' | 'hlsSessionMaxS'>
   collections: Pick<Collections, 'nodes' | 'accounts' | 'tariffs' | 'sessions' | 'sessionSlots'>
   keys: SigningKey[]
   now: () => number
+  onHlsStore?: HlsSessionsOptions['onStore']
 }
 
 /** The node routes' dependencies from the configuration. */
 export function createNodeRoutesDeps (setup: NodeRoutesSetup): NodeRoutesDeps {
+  const { config } = setup
+  const billing = { accounts: setup.collections.accounts, tariffs: setup.collections.tariffs, ...sessionCollectionsOf(setup.collections) }
+  const nodes = setup.collections.nodes
   return {
-    verifier: createStreamVerifier({ keys: setup.keys, now: setup.now }),
+    verifier: createStreamVerifier({
+      keys: setup.keys,
+      now: setup.now,
+      maxLifetimeSeconds: config.signatureMaxTtlS,
+      maxIssuedAheadSeconds: config.signatureClockSkewS,
+      issuers: config.signatureIssuers,
+      // An HLS session's every segment shows the same grant.
+      rememberMax: 10_000
+    }),
     signatureParam: setup.config.signatureParam,
-    nodes: setup.collections.nodes,
-    billing: { accounts: setup.collections.accounts, tariffs: setup.collections.tariffs, ...sessionCollectionsOf(setup.collections) },
+    nodes,
+    billing,
+    hls: createHlsSessions({
+      billing,
+      nodePatterns: async (node) => (await nodes.findOne({ _id: node }, { projection: { patterns: 1 } }))?.patterns ?? [],
+      idleMs: config.hlsIdleS * 1000,
+      maxMs: config.hlsSessionMaxS * 1000,
+      now: setup.now,
+      ...(setup.onHlsStore !== undefined && { onStore: setup.onHlsStore })
+    }),
     leaseMs: setup.config.sessionLeaseS * 1000,
     verifyRealIp: setup.config.verifyRealIp,
     streamName: setup.config.hookStreamName,

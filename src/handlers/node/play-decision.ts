@@ -7,6 +7,7 @@ import { admitSession, type Admission, type AdmissionCollections } from '../../b
 import { releaseSession } from '../../billing/sessions.js'
 import { gatewayError, isGatewayError, type GatewayError } from '../../errors.js'
 import type { StreamVerifier } from '../../signing/stream-signature.js'
+import type { StreamFormat } from '../../store/documents.js'
 import type { HookNode } from './node-identity.js'
 import { verifyPlaySignature, type StreamParams } from './play-signature.js'
 
@@ -26,6 +27,8 @@ export interface PlayInput {
   /** The node's name for the stream being played (SRS `stream`, nginx-rtmp `name`). */
   streamName: string
   params: StreamParams
+  /** The formats the node's play path serves (playPathFormats). */
+  formats: readonly StreamFormat[]
 }
 
 export type PlayDecision =
@@ -35,6 +38,9 @@ export type PlayDecision =
 export async function decidePlay (deps: PlayDeps, input: PlayInput): Promise<PlayDecision> {
   try {
     const claims = verifyPlaySignature(deps.verifier, { node: input.node.id, clientIp: input.clientIp, ...input.params })
+    if (!input.formats.includes(claims.fmt)) {
+      throw gatewayError('GW_FORBIDDEN', `stream signature rejected: it was issued for ${claims.fmt}, which this play path does not serve`)
+    }
     if (deps.streamName !== undefined && input.streamName !== streamNameFor(deps.streamName, input.params)) {
       throw gatewayError('GW_FORBIDDEN', 'the stream played is not the camera the signature is for')
     }

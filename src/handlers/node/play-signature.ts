@@ -4,6 +4,7 @@
 
 import { gatewayError, type GatewayError } from '../../errors.js'
 import { SignatureError, type StreamClaims, type StreamVerifier } from '../../signing/stream-signature.js'
+import { streamFormats, type StreamFormat } from '../../store/documents.js'
 
 const UIN = /^[A-Za-z0-9._:-]{1,64}$/
 const MAX_SIGNATURE_LENGTH = 4096
@@ -38,14 +39,27 @@ function single (params: URLSearchParams, name: string): string | undefined {
   return values.length === 1 && value !== undefined && UIN.test(value) ? value : undefined
 }
 
-/** The verified claims; throws GW_TOKEN_MISSING, GW_TOKEN_INVALID (401) or GW_FORBIDDEN (403). */
-export function verifyPlaySignature (verifier: StreamVerifier, target: PlayTarget): StreamClaims {
+/** The formats a play path serves, as a hook URL declares them (`&formats=flv,ws-fmp4`); default flv. */
+export function playPathFormats (declared: string | undefined): readonly StreamFormat[] {
+  if (declared === undefined) return ['flv']
+  return declared.split(',').filter((f): f is StreamFormat => (streamFormats as readonly string[]).includes(f))
+}
+
+/**
+ * The verified claims; throws GW_TOKEN_MISSING, GW_TOKEN_INVALID (401) or GW_FORBIDDEN (403).
+ * allowExpired: the claims of a grant past its exp too, for a caller that decides on it.
+ */
+export function verifyPlaySignature (verifier: StreamVerifier, target: PlayTarget, options: { allowExpired?: boolean } = {}): StreamClaims {
   const [token, ...more] = target.signatures
   if (token === undefined) throw gatewayError('GW_TOKEN_MISSING', 'the request carries no stream signature')
   if (more.length > 0 || token.length > MAX_SIGNATURE_LENGTH) throw gatewayError('GW_TOKEN_INVALID', 'stream signature rejected: malformed')
   let claims: StreamClaims
   try {
-    claims = verifier.verify(token, { audience: target.node, ...(target.clientIp !== undefined && { clientIp: target.clientIp }) })
+    claims = verifier.verify(token, {
+      audience: target.node,
+      ...(target.clientIp !== undefined && { clientIp: target.clientIp }),
+      ...(options.allowExpired === true && { allowExpired: true })
+    })
   } catch (err) {
     throw signatureRejection(err)
   }
@@ -66,6 +80,6 @@ export function signatureRejection (err: unknown): GatewayError {
     case 'wrong_client_ip':
       return gatewayError('GW_FORBIDDEN', 'stream signature rejected: it was issued for another client address')
     default:
-      return gatewayError('GW_TOKEN_INVALID', `stream signature rejected: ${err.reason.replace('_', ' ')}`)
+      return gatewayError('GW_TOKEN_INVALID', err.message)
   }
 }

@@ -8,7 +8,12 @@ import { ClientAddress, Id, UIN_PATTERN } from '../../http/schemas.js'
 /** `?node=<id>&key=<key>` on a hook URL. */
 export const HookQuery = Type.Object({
   node: Id,
-  key: Type.Optional(Type.String({ minLength: 16, maxLength: 512 }))
+  key: Type.Optional(Type.String({ minLength: 16, maxLength: 512 })),
+  /**
+   * The formats the node's play path serves; a grant of another fmt is not admitted. Default
+   * flv: SRS and nginx-rtmp plays are RTMP or HTTP-FLV.
+   */
+  formats: Type.Optional(Type.String({ pattern: '^(flv|hls|ws-fmp4)(,(flv|hls|ws-fmp4)){0,2}$' }))
 }, { additionalProperties: false })
 export type HookQuery = Static<typeof HookQuery>
 

@@ -12,7 +12,7 @@ import { ErrorResponse } from '../../http/schemas.js'
 import type { Collections } from '../../store/mongo.js'
 import { authenticateNode, nodeKeyOf } from './node-identity.js'
 import { decidePlay, endPlay, type PlayDeps } from './play-decision.js'
-import { readStreamParams } from './play-signature.js'
+import { playPathFormats, readStreamParams } from './play-signature.js'
 import { HookQuery, SrsHookBody, SrsHookReply } from './schemas.js'
 
 export interface SrsHookDeps extends PlayDeps {
@@ -40,6 +40,7 @@ export function registerSrsHookRoute (app: FastifyInstance, deps: SrsHookDeps): 
       clientId,
       clientIp: body.ip,
       streamName: body.stream,
+      formats: playPathFormats(request.query.formats),
       params: readStreamParams(new URLSearchParams(body.param), deps.signatureParam)
     })
     if (decision.allowed) return { code: 0 }

@@ -3,11 +3,18 @@
 // guards, every HLS segment included, so it reads nothing from the store and caches nothing:
 // a key removed from SIGNING_KEYS stops verifying at once. A verification costs ~10 µs.
 //
+// HLS is the exception (DESIGN section 4, "HLS sessions"): its grant is in the path,
+// /hls/G/S/C/…, and a grant starts a session that its requests keep alive past the grant's exp,
+// counted against the tariff (src/billing/hls-sessions.ts). A warm session's check reads
+// nothing from the store either.
+//
 //   204  the signature is good
 //   400  X-Original-URI or X-Geogate-Node missing or malformed (also X-Real-IP when
 //        VERIFY_REAL_IP is on): the node is misconfigured, and nginx answers its client 500
 //   401  the signature is missing, malformed, tampered with, expired or from an unknown key
-//   403  the signature is good but for another node, camera, format or client address
+//   403  the signature is good but for another node, camera, format or client address; an HLS
+//        path that leaves its grant's prefix; an HLS session the tariff does not admit
+//   503  (HLS) the store is unreachable when a session starts: nginx answers its client 500
 
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
@@ -15,6 +22,8 @@ import { gatewayError } from '../../errors.js'
 import { ErrorResponse } from '../../http/schemas.js'
 import type { StreamVerifier } from '../../signing/stream-signature.js'
 import { formatOfPath } from '../node-paths.js'
+import type { HlsSessions } from '../../billing/hls-sessions.js'
+import { readHlsPath } from './hls-path.js'
 import { readStreamParams, verifyPlaySignature } from './play-signature.js'
 import { VerifyHeaders } from './schemas.js'
 
@@ -23,18 +32,23 @@ export interface VerifyDeps {
   signatureParam: string
   /** Take the client's address from X-Real-IP and check it against a signature's cip. */
   verifyRealIp: boolean
+  hls: HlsSessions
 }
 
 export function registerVerifyRoute (app: FastifyInstance, deps: VerifyDeps): void {
   app.get<{ Headers: VerifyHeaders }>('/verify', {
     schema: {
       headers: VerifyHeaders,
-      response: { 204: Type.Null(), 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse }
+      response: { 204: Type.Null(), 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse }
     }
   }, async (request, reply) => {
     const uri = request.headers['x-original-uri']
     const query = uri.indexOf('?')
     const path = query < 0 ? uri : uri.slice(0, query)
+    if (path.startsWith('/hls/')) {
+      await verifyHls(deps, path, request.headers)
+      return reply.code(204).send()
+    }
     const params = new URLSearchParams(query < 0 ? '' : uri.slice(query + 1))
     let clientIp: string | undefined
     if (deps.verifyRealIp) {
@@ -49,4 +63,22 @@ export function registerVerifyRoute (app: FastifyInstance, deps: VerifyDeps): vo
     if (formatOfPath(path) !== claims.fmt) throw gatewayError('GW_FORBIDDEN', `stream signature rejected: it was issued for ${claims.fmt}, not for the path requested`)
     return reply.code(204).send()
   })
+}
+
+async function verifyHls (deps: VerifyDeps, path: string, headers: VerifyHeaders): Promise<void> {
+  const address = headers['x-real-ip']
+  if (address === undefined) throw gatewayError('GW_BAD_REQUEST', 'X-Real-IP is required for HLS: an HLS session is one viewer address')
+  const hls = readHlsPath(path)
+  if (hls === undefined) throw gatewayError('GW_FORBIDDEN', 'the HLS path is malformed or leaves its grant\'s prefix')
+  const node = headers['x-geogate-node']
+  const claims = verifyPlaySignature(deps.verifier, {
+    node,
+    clientIp: deps.verifyRealIp ? address : undefined,
+    signatures: [hls.grant],
+    server: hls.server,
+    camera: hls.camera
+  }, { allowExpired: true })
+  if (claims.fmt !== 'hls') throw gatewayError('GW_FORBIDDEN', `stream signature rejected: it was issued for ${claims.fmt}, not for the path requested`)
+  const verdict = await deps.hls.check(claims, { node, address })
+  if (!verdict.allowed) throw verdict.error
 }

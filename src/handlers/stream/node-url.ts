@@ -1,7 +1,8 @@
-// Where a client goes: the node URL per format and the node's TLS, with the signature.
+// Where a client goes: the node URL per format and the node's TLS, with the signature where
+// that format carries it (src/handlers/node-paths.ts).
 
 import type { NodeDoc, StreamFormat } from '../../store/documents.js'
-import { formatPath } from '../node-paths.js'
+import { nodePathAndQuery } from '../node-paths.js'
 
 function schemeFor (format: StreamFormat, tls: boolean): string {
   if (format === 'ws-fmp4') return tls ? 'wss' : 'ws'
@@ -17,6 +18,5 @@ function authority (node: NodeDoc): string {
 export function nodeStreamUrl (
   node: NodeDoc, format: StreamFormat, server: string, camera: string, sigParam: string, sig: string
 ): string {
-  return `${schemeFor(format, node.tls)}://${authority(node)}${formatPath(format)}` +
-    `?server=${encodeURIComponent(server)}&camera=${encodeURIComponent(camera)}&${sigParam}=${sig}`
+  return `${schemeFor(format, node.tls)}://${authority(node)}${nodePathAndQuery(format, server, camera, sigParam, sig)}`
 }

@@ -157,8 +157,10 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
   const cip = deps.bindClientIp ? ip : ''
   // Ids, patterns and addresses hold no newline (schema-checked), so the key is unambiguous.
   const memoKey = `${subject}\n${group}\n${input.pattern}\n${input.format}\n${server.partner}\n${principal.owner_id}\n${cip}`
-  if (input.withAlternates !== true && deps.memo !== undefined) {
-    const hit = deps.memo.get(routing, memoKey)
+  // An HLS grant is one viewer's session (counted per jti and address): never shared.
+  const memo = input.format === 'hls' || input.withAlternates === true ? undefined : deps.memo
+  if (memo !== undefined) {
+    const hit = memo.get(routing, memoKey)
     if (hit !== undefined) {
       return { url: hit.url, node: hit.node, expiresAt: hit.expiresAt, alternates: [], owner: principal.owner_id, grantId: hit.jti, group }
     }
@@ -179,7 +181,7 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
   }
   const chosen = signedUrl(selection.node)
   const node = { id: selection.node._id, host: selection.node.host, group: selection.group }
-  deps.memo?.set(routing, memoKey, { url: chosen.url, node, expiresAt: chosen.expiresAt, jti: chosen.jti })
+  memo?.set(routing, memoKey, { url: chosen.url, node, expiresAt: chosen.expiresAt, jti: chosen.jti })
   return {
     url: chosen.url,
     node,

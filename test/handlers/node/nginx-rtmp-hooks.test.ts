@@ -88,3 +88,12 @@ t.test('the node key may come as a bearer header; a wrong one is 401', async (t)
   t.equal((await postForm(unkeyed, form('play', { clientId: '501', owner }), { authorization: `Bearer ${NODE_KEY}` })).status, 200)
   t.equal((await postForm(hookUrl(system, '/hooks/nginx-rtmp', 'node-moscow-1', 'k'.repeat(20)), form('play', { clientId: '502', owner }))).status, 401)
 })
+
+t.test('an HLS grant is not a play at nginx-rtmp unless the hook URL declares hls', async (t) => {
+  const owner = await accountWithLimit(system, null)
+  const hls = signer.sign({ own: owner, fmt: 'hls' })
+  const refused = await onPlay({ clientId: '7001', sig: hls })
+  t.equal(refused.status, 403)
+  t.match(refused.json().error, { code: 'GW_FORBIDDEN', message: /hls/ })
+  t.equal((await onPlay({ clientId: '7002', owner })).status, 200, 'an FLV grant plays')
+})

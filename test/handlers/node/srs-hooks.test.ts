@@ -119,7 +119,8 @@ t.test('billing denies suspended accounts and tariffs without the format', async
   t.match((await onPlay({ clientId: 'b1', owner: suspended })).json(), { code: 402, error: { code: 'GW_BILLING_BLOCKED' } })
   const flvOnly = await accountWithLimit(system, null)
   await system.store.collections.tariffs.updateOne({ _id: `tariff-${flvOnly}` }, { $set: { formats: ['flv'] } })
-  t.match((await onPlay({ clientId: 'b2', sig: signer.sign({ own: flvOnly, fmt: 'hls' }) })).json(), { code: 402, error: { code: 'GW_BILLING_BLOCKED', message: /hls/ } })
+  const hlsPlayPath = `${hookUrl(system, '/hooks/srs')}&formats=flv,hls`
+  t.match((await onPlay({ clientId: 'b2', sig: signer.sign({ own: flvOnly, fmt: 'hls' }) }, hlsPlayPath)).json(), { code: 402, error: { code: 'GW_BILLING_BLOCKED', message: /hls/ } })
 })
 
 t.test('the node must prove who it is: key in the URL or a bearer header', async (t) => {
@@ -157,4 +158,40 @@ t.test('every field read is checked before anything runs', async (t) => {
   t.equal((await postJson(`${url}&extra=1`, good)).status, 400, 'an unknown hook URL parameter')
   t.equal((await postJson(hookUrl(system, '/hooks/srs', 'bad node id'), good)).status, 400, 'a malformed node id')
   t.same((await postJson(url, { ...good, client_id: 42 })).json(), { code: 0 }, 'SRS 3 sends numeric client ids')
+})
+
+t.test('the collision of sessions keyed px:1 + 5 and px + 1:5 cannot happen over the hook', async (t) => {
+  const owner = await accountWithLimit(system, 1)
+  for (const id of ['px', 'px:1']) {
+    await system.store.collections.nodes.insertOne({ ...(await system.store.collections.nodes.findOne({ _id: NODE }))!, _id: id })
+  }
+  const at = (node: string): string => hookUrl(system, '/hooks/srs', node)
+  const sigFor = (node: string): string => signer.sign({ own: owner, aud: node })
+  t.same((await onPlay({ clientId: '5', sig: sigFor('px:1') }, at('px:1'))).json(), { code: 0 })
+  t.same((await postJson(at('px'), srsBody('on_stop', { clientId: '1:5', sig: sigFor('px') }))).json(), { code: 0 })
+  t.match((await onPlay({ clientId: 'second', sig: sigFor('px') }, at('px'))).json(), { code: 429 }, 'the first play still holds the stream')
+})
+
+t.test('a grant is admitted only by a play path that serves its fmt', async (t) => {
+  const owner = await accountWithLimit(system, null)
+  const hlsOnly = await accountWithLimit(system, null)
+  await system.store.collections.tariffs.updateOne({ _id: `tariff-${hlsOnly}` }, { $set: { formats: ['hls'] } })
+  const refused = await onPlay({ clientId: 'f1', sig: signer.sign({ own: hlsOnly, fmt: 'hls' }) })
+  t.match(refused.json(), { code: 403, error: { code: 'GW_FORBIDDEN', message: /hls, which this play path does not serve/ } }, 'an HLS grant at an FLV play path')
+  t.match((await onPlay({ clientId: 'f2', sig: signer.sign({ own: owner, fmt: 'ws-fmp4' }) })).json(), { code: 403 }, 'a ws-fmp4 grant')
+  const wsPath = `${hookUrl(system, '/hooks/srs')}&formats=flv,ws-fmp4`
+  t.same((await onPlay({ clientId: 'f3', sig: signer.sign({ own: owner, fmt: 'ws-fmp4' }) }, wsPath)).json(), { code: 0 }, 'where the hook URL declares it')
+  t.equal((await onPlay({ clientId: 'f4', owner }, `${hookUrl(system, '/hooks/srs')}&formats=mp4`)).status, 400, 'an unknown format in the hook URL')
+})
+
+t.test('hooks refuse grants with an overlong lifetime or an iat ahead of the clock', async (t) => {
+  const owner = await accountWithLimit(system, null)
+  const { createStreamSigner } = await import('../../../src/signing/stream-signature.js')
+  const { parseSigningKeys } = await import('../../../src/signing/keys.js')
+  const { TEST_SIGNING_KEYS } = await import('../../helpers/system.js')
+  const sign = (ttlSeconds: number, at: number): string => createStreamSigner({ keys: parseSigningKeys(TEST_SIGNING_KEYS), issuer: 'gw-test', ttlSeconds, now: () => at })
+    .sign({ aud: NODE, sub: 'UIN-DEMO-1/cam-1', fmt: 'flv', own: owner, jti: 'j' }).token
+  t.match((await onPlay({ clientId: 'l1', sig: sign(10 * 365 * 86_400, clock) })).json(), { code: 401, error: { message: /lifetime/ } })
+  t.match((await onPlay({ clientId: 'l2', sig: sign(60, clock + 365 * 86_400_000) })).json(), { code: 401, error: { message: /future/ } })
+  t.same((await onPlay({ clientId: 'l3', sig: sign(60, clock) })).json(), { code: 0 })
 })

@@ -36,8 +36,8 @@ t.test('a good signature answers 204 with no body, for every format path', async
   t.equal(flv.status, 204)
   t.equal(flv.body, '')
   const hls = signer.sign({ own: 'acct-demo', fmt: 'hls' })
-  for (const path of ['/hls/index.m3u8', '/hls/seg-17.ts']) {
-    t.equal((await verify(`${path}?server=UIN-DEMO-1&camera=cam-1&sig=${hls}`)).status, 204, path)
+  for (const file of ['index.m3u8', 'seg-17.ts', '720p/index.m3u8']) {
+    t.equal((await verify(`/hls/${hls}/UIN-DEMO-1/cam-1/${file}`, NODE, { 'x-real-ip': '198.51.100.20' })).status, 204, file)
   }
   const ws = signer.sign({ own: 'acct-demo', fmt: 'ws-fmp4' })
   t.equal((await verify(`/ws-fmp4?camera=cam-1&sig=${ws}&server=UIN-DEMO-1`)).status, 204, 'parameters in any order')
@@ -86,14 +86,14 @@ t.test('403: a good signature for another node, camera or format', async (t) => 
     ['another camera in the URI', flvUri(sig, 'cam-2'), NODE],
     ['no camera in the URI', `/flv?server=UIN-DEMO-1&sig=${sig}`, NODE],
     ['the camera twice', `${flvUri(sig)}&camera=cam-1`, NODE],
-    ['another format', `/hls/index.m3u8?server=UIN-DEMO-1&camera=cam-1&sig=${sig}`, NODE],
+    ['another format', `/hls/${sig}/UIN-DEMO-1/cam-1/index.m3u8`, NODE],
     ['a path that only ends up at /flv', `/hls/../flv?server=UIN-DEMO-1&camera=cam-1&sig=${sig}`, NODE],
-    ['a path that escapes /flv', `/flv/../hls/index.m3u8?server=UIN-DEMO-1&camera=cam-1&sig=${sig}`, NODE],
+    ['a path that escapes /flv', `/flv/../ws-fmp4?server=UIN-DEMO-1&camera=cam-1&sig=${sig}`, NODE],
     ['an encoded path', `/fl%76?server=UIN-DEMO-1&camera=cam-1&sig=${sig}`, NODE],
     ['a path that is no stream', `/admin?server=UIN-DEMO-1&camera=cam-1&sig=${sig}`, NODE]
   ]
   for (const [name, uri, node] of cases) {
-    const answer = await verify(uri, node)
+    const answer = await verify(uri, node, { 'x-real-ip': '198.51.100.21' })
     t.equal(answer.status, 403, name)
     t.equal(answer.json().error.code, 'GW_FORBIDDEN', name)
   }

@@ -57,8 +57,10 @@ t.test('the signature verifies with the configured key and carries the claims of
   const answer = await get(streamUrl('/hls', { server: 'UIN-DEMO-1', camera: 'cam-2', access_token: viewer }), { headers: { 'x-forwarded-for': LONDON } })
   t.equal(answer.status, 302)
   const location = new URL(String(answer.headers.location))
-  t.equal(location.pathname, '/hls/index.m3u8')
-  const sig = location.searchParams.get('sig') ?? ''
+  // HLS carries the grant in the path, so that relative segment URIs carry it too.
+  const [, hls, sig = '', server, camera, file] = location.pathname.split('/')
+  t.same([hls, server, camera, file], ['hls', 'UIN-DEMO-1', 'cam-2', 'index.m3u8'])
+  t.equal(location.search, '')
   const header = JSON.parse(Buffer.from(sig.split('.')[0] ?? '', 'base64url').toString())
   t.equal(header.kid, 'test-1')
   t.equal(header.alg, 'HS256')
@@ -99,7 +101,7 @@ t.test('JSON mode answers the URL, the node and its expiry', async (t) => {
 t.test('/stream takes the format as a parameter, and a bearer header stands for access_token', async (t) => {
   const answer = await get(streamUrl('/stream', { server: 'UIN-DEMO-1', camera: 'cam-1', format: 'hls' }), { headers: { 'x-forwarded-for': MOSCOW, authorization: `Bearer ${viewer}` } })
   t.equal(answer.status, 302)
-  t.match(String(answer.headers.location), /^https:\/\/moscow-[12]\.nodes\.geogate\.test\/hls\/index\.m3u8\?/)
+  t.match(String(answer.headers.location), /^https:\/\/moscow-[12]\.nodes\.geogate\.test\/hls\/[\w-]+\.[\w-]+\.[\w-]+\/UIN-DEMO-1\/cam-1\/index\.m3u8$/)
   await expectError(t, streamUrl('/stream', { server: 'UIN-DEMO-1', camera: 'cam-1', format: 'mp4', access_token: viewer }), 400, 'GW_BAD_REQUEST')
 })
 

@@ -1,0 +1,168 @@
+// HLS sessions (DESIGN section 4): a player fetches a playlist and segments for as long as it
+// watches, each one checked by GET /verify. The first verified request of a grant (jti) from one
+// viewer address at one node starts a session, admitted against the tariff like an on_play
+// (admitSession, the same `sessions` and slot documents, so every replica and every hook counts
+// it). The session goes on while its requests keep coming, whatever the grant's exp: exp bounds
+// only when a session may start. It ends when its viewer has fetched nothing for idleMs (its
+// lease, written with the renewals, runs out: nothing needs to delete it) or maxMs after it
+// started. As the lease is renewed at most every renewEveryMs, a gap between requests of up to
+// idleMs − renewEveryMs is always forgiven, and one of up to idleMs may be.
+//
+// Segment checks must stay cheap, so a session this process knows is continued from memory; its
+// lease in the store is renewed at most every renewEveryMs (by one request, which waits for the
+// write; requests meanwhile do not). A replica that
+// does not know a session (nginx spreads /verify over replicas) reads it from the store once and
+// then knows it too.
+
+import { gatewayError, type GatewayError } from '../errors.js'
+import type { StreamClaims } from '../signing/stream-signature.js'
+import { admitSession, type AdmissionCollections } from './admit-session.js'
+import { sessionKey } from './sessions.js'
+
+export interface HlsViewer {
+  /** The node serving the stream (X-Geogate-Node). */
+  node: string
+  /** The viewer's address (X-Real-IP). */
+  address: string
+}
+
+export type HlsVerdict = { allowed: true } | { allowed: false, error: GatewayError }
+
+export interface HlsSessionsOptions {
+  billing: AdmissionCollections
+  /** The node's patterns, for the tariff check; read once per session start. */
+  nodePatterns: (node: string) => Promise<readonly string[]>
+  idleMs: number
+  maxMs: number
+  /** Default: a third of idleMs, at most 5 s, so a live session's lease never runs out. */
+  renewEveryMs?: number
+  now: () => number
+  /** Told of each store call, for metrics. */
+  onStore?: (op: 'read' | 'admit' | 'renew') => void
+}
+
+export interface HlsSessions {
+  /**
+   * Starts or continues the viewer's session of this grant, whose signature, node and camera
+   * are already verified (its exp is not: that is decided here). Throws GW_DEPENDENCY_DOWN
+   * when the store fails on a session it must read or admit.
+   */
+  check: (claims: StreamClaims, viewer: HlsViewer) => Promise<HlsVerdict>
+  /** Sessions this process holds in memory. */
+  readonly size: number
+}
+
+interface LiveSession {
+  key: string
+  slot: string | null
+  startedAt: number
+  /** When the lease last written ends: past it, the slot may be another viewer's. */
+  leaseEnd: number
+  renewedAt: number
+  renewing: boolean
+}
+
+const ALLOWED: HlsVerdict = { allowed: true }
+
+export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
+  const { billing, idleMs, maxMs, now } = options
+  const onStore = options.onStore ?? (() => {})
+  const renewEveryMs = options.renewEveryMs ?? Math.min(5000, Math.max(1, Math.floor(idleMs / 3)))
+  if (!(renewEveryMs < idleMs)) throw new TypeError('renewEveryMs must be below idleMs, or a live session\'s lease runs out')
+  const live = new Map<string, LiveSession>()
+  const pending = new Map<string, Promise<HlsVerdict>>()
+  let sweptAt = now()
+
+  function goesOn (session: LiveSession, t: number): boolean {
+    return t < session.leaseEnd && t - session.startedAt < maxMs
+  }
+
+  async function renew (session: LiveSession, t: number): Promise<void> {
+    session.renewing = true
+    session.renewedAt = t
+    onStore('renew')
+    const lease = { $set: { expires_at: new Date(t + idleMs) } }
+    const alive = { $gt: new Date(t) }
+    await Promise.all([
+      billing.sessions.updateOne({ _id: session.key, expires_at: alive }, lease),
+      session.slot === null ? null : billing.slots.updateOne({ _id: session.slot, holder: session.key, expires_at: alive }, lease)
+    ]).then(([written]) => {
+      if (written.matchedCount > 0) {
+        session.leaseEnd = Math.max(session.leaseEnd, t + idleMs)
+      } else if (live.get(session.key) === session) {
+        // The lease ran out first: the slot may be another viewer's now, so the next request
+        // must be admitted again.
+        live.delete(session.key)
+      }
+    }, () => {
+      // Retried by the next request; the lease has idleMs − renewEveryMs to spare.
+      session.renewedAt = t - renewEveryMs
+    }).finally(() => { session.renewing = false })
+  }
+
+  function sweep (t: number): void {
+    if (t - sweptAt < idleMs) return
+    sweptAt = t
+    for (const [key, session] of live) if (!goesOn(session, t)) live.delete(key)
+  }
+
+  async function resumeOrStart (key: string, clientId: string, claims: StreamClaims, viewer: HlsViewer): Promise<HlsVerdict> {
+    const t = now()
+    sweep(t)
+    onStore('read')
+    const stored = await storeCall(() => billing.sessions.findOne({ _id: key }, { projection: { started_at: 1, expires_at: 1, slot: 1 } }))
+    if (stored !== null && stored.expires_at.getTime() > t) {
+      const startedAt = stored.started_at.getTime()
+      if (t - startedAt >= maxMs) return refuse('GW_TOKEN_INVALID', 'the HLS session has reached its longest duration; ask the gateway for a new URL')
+      // Started here or on another replica and still live: this process continues it.
+      const session: LiveSession = { key, slot: stored.slot, startedAt, leaseEnd: stored.expires_at.getTime(), renewedAt: 0, renewing: false }
+      live.set(key, session)
+      await renew(session, t)
+      return ALLOWED
+    }
+    if (Math.floor(t / 1000) >= claims.exp) return refuse('GW_TOKEN_INVALID', 'stream signature rejected: expired before its HLS session started')
+    const nodePatterns = await storeCall(() => options.nodePatterns(viewer.node))
+    onStore('admit')
+    const admission = await storeCall(() => admitSession(billing, { node: viewer.node, nodePatterns, clientId, claims }, {
+      nowMs: t, leaseMs: idleMs, renewedBy: 'requests'
+    }))
+    // nginx's auth_request passes on only 401 and 403; a billing refusal is a 403 naming why.
+    if (!admission.allowed) return refuse('GW_FORBIDDEN', `${admission.message} (${admission.code})`)
+    live.set(key, { key, slot: admission.slot, startedAt: t, leaseEnd: t + idleMs, renewedAt: t, renewing: false })
+    return ALLOWED
+  }
+
+  return {
+    async check (claims, viewer) {
+      const clientId = `hls/${claims.jti}/${viewer.address}`
+      const key = sessionKey(viewer.node, clientId)
+      const t = now()
+      const session = live.get(key)
+      if (session !== undefined && goesOn(session, t)) {
+        // One request in renewEveryMs waits for the write; the others go by from memory.
+        if (!session.renewing && t - session.renewedAt >= renewEveryMs) await renew(session, t)
+        return ALLOWED
+      }
+      // A playlist and its segments arrive together: one store read for all of them.
+      let decided = pending.get(key)
+      if (decided === undefined) {
+        decided = resumeOrStart(key, clientId, claims, viewer).finally(() => pending.delete(key))
+        pending.set(key, decided)
+      }
+      return await decided
+    },
+    get size () { return live.size }
+  }
+}
+
+function refuse (code: 'GW_TOKEN_INVALID' | 'GW_FORBIDDEN', message: string): HlsVerdict {
+  return { allowed: false, error: gatewayError(code, message) }
+}
+
+async function storeCall<T> (call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (err) {
+    throw gatewayError('GW_DEPENDENCY_DOWN', 'the session store is unreachable', { cause: err })
+  }
+}

@@ -1,0 +1,111 @@
+// What the real-player tests share: the whole system (store, resolver, auth-server, gateway),
+// nginx configured from the README as the only node of a loopback geo group, kept alive by
+// heartbeats for as long as the test runs, and the tools (nginx, ffmpeg) or a skip without them.
+
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import type { Test } from 'tap'
+import { hashToken } from '../../src/auth/token-hash.js'
+import type { Config } from '../../src/config.js'
+import { streamingNode } from '../../src/demo/demo-data.js'
+import { findFfmpeg } from '../helpers/media.js'
+import { findNginx } from '../helpers/nginx.js'
+import { startReadmeNode, type ReadmeNode } from '../helpers/readme-node.js'
+import { get, startSystem, type Answer, type TestSystem } from '../helpers/system.js'
+
+export const NODE_ID = 'node-player-e2e'
+
+export interface Tools {
+  nginx: string
+  ffmpeg: string
+}
+
+/** nginx and ffmpeg, or undefined after planning a skip (a failure in CI, which installs both). */
+export function playerTools (t: Test): Tools | undefined {
+  const nginx = findNginx()
+  const ffmpeg = findFfmpeg()
+  if (nginx !== undefined && ffmpeg !== undefined) return { nginx, ffmpeg }
+  const missing = [nginx === undefined && 'nginx-light', ffmpeg === undefined && 'ffmpeg'].filter(Boolean).join(' and ')
+  if (process.env.CI !== undefined && process.env.CI !== '') t.fail(`${missing} not installed; CI installs them in .ci/run`)
+  else t.plan(0, `${missing} not installed (apt-get install ${missing}): skipping the real-player test`)
+  return undefined
+}
+
+export async function tempDir (t: Test, name: string): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), `geogate-${name}-`))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+export interface PlayerNode {
+  system: TestSystem
+  node: ReadmeNode
+  /** Asks the gateway for a stream; the 302 (or JSON) names the nginx node. */
+  ask: (format: 'flv' | 'hls' | 'ws-fmp4', options?: { token?: string, camera?: string, json?: boolean, from?: string }) => Promise<Answer>
+}
+
+export interface PlayerNodeOptions {
+  config: Partial<Config>
+  hlsRoot: string
+  flvOrigin?: string
+  wsOrigin?: string
+  /** Extra gateway replicas (host:port) that nginx sends /verify to, with the test's gateway. */
+  replicas?: string[]
+}
+
+export async function startPlayerNode (t: Test, tools: Tools, options: PlayerNodeOptions): Promise<PlayerNode> {
+  const system = await startSystem(t, { config: options.config })
+  return await addReadmeNode(t, tools, system, options)
+}
+
+export async function addReadmeNode (t: Test, tools: Tools, system: TestSystem, options: PlayerNodeOptions): Promise<PlayerNode> {
+  const own = new URL(system.gatewayUrl).host
+  const node = await startReadmeNode(t, tools.nginx, {
+    gateways: options.replicas ?? [own],
+    nodeId: NODE_ID,
+    hlsRoot: options.hlsRoot,
+    flvOrigin: options.flvOrigin ?? '127.0.0.1:9',
+    wsOrigin: options.wsOrigin ?? '127.0.0.1:9'
+  })
+  const { collections } = system.store
+  await collections.geoGroups.insertOne({
+    _id: 'loopback',
+    name: 'Loopback clients',
+    coordinates: { lat: 0, lon: 0 },
+    match: { countries: [], regions: [], cities: [], cidrs: ['127.0.0.0/8'] },
+    fallback: { groups: [], to_closest: false, limit: 0 },
+    default: false
+  })
+  await collections.nodes.insertOne(streamingNode({
+    _id: NODE_ID,
+    host: '127.0.0.1',
+    port: node.port,
+    tls: false,
+    group: 'loopback',
+    weight: 1,
+    capacity: { sessions: 100 },
+    key_hash: hashToken('player-e2e-node-key-0123456789'),
+    last_seen: new Date()
+  }))
+  // The node's heartbeat, for as long as the test runs.
+  const timer = setInterval(() => { collections.nodes.updateOne({ _id: NODE_ID }, { $set: { last_seen: new Date() } }).catch(() => {}) }, 2000)
+  t.teardown(() => clearInterval(timer))
+  await system.gateway.refreshSnapshot()
+
+  const ask: PlayerNode['ask'] = async (format, o = {}) => {
+    const query = new URLSearchParams({ server: 'UIN-DEMO-1', camera: o.camera ?? 'cam-1', access_token: o.token ?? 'demo-viewer-token' })
+    return await get(`${system.gatewayUrl}/${format}?${query.toString()}`, {
+      headers: o.json === true ? { accept: 'application/json' } : {},
+      ...(o.from !== undefined && { from: o.from })
+    })
+  }
+  return { system, node, ask }
+}
+
+/** The node URL of a stream answer (302 or JSON); throws on any other answer. */
+export function nodeUrl (answer: Answer): URL {
+  if (answer.status === 302) return new URL(String(answer.headers.location))
+  if (answer.status === 200) return new URL(answer.json().url)
+  throw new Error(`the gateway answered ${answer.status} ${answer.body}`)
+}
