@@ -41,7 +41,8 @@ export const GeoGroupBody = Type.Object({
     countries: Type.Array(Country, { maxItems: 300, uniqueItems: true }),
     regions: Type.Array(Region, { maxItems: 5000, uniqueItems: true }),
     cities: Type.Array(Type.String({ minLength: 1, maxLength: 120 }), { maxItems: 10_000, uniqueItems: true }),
-    cidrs: Type.Array(Cidr, { maxItems: 100_000, uniqueItems: true })
+    cidrs: Type.Array(Cidr, { maxItems: 100_000, uniqueItems: true }),
+    asns: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 4_294_967_295 }), { maxItems: 100_000, uniqueItems: true }))
   }, strict),
   fallback: Type.Object({
     groups: Type.Array(Id, { maxItems: 100, uniqueItems: true }),

@@ -39,6 +39,8 @@ export interface GeoGroupDoc {
     regions: string[]
     cities: string[]
     cidrs: string[]
+    /** Autonomous system numbers; absent in documents older than ASN rules. */
+    asns?: number[]
   }
   fallback: { groups: string[], to_closest: boolean, limit: number }
   default: boolean
