@@ -22,7 +22,12 @@ export const NodeBody = Type.Object({
   patterns: Type.Array(Pattern, { minItems: 1, maxItems: 32, uniqueItems: true }),
   formats: Type.Array(Format, { minItems: 1, uniqueItems: true }),
   weight: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }),
-  capacity: Type.Object({ sessions: Type.Integer({ minimum: 0, maximum: 10_000_000 }) }, strict),
+  capacity: Type.Object({
+    sessions: Type.Integer({ minimum: 0, maximum: 10_000_000 }),
+    mbps: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10_000_000, description: 'most Mbit/s out; absent: no limit' })),
+    cpu: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100, description: 'most CPU %; absent: no limit' }))
+  }, strict),
+  ipv6: Type.Optional(Type.Boolean({ description: 'whether the node answers on IPv6; absent: true' })),
   partners: Type.Array(Id, { maxItems: 1000, uniqueItems: true }),
   enabled: Type.Boolean(),
   draining: Type.Boolean(),

@@ -18,7 +18,13 @@ export interface NodeDoc {
   patterns: string[]
   formats: StreamFormat[]
   weight: number
-  capacity: { sessions: number }
+  /**
+   * Most sessions; optionally most Mbit/s out and most CPU % (0–100), compared with the
+   * node's last heartbeat. An undeclared limit is no limit.
+   */
+  capacity: { sessions: number, mbps?: number, cpu?: number }
+  /** Whether the node answers on IPv6; absent means it does (documents older than the field). */
+  ipv6?: boolean
   /** Partners this node is dedicated to; empty means shared by all. */
   partners: string[]
   enabled: boolean
