@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from 'typebox'
 import type { AuthClient } from '../auth/auth-client.js'
 import { explainSelection } from '../balancing/explain.js'
+import { overflowTarget, overflowUrl } from '../balancing/overflow.js'
 import type { BalancingPolicy } from '../balancing/policy.js'
 import { gatewayError } from '../errors.js'
 import { ipVersion, normalizeIp } from '../geo/cidr.js'
@@ -52,17 +53,22 @@ export function registerRouteExplain (app: FastifyInstance, deps: RouteExplainDe
     ])
     const match = matchGeoGroup(routing.geo, ip, location)
     const key = `${query.server}/${query.camera ?? ''}`
+    const partner = server?.partner ?? ''
+    const format = query.format ?? 'flv'
     const explanation = explainSelection(
       routing.nodes,
-      { partner: server?.partner ?? '', group: match.group, pattern: query.pattern ?? 'streaming', format: query.format ?? 'flv', key },
+      { partner, group: match.group, pattern: query.pattern ?? 'streaming', format, key, ipv6: ip.includes(':') },
       { policy: deps.policy, nowMs: deps.now(), nodeTtlMs: deps.nodeTtlMs }
     )
+    // Where the stream would go with no node to take it: shown only when that is the answer.
+    const target = explanation.chosen === null ? overflowTarget(routing.nodes, partner, match.group) : null
     return {
       location,
       location_source: source,
       group_rule: match.rule,
       partner: server?.partner ?? null,
-      ...explanation
+      ...explanation,
+      overflow: target === null ? null : { ...target, redirect: overflowUrl(target, query.server, query.camera ?? '', format) }
     }
   })
 }

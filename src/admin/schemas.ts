@@ -12,6 +12,7 @@ const Country = Type.String({ pattern: '^[A-Z]{2}$' })
 const Region = Type.String({ pattern: '^[A-Z]{2}-[A-Z0-9]{1,3}$' })
 const Cidr = Type.String({ pattern: '^[0-9A-Fa-f:.]+/[0-9]{1,3}$', maxLength: 50 })
 const strict = { additionalProperties: false }
+const OverflowUrl = Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048, description: 'where streams go when no node can take them' })
 
 export const NodeBody = Type.Object({
   _id: Id,
@@ -54,13 +55,15 @@ export const GeoGroupBody = Type.Object({
     to_closest: Type.Boolean(),
     limit: Type.Integer({ minimum: 0, maximum: 100 })
   }, strict),
-  default: Type.Boolean()
+  default: Type.Boolean(),
+  overflow_url: Type.Optional(OverflowUrl)
 }, strict)
 
 export const PartnerBody = Type.Object({
   _id: Id,
   name: Name,
-  pattern_fallbacks: Type.Record(Type.String({ pattern: '^[a-z0-9_-]{1,32}$' }), Type.Array(Pattern, { maxItems: 32 }))
+  pattern_fallbacks: Type.Record(Type.String({ pattern: '^[a-z0-9_-]{1,32}$' }), Type.Array(Pattern, { maxItems: 32 })),
+  overflow_url: Type.Optional(OverflowUrl)
 }, strict)
 
 export const TariffBody = Type.Object({

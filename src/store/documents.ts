@@ -50,6 +50,8 @@ export interface GeoGroupDoc {
   }
   fallback: { groups: string[], to_closest: boolean, limit: number }
   default: boolean
+  /** Where a stream goes when no node in the fallback chain can take it; absent: 503. */
+  overflow_url?: string
 }
 
 export interface PartnerDoc {
@@ -57,6 +59,8 @@ export interface PartnerDoc {
   name: string
   /** pattern → the patterns to try, in order, when it has no node. */
   pattern_fallbacks: Record<string, string[]>
+  /** Where the partner's streams go when no node can take them; wins over the group's. */
+  overflow_url?: string
 }
 
 export interface CameraDoc {
