@@ -14,6 +14,10 @@ export async function createResolverService (config: Config): Promise<ResolverSe
   const app = await buildResolverService({
     ...(config.cityDatabase !== undefined && { cityDatabasePath: config.cityDatabase }),
     ...(config.asnDatabase !== undefined && { asnDatabasePath: config.asnDatabase }),
+    providerOrder: config.resolverProviders,
+    ...(config.ipApiUrl !== undefined && {
+      ipApi: { url: config.ipApiUrl, timeoutMs: config.ipApiTimeoutMs, requestsPerMinute: config.ipApiRatePerMinute, cacheTtlMs: config.ipApiCacheTtlMs }
+    }),
     logger: loggerOptions(config.logLevel)
   })
   return { app, close: () => app.close() }

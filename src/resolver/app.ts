@@ -6,6 +6,7 @@ import { quietRequestLogs } from '../logging.js'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { Type } from 'typebox'
 import type { AsnInfo, LocationLookup } from '../geo/maxmind-lookup.js'
+import type { LocationProvider } from '../geo/provider-chain.js'
 import { type ReloadingLookup, createAnswers } from './answers.js'
 import { installErrorHandler } from './error-handler.js'
 import { createResolverMetrics } from './metrics.js'
@@ -14,6 +15,10 @@ import { resolveRoutes } from './routes.js'
 export interface ResolverAppOptions {
   city: LocationLookup
   asn?: ReloadingLookup<AsnInfo | null>
+  /** Providers besides the databases, such as ip-api. */
+  extraProviders?: readonly LocationProvider[]
+  /** Provider names in the order they are asked; see answers.ts. */
+  providerOrder?: readonly string[] | undefined
   /** Most answers cached; default 100,000. */
   cacheMax?: number
   /** How long (ms) an answer stays cached when no reload clears it first; default 1 h. */
@@ -36,6 +41,8 @@ export async function buildResolverApp (options: ResolverAppOptions): Promise<Fa
   const answers = createAnswers({
     city: options.city,
     asn: options.asn,
+    extraProviders: options.extraProviders,
+    order: options.providerOrder,
     cacheMax: options.cacheMax ?? 100_000,
     cacheTtlMs: options.cacheTtlMs ?? 3_600_000,
     metrics,

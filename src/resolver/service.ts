@@ -4,6 +4,7 @@
 
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify'
 import { type AsnLookup, type LocationLookup, type ReloadLogger, defaultCityDatabasePath, openAsnDatabase, openCityDatabase } from '../geo/maxmind-lookup.js'
+import { createIpApiProvider, type IpApiProvider, type IpApiProviderOptions } from '../geo/ip-api-provider.js'
 import { buildResolverApp } from './app.js'
 
 export interface ResolverServiceOptions {
@@ -11,6 +12,10 @@ export interface ResolverServiceOptions {
   cityDatabasePath?: string
   /** An ASN database; its answers add asn and org. */
   asnDatabasePath?: string
+  /** An HTTP provider speaking ip-api's JSON. */
+  ipApi?: IpApiProviderOptions
+  /** Provider names in the order they are asked (see answers.ts); default: databases, then ip-api. */
+  providerOrder?: readonly string[]
   /** Reload a database when its file is replaced; default true. */
   watch?: boolean
   watchIntervalMs?: number
@@ -32,11 +37,15 @@ export async function buildResolverService (options: ResolverServiceOptions = {}
   const fileOptions = { watch, watchIntervalMs: options.watchIntervalMs, logger }
   const city: LocationLookup = await openCityDatabase(options.cityDatabasePath ?? defaultCityDatabasePath(), fileOptions)
   let asn: AsnLookup | undefined
+  let ipApi: IpApiProvider | undefined
   try {
     if (options.asnDatabasePath !== undefined) asn = await openAsnDatabase(options.asnDatabasePath, fileOptions)
+    if (options.ipApi !== undefined) ipApi = createIpApiProvider(options.ipApi)
     app = await buildResolverApp({
       city,
       asn,
+      extraProviders: ipApi === undefined ? [] : [ipApi],
+      providerOrder: options.providerOrder,
       cacheMax: options.cacheMax,
       cacheTtlMs: options.cacheTtlMs,
       logger: options.logger,
@@ -45,11 +54,13 @@ export async function buildResolverService (options: ResolverServiceOptions = {}
   } catch (err) {
     city.close()
     asn?.close()
+    await ipApi?.close()
     throw err
   }
   app.addHook('onClose', async () => {
     city.close()
     asn?.close()
+    await ipApi?.close()
   })
   return app
 }
