@@ -58,8 +58,10 @@ t.test('normal answers are cached, and concurrent asks for one IP share a call',
 t.test('a slow server: skipped after the timeout, and a breaker opens after repeated failures', async (t) => {
   const server = await startIpApiFixture(t)
   server.mode = 'slow'
+  // A timeout a loaded machine's normal answer beats, and a slow answer that never does.
+  server.slowMs = 20_000
   const time = clock()
-  const p = provider(t, { url: server.url, now: time.now, timeoutMs: 50, breaker: { failureThreshold: 2, cooldownMs: 5000 } })
+  const p = provider(t, { url: server.url, now: time.now, timeoutMs: 800, breaker: { failureThreshold: 2, cooldownMs: 5000 } })
   t.equal(await p.locate('8.8.8.8'), SKIPPED)
   t.equal(await p.locate('8.8.8.8'), SKIPPED, 'a skipped call is not cached')
   t.equal(p.breakerState, 'open')
