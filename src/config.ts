@@ -55,6 +55,27 @@ function httpUrl (raw: string): string {
   return url.origin
 }
 
+/** An http(s) URL kept whole (path included); empty: unset. */
+function optionalHttpUrl (raw: string): string | undefined {
+  if (raw === '') return undefined
+  let url: URL
+  try { url = new URL(raw) } catch { throw new Error(`must be an http(s) URL, got ${JSON.stringify(raw)}`) }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`must be an http(s) URL, got ${JSON.stringify(raw)}`)
+  return url.href
+}
+
+export const locationProviders = ['maxmind-asn', 'maxmind-city', 'ip-api'] as const
+
+function providerList (raw: string): Array<typeof locationProviders[number]> {
+  const names = list(raw)
+  if (names.length === 0) throw new Error('must name at least one provider')
+  for (const name of names) {
+    if (!(locationProviders as readonly string[]).includes(name)) throw new Error(`must list providers among ${locationProviders.join(', ')}, got ${JSON.stringify(name)}`)
+  }
+  if (new Set(names).size !== names.length) throw new Error('must not list a provider twice')
+  return names as Array<typeof locationProviders[number]>
+}
+
 function list (raw: string): string[] {
   return raw.split(',').map((s) => s.trim()).filter((s) => s !== '')
 }
@@ -104,6 +125,11 @@ export const settings = {
   breakerCooldownMs: setting('RESOLVER_BREAKER_COOLDOWN_MS', 'how long the circuit stays open before a probe (ms)', '5000', integer(1, 600_000)),
   cityDatabase: setting('MAXMIND_CITY_DB', 'MaxMind City database (.mmdb or .mmdb.gz); default: the bundled GeoLite2-City', '', optionalText),
   asnDatabase: setting('MAXMIND_ASN_DB', 'optional MaxMind ASN database for the resolver', '', optionalText),
+  resolverProviders: setting('RESOLVER_PROVIDERS', 'the resolver\'s location providers, asked in this order until one answers with a city (those not configured are left out)', 'maxmind-asn,maxmind-city,ip-api', providerList),
+  ipApiUrl: setting('IPAPI_URL', 'an HTTP location provider speaking ip-api\'s JSON, e.g. http://ip-api.com/json; empty: none', '', optionalHttpUrl),
+  ipApiTimeoutMs: setting('IPAPI_TIMEOUT_MS', 'longest wait for the ip-api provider (ms)', '1000', integer(1, 60_000)),
+  ipApiRatePerMinute: setting('IPAPI_RATE_PER_MINUTE', 'most calls per minute to the ip-api provider', '45', integer(1, 1_000_000)),
+  ipApiCacheTtlMs: setting('IPAPI_CACHE_TTL_MS', 'how long an ip-api answer stays cached (ms)', '3600000', integer(1, 86_400_000)),
   authServerUrl: setting('AUTH_SERVER_URL', 'where the auth-server listens', 'http://127.0.0.1:8082', httpUrl),
   authTimeoutMs: setting('AUTH_TIMEOUT_MS', 'per-request timeout of an auth-server call (ms)', '500', integer(1, 60_000)),
   authGrantTtlMs: setting('AUTH_GRANT_TTL_MS', 'longest a grant stays cached (never past the token\'s expiry) (ms)', '60000', integer(0, 86_400_000)),

@@ -94,7 +94,8 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
       nodeTtlMs,
       bindClientIp: config.bindClientIp,
       now,
-      onGeoSource: metrics.geoSource
+      onGeoSource: metrics.geoSource,
+      onOverflow: metrics.overflow
     },
     clientIp: createClientIpResolver(config.trustedProxies),
     routing,

@@ -12,6 +12,9 @@ export const ineligibleReasons = [
   'format',
   'partner',
   'capacity',
+  'over_bandwidth',
+  'over_cpu',
+  'no_ipv6',
   'weight'
 ] as const
 export type IneligibleReason = typeof ineligibleReasons[number]
@@ -20,6 +23,8 @@ export interface EligibilityRequest {
   readonly partner: string
   readonly pattern: string
   readonly format: StreamFormat
+  /** Only nodes that serve IPv6 (the client arrived over IPv6, and selection tries them first). */
+  readonly ipv6Only?: boolean
 }
 
 // A plain loop: these lists hold one or two entries, and Array.prototype.includes costs a
@@ -34,7 +39,9 @@ function contains (values: readonly string[], value: string): boolean {
 /**
  * null when the node is eligible, else the first reason it is not, checked in the order of
  * `ineligibleReasons`. A heartbeat exactly `nodeTtlMs` old is still fresh; a node that never
- * sent one is stale. 'weight' is a node whose weight is not positive: no policy may pick it.
+ * sent one is stale. A node at or above a declared bandwidth or CPU limit, by its last
+ * heartbeat, is over_bandwidth or over_cpu. 'weight' is a node whose weight is not positive:
+ * no policy may pick it.
  */
 export function nodeIneligibility (
   node: SnapshotNode,
@@ -51,7 +58,11 @@ export function nodeIneligibility (
   if (!contains(node.patterns, request.pattern)) return 'pattern'
   if ((node.formatMask & formatBit(request.format)) === 0) return 'format'
   if (node.partners.length > 0 && !contains(node.partners, request.partner)) return 'partner'
-  if (doc.load.sessions >= node.capacity) return 'capacity'
+  const load = doc.load
+  if (load.sessions >= node.capacity) return 'capacity'
+  if (load.mbps >= node.capacityMbps) return 'over_bandwidth'
+  if (load.cpu >= node.capacityCpu) return 'over_cpu'
+  if (request.ipv6Only === true && !node.ipv6) return 'no_ipv6'
   if (node.weight === 0) return 'weight'
   return null
 }

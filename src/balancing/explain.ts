@@ -27,6 +27,11 @@ export interface ExplainedChoice {
 }
 
 export interface Explanation {
+  /**
+   * For a client that arrived over IPv6: 'ipv6_node' when a node serving IPv6 was found,
+   * 'no_ipv6_node' when none was eligible and the candidates are every node's; else null.
+   */
+  ipv6: 'ipv6_node' | 'no_ipv6_node' | null
   /** The whole group chain for the request's group, in the order it is tried. */
   groups: string[]
   /** The nodes of each group tried, for each pattern tried, up to the one chosen. */
@@ -35,6 +40,13 @@ export interface Explanation {
 }
 
 export function explainSelection (snapshot: Snapshot, request: SelectionRequest, options: SelectionOptions): Explanation {
+  if (request.ipv6 !== true) return { ...explainWalk(snapshot, request, options, false), ipv6: null }
+  const overIpv6 = explainWalk(snapshot, request, options, true)
+  if (overIpv6.chosen !== null) return { ...overIpv6, ipv6: 'ipv6_node' }
+  return { ...explainWalk(snapshot, request, options, false), ipv6: 'no_ipv6_node' }
+}
+
+function explainWalk (snapshot: Snapshot, request: SelectionRequest, options: SelectionOptions, ipv6Only: boolean): Omit<Explanation, 'ipv6'> {
   const groups = [...groupChain(snapshot, request.group)]
   const candidates: ExplainedCandidate[] = []
   if (groups.length === 0) return { groups, candidates, chosen: null }
@@ -43,6 +55,7 @@ export function explainSelection (snapshot: Snapshot, request: SelectionRequest,
       partner: request.partner,
       pattern,
       format: request.format,
+      ipv6Only,
       nowMs: options.nowMs,
       nodeTtlMs: options.nodeTtlMs
     }

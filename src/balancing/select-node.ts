@@ -1,6 +1,11 @@
 // Picks the streaming node for a stream request, walking the fallback chain: the client's
 // group, its fallback groups, its nearest groups; then the same chain again for each of the
-// partner's fallback patterns. null means no node anywhere: the caller answers 503 GW_NO_NODE.
+// partner's fallback patterns. null means no node anywhere: the caller answers with the
+// overflow URL when one is named (see overflow.ts), else 503 GW_NO_NODE.
+//
+// A client that arrived over IPv6 is first looked for among nodes that serve IPv6, over the
+// whole chain; only when none anywhere is eligible does the chain run again over every node
+// (the node's IPv4 address then serves, as it does for a dual-stack client).
 //
 // This runs on every stream request: no allocation per node, no closures, no distances.
 
@@ -19,6 +24,8 @@ export interface SelectionRequest {
   readonly format: StreamFormat
   /** What viewers who should meet on one node share: `SERVER/CAMERA`. */
   readonly key: string
+  /** The client arrived over IPv6: prefer nodes that serve it. */
+  readonly ipv6?: boolean
 }
 
 export interface SelectionOptions {
@@ -40,12 +47,14 @@ function selectInChain (
   chain: readonly string[],
   request: SelectionRequest,
   pattern: string,
-  options: SelectionOptions
+  options: SelectionOptions,
+  ipv6Only: boolean
 ): Selection | null {
   const context: ChoiceContext = {
     partner: request.partner,
     pattern,
     format: request.format,
+    ipv6Only,
     nowMs: options.nowMs,
     nodeTtlMs: options.nodeTtlMs
   }
@@ -58,16 +67,24 @@ function selectInChain (
   return null
 }
 
-export function selectNode (snapshot: Snapshot, request: SelectionRequest, options: SelectionOptions): Selection | null {
-  const chain = groupChain(snapshot, request.group)
-  if (chain.length === 0) return null
-  const selection = selectInChain(snapshot, chain, request, request.pattern, options)
+function selectInPatterns (snapshot: Snapshot, chain: readonly string[], request: SelectionRequest, options: SelectionOptions, ipv6Only: boolean): Selection | null {
+  const selection = selectInChain(snapshot, chain, request, request.pattern, options, ipv6Only)
   if (selection !== null) return selection
   const fallbacks = snapshot.patternFallbacks.get(request.partner)?.get(request.pattern)
   if (fallbacks === undefined) return null
   for (const pattern of fallbacks) {
-    const fallback = selectInChain(snapshot, chain, request, pattern, options)
+    const fallback = selectInChain(snapshot, chain, request, pattern, options, ipv6Only)
     if (fallback !== null) return fallback
   }
   return null
+}
+
+export function selectNode (snapshot: Snapshot, request: SelectionRequest, options: SelectionOptions): Selection | null {
+  const chain = groupChain(snapshot, request.group)
+  if (chain.length === 0) return null
+  if (request.ipv6 === true) {
+    const overIpv6 = selectInPatterns(snapshot, chain, request, options, true)
+    if (overIpv6 !== null) return overIpv6
+  }
+  return selectInPatterns(snapshot, chain, request, options, false)
 }

@@ -24,6 +24,12 @@ export interface SnapshotNode {
   readonly weight: number
   readonly enabled: boolean
   readonly capacity: number
+  /** Most Mbit/s out; Infinity when the node declares none. */
+  readonly capacityMbps: number
+  /** Most CPU %; Infinity when the node declares none. */
+  readonly capacityCpu: number
+  /** Whether the node serves IPv6 clients. */
+  readonly ipv6: boolean
   readonly patterns: readonly string[]
   /** One bit per stream format served (see formatBit). */
   readonly formatMask: number
@@ -71,6 +77,10 @@ function distinct (values: readonly string[]): readonly string[] {
   return values.length === 0 ? noStrings : [...new Set(values)]
 }
 
+function declaredLimit (value: number | undefined): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : Infinity
+}
+
 function snapshotNode (doc: NodeDoc): SnapshotNode {
   let formatMask = 0
   for (const format of doc.formats) formatMask |= formatBit(format)
@@ -82,6 +92,9 @@ function snapshotNode (doc: NodeDoc): SnapshotNode {
     weight: Number.isFinite(doc.weight) && doc.weight > 0 ? doc.weight : 0,
     enabled: doc.enabled,
     capacity: doc.capacity.sessions,
+    capacityMbps: declaredLimit(doc.capacity.mbps),
+    capacityCpu: declaredLimit(doc.capacity.cpu),
+    ipv6: doc.ipv6 !== false,
     patterns: distinct(doc.patterns),
     formatMask,
     partners: distinct(doc.partners)

@@ -8,7 +8,11 @@ import { buildApp } from '../server.js'
 export async function createResolverService (config: Config): Promise<FastifyInstance> {
   return await buildApp(resolverApp, {
     cityDatabasePath: config.cityDatabase,
-    asnDatabasePath: config.asnDatabase
+    asnDatabasePath: config.asnDatabase,
+    providerOrder: config.resolverProviders,
+    ...(config.ipApiUrl !== undefined && {
+      ipApi: { url: config.ipApiUrl, timeoutMs: config.ipApiTimeoutMs, requestsPerMinute: config.ipApiRatePerMinute, cacheTtlMs: config.ipApiCacheTtlMs }
+    })
   }, { logger: config.logLevel, bodyLimit: RESOLVER_BODY_LIMIT })
 }
 

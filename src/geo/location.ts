@@ -13,6 +13,8 @@ export interface IPLocation {
    * answer must not pick a group by distance.
    */
   country_only?: boolean
+  /** The client's autonomous system number, when an ASN database or provider knows it. */
+  asn?: number | null
 }
 
 export type LocationSource = 'cache' | 'resolver' | 'fallback'

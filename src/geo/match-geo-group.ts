@@ -1,7 +1,15 @@
 // Which geo group serves a client. Rules, strongest first: the group's CIDRs (longest prefix
-// wins) > city > region > country > the nearest group by great-circle distance > the default
-// group. The groups are compiled once into an index (maps and a CIDR trie) so that a match on
-// the request path does a few map lookups and returns a shared, preallocated answer.
+// wins) > ASN > city > region > country > the nearest group by great-circle distance > the
+// default group. The groups are compiled once into an index (maps and a CIDR trie) so that a
+// match on the request path does a few map lookups and returns a shared, preallocated answer.
+//
+// A country-only answer (no city, the country's fixed point as coordinates) that no rule
+// claims goes to the group nearest that point, except in the countries of largeCountries,
+// whose point is a geographic centre far from most clients: there the groups inside the
+// country share its country-only clients by rendezvous hashing on the client's network (/24,
+// IPv6 /48), so that one network always meets one group and no group draws the whole country
+// (rule 'large_country'). A large country with no group inside goes to the group nearest its
+// point, like any other.
 //
 // Rule syntax in GeoGroupDoc.match:
 //   countries  ISO 3166-1 alpha-2, any case: 'RU'
@@ -10,14 +18,20 @@
 //              Moscow in any country; 'RU:Moscow' (country code, colon, name) only in Russia.
 //              A qualified rule wins over a bare one.
 //   cidrs      IPv4 or IPv6 networks: '77.88.0.0/18', '2a02:6b8::/32'
-// When several groups claim the same country, region, city or network, the first listed wins.
+//   asns       autonomous system numbers: 13238. They match when the location carries an asn
+//              (the resolver adds it when it has an ASN database or provider).
+// When several groups claim the same country, region, city, ASN or network, the first listed
+// wins.
 
+import { fmix32, fnv1a32 } from '../balancing/hash.js'
 import type { GeoGroupDoc } from '../store/documents.js'
 import { createCidrMatcher, type CidrMatcher } from './cidr.js'
 import { greatCircleKm, placesByDistance } from './distance.js'
+import { IPV6, NOT_IP, parseIpInto } from './ip-address.js'
+import { insideBoxes, largeCountries } from './large-countries.js'
 import type { IPLocation } from './location.js'
 
-export type GeoRule = 'cidr' | 'city' | 'region' | 'country' | 'nearest' | 'default'
+export type GeoRule = 'cidr' | 'asn' | 'city' | 'region' | 'country' | 'large_country' | 'nearest' | 'default'
 
 export interface GeoGroupMatch {
   readonly group: string
@@ -29,6 +43,9 @@ interface GroupPoint {
   readonly lat: number
   readonly lon: number
   readonly nearest: GeoGroupMatch
+  readonly largeCountry: GeoGroupMatch
+  /** The group's half of the network → group rendezvous hash. */
+  readonly seed: number
 }
 
 export interface GeoGroupIndex {
@@ -39,6 +56,9 @@ export interface GeoGroupIndex {
   readonly qualifiedCities: ReadonlyMap<string, GeoGroupMatch>
   readonly regions: ReadonlyMap<string, GeoGroupMatch>
   readonly countries: ReadonlyMap<string, GeoGroupMatch>
+  readonly asns: ReadonlyMap<number, GeoGroupMatch>
+  /** For each large country, the groups inside it (possibly none). */
+  readonly insideLargeCountries: ReadonlyMap<string, readonly GroupPoint[]>
   readonly points: readonly GroupPoint[]
   readonly defaultMatch: GeoGroupMatch
   /** Every other group by distance from each group, nearest first. */
@@ -68,6 +88,7 @@ export function createGeoGroupIndex (groups: readonly GeoGroupDoc[]): GeoGroupIn
   const qualifiedCities = new Map<string, GeoGroupMatch>()
   const regions = new Map<string, GeoGroupMatch>()
   const countries = new Map<string, GeoGroupMatch>()
+  const asns = new Map<number, GeoGroupMatch>()
   const points: GroupPoint[] = []
 
   for (const group of groups) {
@@ -78,7 +99,7 @@ export function createGeoGroupIndex (groups: readonly GeoGroupDoc[]): GeoGroupIn
     if (!validCoordinate(lat, 90) || !validCoordinate(lon, 180)) {
       throw new TypeError(`geo group ${JSON.stringify(id)}: coordinates must be {lat: -90…90, lon: -180…180}`)
     }
-    points.push({ id, lat, lon, nearest: matchOf(id, 'nearest') })
+    points.push({ id, lat, lon, nearest: matchOf(id, 'nearest'), largeCountry: matchOf(id, 'large_country'), seed: fmix32(fnv1a32(id)) })
 
     const cidrMatch = matchOf(id, 'cidr')
     const groupCidrs = group.match.cidrs.map((cidr): [string, GeoGroupMatch] => [cidr, cidrMatch])
@@ -101,6 +122,18 @@ export function createGeoGroupIndex (groups: readonly GeoGroupDoc[]): GeoGroupIn
     for (const region of group.match.regions) addFirst(regions, region.trim().toUpperCase(), regionMatch)
     const countryMatch = matchOf(id, 'country')
     for (const country of group.match.countries) addFirst(countries, country.trim().toUpperCase(), countryMatch)
+    const asnMatch = matchOf(id, 'asn')
+    for (const asn of group.match.asns ?? []) {
+      if (!Number.isInteger(asn) || asn < 0 || asn > 0xffffffff) {
+        throw new TypeError(`geo group ${JSON.stringify(id)}: ASN ${String(asn)} is not a 32-bit AS number`)
+      }
+      if (!asns.has(asn)) asns.set(asn, asnMatch)
+    }
+  }
+
+  const insideLargeCountries = new Map<string, readonly GroupPoint[]>()
+  for (const [country, boxes] of largeCountries) {
+    insideLargeCountries.set(country, points.filter((point) => insideBoxes(boxes, point.lat, point.lon)))
   }
 
   const cidrs = cidrEntries.length > 0 ? createCidrMatcher(cidrEntries) : undefined
@@ -116,6 +149,8 @@ export function createGeoGroupIndex (groups: readonly GeoGroupDoc[]): GeoGroupIn
     qualifiedCities,
     regions,
     countries,
+    asns,
+    insideLargeCountries,
     points,
     defaultMatch: matchOf(defaultGroup, 'default'),
     byDistance
@@ -137,6 +172,31 @@ function nearest (index: GeoGroupIndex, lat: number, lon: number): GeoGroupMatch
   return best.nearest
 }
 
+const parsed = new Uint32Array(4)
+
+/** The client's network (/24, IPv6 /48) as a 32-bit hash; 0 for text that is not an address. */
+function networkHash (ip: string): number {
+  const kind = parseIpInto(ip, parsed)
+  if (kind === NOT_IP) return 0
+  if (kind === IPV6) return fmix32((parsed[0] as number) ^ fmix32((parsed[1] as number) >>> 16))
+  return fmix32((parsed[0] as number) >>> 8)
+}
+
+/** Rendezvous (highest random weight) over the groups, equally weighted, keyed by network. */
+function spreadByNetwork (inside: readonly GroupPoint[], ip: string): GeoGroupMatch {
+  const network = networkHash(ip)
+  let best = inside[0] as GroupPoint
+  let bestScore = -1
+  for (const point of inside) {
+    const score = fmix32(network ^ point.seed)
+    if (score > bestScore || (score === bestScore && point.id < best.id)) {
+      best = point
+      bestScore = score
+    }
+  }
+  return best.largeCountry
+}
+
 /**
  * The group for a client at ip and location (null when unknown). The answer object is shared
  * between calls: do not modify it.
@@ -148,6 +208,11 @@ export function matchGeoGroup (index: GeoGroupIndex, ip: string, location: IPLoc
   }
   if (location === null) return index.defaultMatch
   const { country_code: country, city } = location
+
+  if (index.asns.size > 0 && location.asn != null) {
+    const byAsn = index.asns.get(location.asn)
+    if (byAsn !== undefined) return byAsn
+  }
 
   if (city !== null && (index.cities.size > 0 || index.qualifiedCities.size > 0)) {
     const name = city.toLowerCase()
@@ -164,12 +229,13 @@ export function matchGeoGroup (index: GeoGroupIndex, ip: string, location: IPLoc
     const byCountry = index.countries.get(country)
     if (byCountry !== undefined) return byCountry
   }
-  // A country-only answer's coordinates are the country's centre, not the client: distance
-  // from there would send a whole country to whichever group is nearest its middle.
-  if (location.coordinates !== null && location.country_only !== true) {
-    return nearest(index, location.coordinates[0], location.coordinates[1])
+  if (location.coordinates === null) return index.defaultMatch
+  if (location.country_only === true && country !== null) {
+    // The point of a large country says nothing about the client: see the head of this file.
+    const inside = index.insideLargeCountries.get(country)
+    if (inside !== undefined && inside.length > 0) return spreadByNetwork(inside, ip)
   }
-  return index.defaultMatch
+  return nearest(index, location.coordinates[0], location.coordinates[1])
 }
 
 const limited = new WeakMap<readonly string[], Map<number, string[]>>()

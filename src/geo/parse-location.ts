@@ -16,17 +16,19 @@ function isCoordinates (value: unknown): value is [number, number] {
 /** An IPLocation with exactly the known fields, or undefined when json is not one. */
 export function parseIPLocation (json: unknown): IPLocation | undefined {
   if (typeof json !== 'object' || json === null) return undefined
-  const { country_code: countryCode, region_iso: regionIso, city, coordinates, country_only: countryOnly } =
+  const { country_code: countryCode, region_iso: regionIso, city, coordinates, country_only: countryOnly, asn } =
     json as Record<string, unknown>
   if (!isStringOrNull(countryCode) || !isStringOrNull(regionIso) || !isStringOrNull(city)) return undefined
   if (coordinates !== null && !isCoordinates(coordinates)) return undefined
   if (countryOnly !== undefined && typeof countryOnly !== 'boolean') return undefined
+  if (asn !== undefined && asn !== null && !(Number.isInteger(asn) && (asn as number) >= 0 && (asn as number) <= 0xffffffff)) return undefined
   const location: IPLocation = {
     country_code: countryCode,
     region_iso: regionIso,
     city,
     coordinates: coordinates === null ? null : [coordinates[0], coordinates[1]],
-    country_only: countryOnly === true
+    country_only: countryOnly === true,
+    ...(typeof asn === 'number' && { asn })
   }
   return Object.freeze(location)
 }

@@ -8,6 +8,8 @@ export interface GatewayMetrics {
   /** A stream route answered: its path ('/flv', …) and HTTP status. */
   streamAnswer: (path: string, status: number) => void
   geoSource: (source: LocationSource) => void
+  /** A stream sent to an overflow URL, named by a partner or a group. */
+  overflow: (from: 'partner' | 'group') => void
   setStoreUp: (up: boolean) => void
   setSnapshotAge: (seconds: number) => void
   /** An HLS session went to the store: read (a session this process did not know), admit or renew. */
@@ -22,6 +24,7 @@ export function createGatewayMetrics (options: { defaultMetrics?: boolean } = {}
   // The hot path bumps plain numbers; the counters read them at scrape time.
   const answerCounts = new Map<string, { format: string, status: string, count: number }>()
   const geoCounts: Record<LocationSource, number> = { cache: 0, resolver: 0, fallback: 0 }
+  const overflowCounts = { partner: 0, group: 0 }
   // eslint-disable-next-line no-new -- registered in registry, read through collect
   new Counter({
     name: 'geogate_stream_requests_total',
@@ -56,6 +59,17 @@ export function createGatewayMetrics (options: { defaultMetrics?: boolean } = {}
       for (const op of ['read', 'admit', 'renew'] as const) this.inc({ op }, hlsStoreCounts[op])
     }
   })
+  // eslint-disable-next-line no-new -- registered in registry, read through collect
+  new Counter({
+    name: 'geogate_overflow_redirects_total',
+    help: 'Streams no node could take, sent to the overflow URL of a partner or a geo group',
+    labelNames: ['source'] as const,
+    registers: [registry],
+    collect () {
+      this.reset()
+      for (const source of ['partner', 'group'] as const) this.inc({ source }, overflowCounts[source])
+    }
+  })
   const storeUp = new Gauge({ name: 'geogate_store_up', help: '1 when the last snapshot load from MongoDB succeeded', registers: [registry] })
   const snapshotAge = new Gauge({ name: 'geogate_snapshot_age_seconds', help: 'Age of the node snapshot in use', registers: [registry] })
   return {
@@ -70,6 +84,7 @@ export function createGatewayMetrics (options: { defaultMetrics?: boolean } = {}
       answerCounts.set(key, { format: path === '/stream' ? 'any' : path.slice(1), status: String(status), count: 1 })
     },
     geoSource (source) { geoCounts[source]++ },
+    overflow (from) { overflowCounts[from]++ },
     setStoreUp (up) { storeUp.set(up ? 1 : 0) },
     setSnapshotAge (seconds) { snapshotAge.set(seconds) },
     hlsSessionStore (op) { hlsStoreCounts[op]++ }

@@ -10,6 +10,8 @@ import {
   defaultCityDatabasePath, openAsnDatabase, openCityDatabase, type AsnLookup, type LocationLookup, type ReloadLogger
 } from '../geo/maxmind-lookup.js'
 import { createAnswers } from './answers.js'
+import { createIpApiProvider, type IpApiProviderOptions } from '../geo/ip-api-provider.js'
+import type { LocationProvider } from '../geo/provider-chain.js'
 import { createResolverMetrics } from './metrics.js'
 import { resolveRoutes } from './routes.js'
 
@@ -28,6 +30,12 @@ export interface ResolverAppOptions {
   /** Reload a database the app opened when its file is replaced; default true. */
   watch?: boolean
   watchIntervalMs?: number
+  /** An HTTP provider speaking ip-api's JSON, opened here and closed with the app. */
+  ipApi?: IpApiProviderOptions | undefined
+  /** Providers besides the databases and ip-api (tests). */
+  extraProviders?: readonly LocationProvider[]
+  /** Provider names in the order they are asked; see answers.ts. */
+  providerOrder?: readonly string[] | undefined
   /** Most answers cached; default 100,000. */
   cacheMax?: number
   /** How long (ms) an answer stays cached when no reload clears it first; default 1 h. */
@@ -57,9 +65,13 @@ const resolver: FastifyPluginAsync<ResolverAppOptions> = async (app, options) =>
     app.addHook('onClose', async () => { opened.city.close(); opened.asn?.close() })
     databases = opened
   }
+  const ipApi = options.ipApi === undefined ? undefined : createIpApiProvider(options.ipApi)
+  if (ipApi !== undefined) app.addHook('onClose', async () => { await ipApi.close() })
   const answers = createAnswers({
     city: databases.city,
     asn: databases.asn,
+    extraProviders: [...(ipApi === undefined ? [] : [ipApi]), ...(options.extraProviders ?? [])],
+    order: options.providerOrder,
     cacheMax: options.cacheMax ?? 100_000,
     cacheTtlMs: options.cacheTtlMs ?? 3_600_000,
     metrics,

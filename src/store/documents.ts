@@ -18,7 +18,13 @@ export interface NodeDoc {
   patterns: string[]
   formats: StreamFormat[]
   weight: number
-  capacity: { sessions: number }
+  /**
+   * Most sessions; optionally most Mbit/s out and most CPU % (0–100), compared with the
+   * node's last heartbeat. An undeclared limit is no limit.
+   */
+  capacity: { sessions: number, mbps?: number, cpu?: number }
+  /** Whether the node answers on IPv6; absent means it does (documents older than the field). */
+  ipv6?: boolean
   /** Partners this node is dedicated to; empty means shared by all. */
   partners: string[]
   enabled: boolean
@@ -39,9 +45,13 @@ export interface GeoGroupDoc {
     regions: string[]
     cities: string[]
     cidrs: string[]
+    /** Autonomous system numbers; absent in documents older than ASN rules. */
+    asns?: number[]
   }
   fallback: { groups: string[], to_closest: boolean, limit: number }
   default: boolean
+  /** Where a stream goes when no node in the fallback chain can take it; absent: 503. */
+  overflow_url?: string
 }
 
 export interface PartnerDoc {
@@ -49,6 +59,8 @@ export interface PartnerDoc {
   name: string
   /** pattern → the patterns to try, in order, when it has no node. */
   pattern_fallbacks: Record<string, string[]>
+  /** Where the partner's streams go when no node can take them; wins over the group's. */
+  overflow_url?: string
 }
 
 export interface CameraDoc {

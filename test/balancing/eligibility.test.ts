@@ -56,6 +56,24 @@ t.test('capacity', async (t) => {
   t.equal(reason({ capacity: { sessions: 10 }, load: { sessions: 9, mbps: 0, cpu: 0 } }), null)
 })
 
+t.test('over_bandwidth and over_cpu: declared limits, by the last heartbeat', async (t) => {
+  const busy = { sessions: 5, mbps: 900, cpu: 80 }
+  t.equal(reason({ load: busy }), null, 'no declared limit: no limit')
+  t.equal(reason({ capacity: { sessions: 100, mbps: 1000 }, load: busy }), null)
+  t.equal(reason({ capacity: { sessions: 100, mbps: 900 }, load: busy }), 'over_bandwidth', 'at the limit')
+  t.equal(reason({ capacity: { sessions: 100, cpu: 90 }, load: busy }), null)
+  t.equal(reason({ capacity: { sessions: 100, cpu: 80 }, load: busy }), 'over_cpu')
+  t.equal(reason({ capacity: { sessions: 5, mbps: 1, cpu: 1 }, load: busy }), 'capacity', 'sessions first')
+  t.equal(reason({ capacity: { sessions: 100, mbps: 1, cpu: 1 }, load: busy }), 'over_bandwidth', 'then bandwidth, then CPU')
+})
+
+t.test('no_ipv6: only when the request asks for IPv6 nodes', async (t) => {
+  t.equal(reason({ ipv6: false }), null)
+  t.equal(reason({ ipv6: false }, { ...request, ipv6Only: true }), 'no_ipv6')
+  t.equal(reason({}, { ...request, ipv6Only: true }), null, 'a node that says nothing serves IPv6')
+  t.equal(reason({ ipv6: true }, { ...request, ipv6Only: true }), null)
+})
+
 t.test('weight: a node of weight 0 is never eligible', async (t) => {
   t.equal(reason({ weight: 0 }), 'weight')
 })

@@ -110,5 +110,31 @@ t.test('walks the chain and the pattern fallbacks as selectNode does', async (t)
   t.equal(nothing.candidates.length, 9)
 
   const lost = explainSelection(buildSnapshot({ nodes: [], groups: [], partners: [] }), base, options)
-  t.same(lost, { groups: [], candidates: [], chosen: null })
+  t.same(lost, { groups: [], candidates: [], chosen: null, ipv6: null })
+})
+
+t.test('explain names the IPv6 choice and the bandwidth and CPU limits', async (t) => {
+  const snapshot = buildSnapshot({
+    groups: [group('home', 0, 0, { default: true, fallback: { groups: ['backup'], to_closest: false, limit: 0 } }), group('backup', 40, 40)],
+    nodes: [
+      node('h-v4', { group: 'home', ipv6: false }),
+      node('h-net', { group: 'home', capacity: { sessions: 100, mbps: 1000 }, load: { sessions: 1, mbps: 1000, cpu: 10 } }),
+      node('h-cpu', { group: 'home', capacity: { sessions: 100, cpu: 90 }, load: { sessions: 1, mbps: 10, cpu: 95 } }),
+      node('b-v6', { group: 'backup' })
+    ],
+    partners: []
+  })
+  const overIpv6 = explainSelection(snapshot, { ...base, ipv6: true }, options)
+  t.equal(overIpv6.ipv6, 'ipv6_node')
+  t.same(overIpv6.chosen, { node: 'b-v6', group: 'backup', pattern: 'streaming' })
+  t.same(overIpv6.candidates.map((c) => [c.node, c.reason]), [['h-v4', 'no_ipv6'], ['h-net', 'over_bandwidth'], ['h-cpu', 'over_cpu'], ['b-v6', 'chosen']])
+  const overIpv4 = explainSelection(snapshot, base, options)
+  t.equal(overIpv4.ipv6, null)
+  t.same(overIpv4.chosen, { node: 'h-v4', group: 'home', pattern: 'streaming' })
+
+  const noV6 = buildSnapshot({ groups: [group('home', 0, 0, { default: true })], nodes: [node('h-v4', { group: 'home', ipv6: false })], partners: [] })
+  const fellBack = explainSelection(noV6, { ...base, ipv6: true }, options)
+  t.equal(fellBack.ipv6, 'no_ipv6_node')
+  t.same(fellBack.chosen, { node: 'h-v4', group: 'home', pattern: 'streaming' })
+  t.same(selectNode(noV6, { ...base, ipv6: true }, options)?.node._id, 'h-v4', 'selectNode agrees')
 })

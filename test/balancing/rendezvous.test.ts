@@ -134,6 +134,38 @@ t.test('an over-bound top node gives way to the next best by score', async (t) =
   t.equal(chooseRendezvous(nodes, key, context, Infinity)?.node, top, 'ε = Infinity: no bound')
 })
 
+t.test('the load bound weighs bandwidth where nodes declare it', async (t) => {
+  const docs = [
+    node('a', { capacity: { sessions: 1000, mbps: 1000 } }),
+    node('b', { capacity: { sessions: 1000, mbps: 1000 } }),
+    node('c', { capacity: { sessions: 1000 } })
+  ]
+  const snapshot = oneGroup(docs)
+  const nodes = groupNodes(snapshot, 'g1')
+  const context = { partner: 'p', pattern: 'streaming', format: 'flv' as const, nowMs: NOW, nodeTtlMs: TTL }
+  const byId = (id: string): SnapshotNode => nodes.find((n) => n.id === id) as SnapshotNode
+  // Keys whose top node is a: equal sessions everywhere, so only bandwidth can turn a away.
+  const topOnA = keys.filter((key) => chooseRendezvous(nodes, key, context, 0.25)?.node.id === 'a').slice(0, 50)
+  t.ok(topOnA.length === 50)
+  for (const n of nodes) n.doc.load = { sessions: 10, mbps: 100, cpu: 0 }
+  for (const key of topOnA) t.equal(chooseRendezvous(nodes, key, context, 0.25)?.node.id, 'a', 'even bandwidth: a keeps its keys')
+  // a carries 10 sessions' worth of heavy streams: 600 of the 700 Mbit/s the declaring nodes carry.
+  byId('a').doc.load.mbps = 600
+  const moved = topOnA.map((key) => chooseRendezvous(nodes, key, context, 0.25)?.node.id)
+  t.notOk(moved.includes('a'), 'a, over its bandwidth share, gets no new viewers')
+  t.ok(moved.includes('b') && moved.includes('c'), 'they go to b and to c, which declares no bandwidth')
+  t.equal(chooseRendezvous(nodes, topOnA[0] as string, context, Infinity)?.node.id, 'a', 'ε = Infinity: no bound')
+  // Both bounds leave no node: the sessions bound alone decides.
+  // a: idle but its bandwidth taken (900 of 909 Mbit/s with one session's worth); b and c: all
+  // the sessions, over the sessions bound of (1.25 × 201 / 3) per weight.
+  byId('a').doc.load = { sessions: 0, mbps: 900, cpu: 0 }
+  byId('b').doc.load = { sessions: 100, mbps: 0, cpu: 0 }
+  byId('c').doc.load = { sessions: 100, mbps: 0, cpu: 0 }
+  const assessed = rendezvous.assess(nodes, topOnA[0] as string, context)
+  t.same(assessed.map((a) => a.overLoadBound), [true, true, true], 'every node over one bound or the other')
+  t.equal(chooseRendezvous(nodes, topOnA[0] as string, context, 0.25)?.node.id, 'a', 'the node within the sessions bound')
+})
+
 t.test('a group with no eligible node yields null', async (t) => {
   const snapshot = oneGroup([node('a', { enabled: false }), node('b', { last_seen: null })])
   const context = { partner: 'p', pattern: 'streaming', format: 'flv' as const, nowMs: NOW, nodeTtlMs: TTL }

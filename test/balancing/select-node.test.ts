@@ -106,3 +106,13 @@ t.test('the demo data: Moscow viewers stay in ru-central, then eu-west', async (
   t.equal(selectNode(moscowDown, demo, options)?.node._id, 'node-london-1')
   t.equal(selectNode(snapshot, { ...demo, pattern: 'archive' }, options)?.pattern, 'streaming', 'archive falls back to streaming')
 })
+
+t.test('a client over IPv6 goes to a node that serves IPv6 when one is eligible anywhere in the chain', async (t) => {
+  const v4Home = node('home-v4', { group: 'home', ipv6: false })
+  const v6Backup = node('backup-v6', { group: 'backup' })
+  t.equal(where([v4Home, v6Backup]), 'home-v4@home/streaming', 'an IPv4 client: the home group')
+  t.equal(where([v4Home, v6Backup], { ipv6: true }), 'backup-v6@backup/streaming', 'an IPv6 client: the IPv6 node, further down the chain')
+  t.equal(where([v4Home, node('backup-v4', { group: 'backup', ipv6: false })], { ipv6: true }), 'home-v4@home/streaming',
+    'no IPv6 node anywhere: the chain again over every node')
+  t.equal(where([v4Home, node('home-v6', { group: 'home', ipv6: true })], { ipv6: true }), 'home-v6@home/streaming')
+})

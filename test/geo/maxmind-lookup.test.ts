@@ -111,8 +111,9 @@ t.test('the bundled GeoLite2 City with the demo geo groups', async (t) => {
     { ip: '24.48.0.1', record: { country_code: 'CA', city: 'Montreal' }, group: 'us-east', rule: 'country' },
     { ip: '2a00:1450:4001::1', record: { country_code: 'DE', city: 'Frankfurt am Main' }, group: 'eu-west', rule: 'country' },
     { ip: '::ffff:24.48.0.1', record: { country_code: 'CA' }, group: 'us-east', rule: 'country' },
-    // A Brazilian address MaxMind knows only by country: its centre must not pick us-east.
-    { ip: '200.147.67.142', record: { country_code: 'BR', city: null, country_only: true }, group: 'eu-west', rule: 'default' },
+    // A Brazilian address MaxMind knows only by country: Brazil's point is Rio de Janeiro, not
+    // a geographic centre, so the group nearest it serves.
+    { ip: '200.147.67.142', record: { country_code: 'BR', city: null, country_only: true, coordinates: [-22.8305, -43.2192] }, group: 'us-east', rule: 'nearest' },
     { ip: '77.88.8.8', record: { country_code: 'RU' }, group: 'ru-central', rule: 'country' }
   ] as const
   for (const { ip, record, group, rule } of cases) {

@@ -48,6 +48,10 @@ t.teardown(() => gateway.close())
 await markDemoNodesAlive(store as never)
 await gateway.refreshSnapshot()
 const base = await gateway.app.listen({ host: '127.0.0.1', port: 0 })
+// Starting the processes above can take longer than NODE_TTL on a busy machine: the nodes must
+// be alive when the test begins, not only when the store was seeded.
+await markDemoNodesAlive(store as never)
+await gateway.refreshSnapshot()
 const watch = `${base}/flv?server=UIN-DEMO-1&camera=cam-1&access_token=demo-viewer-token`
 
 async function until (what: () => Promise<boolean>, ms: number): Promise<boolean> {

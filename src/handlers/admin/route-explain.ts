@@ -15,6 +15,7 @@ import { ClientAddress, ErrorResponse, Role, UIN_PATTERN } from '../../http/sche
 import { streamFormats } from '../../store/documents.js'
 import type { Collections } from '../../store/mongo.js'
 import type { RoutingSnapshotSource } from '../../routing/routing-snapshot.js'
+import { overflowTarget, overflowUrl } from '../../balancing/overflow.js'
 import { requireRole } from './admin-auth.js'
 
 export const RouteQuery = Type.Object({
@@ -52,17 +53,22 @@ export function registerRouteExplain (app: FastifyInstance, deps: RouteExplainDe
     ])
     const match = matchGeoGroup(routing.geo, ip, location)
     const key = `${query.server}/${query.camera ?? ''}`
+    const partner = server?.partner ?? ''
+    const format = query.format ?? 'flv'
     const explanation = explainSelection(
       routing.nodes,
-      { partner: server?.partner ?? '', group: match.group, pattern: query.pattern ?? 'streaming', format: query.format ?? 'flv', key },
+      { partner, group: match.group, pattern: query.pattern ?? 'streaming', format, key, ipv6: ip.includes(':') },
       { policy: deps.policy, nowMs: deps.now(), nodeTtlMs: deps.nodeTtlMs }
     )
+    // Where the stream would go with no node to take it: shown only when that is the answer.
+    const target = explanation.chosen === null ? overflowTarget(routing.nodes, partner, match.group) : null
     return {
       location,
       location_source: source,
       group_rule: match.rule,
       partner: server?.partner ?? null,
-      ...explanation
+      ...explanation,
+      overflow: target === null ? null : { ...target, redirect: overflowUrl(target, query.server, query.camera ?? '', format) }
     }
   })
 }

@@ -11,6 +11,7 @@ const Country = Type.String({ pattern: '^[A-Z]{2}$' })
 const Region = Type.String({ pattern: '^[A-Z]{2}-[A-Z0-9]{1,3}$' })
 const Cidr = Type.String({ pattern: '^[0-9A-Fa-f:.]+/[0-9]{1,3}$', maxLength: 50 })
 const strict = { additionalProperties: false }
+const OverflowUrl = Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048, description: 'where streams go when no node can take them' })
 
 export const NodeBody = Type.Object({
   _id: Id,
@@ -21,7 +22,12 @@ export const NodeBody = Type.Object({
   patterns: Type.Array(Role, { minItems: 1, maxItems: 32, uniqueItems: true }),
   formats: Type.Array(Format, { minItems: 1, uniqueItems: true }),
   weight: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }),
-  capacity: Type.Object({ sessions: Type.Integer({ minimum: 0, maximum: 10_000_000 }) }, strict),
+  capacity: Type.Object({
+    sessions: Type.Integer({ minimum: 0, maximum: 10_000_000 }),
+    mbps: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10_000_000, description: 'most Mbit/s out; absent: no limit' })),
+    cpu: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100, description: 'most CPU %; absent: no limit' }))
+  }, strict),
+  ipv6: Type.Optional(Type.Boolean({ description: 'whether the node answers on IPv6; absent: true' })),
   partners: Type.Array(Id, { maxItems: 1000, uniqueItems: true }),
   enabled: Type.Boolean(),
   draining: Type.Boolean(),
@@ -40,20 +46,23 @@ export const GeoGroupBody = Type.Object({
     countries: Type.Array(Country, { maxItems: 300, uniqueItems: true }),
     regions: Type.Array(Region, { maxItems: 5000, uniqueItems: true }),
     cities: Type.Array(Type.String({ minLength: 1, maxLength: 120 }), { maxItems: 10_000, uniqueItems: true }),
-    cidrs: Type.Array(Cidr, { maxItems: 100_000, uniqueItems: true })
+    cidrs: Type.Array(Cidr, { maxItems: 100_000, uniqueItems: true }),
+    asns: Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 4_294_967_295 }), { maxItems: 100_000, uniqueItems: true }))
   }, strict),
   fallback: Type.Object({
     groups: Type.Array(Id, { maxItems: 100, uniqueItems: true }),
     to_closest: Type.Boolean(),
     limit: Type.Integer({ minimum: 0, maximum: 100 })
   }, strict),
-  default: Type.Boolean()
+  default: Type.Boolean(),
+  overflow_url: Type.Optional(OverflowUrl)
 }, strict)
 
 export const PartnerBody = Type.Object({
   _id: Id,
   name: Name,
-  pattern_fallbacks: Type.Record(Type.String({ pattern: ROLE_PATTERN }), Type.Array(Role, { maxItems: 32 }))
+  pattern_fallbacks: Type.Record(Type.String({ pattern: ROLE_PATTERN }), Type.Array(Role, { maxItems: 32 })),
+  overflow_url: Type.Optional(OverflowUrl)
 }, strict)
 
 export const TariffBody = Type.Object({

@@ -18,6 +18,7 @@ import type { GeoAnswer, GeoLocator } from '../../geo/resolver-client.js'
 import { matchGeoGroup } from '../../geo/match-geo-group.js'
 import type { IPLocation, LocationSource } from '../../geo/location.js'
 import type { RedirectGrants } from '../../signing/redirect-grants.js'
+import { overflowTarget, overflowUrl } from '../../balancing/overflow.js'
 import type { RedirectMemo } from './redirect-memo.js'
 import type { NodeDoc, ServerDoc, StreamFormat } from '../../store/documents.js'
 import type { RoutingSnapshotSource } from '../../routing/routing-snapshot.js'
@@ -38,6 +39,8 @@ export interface StreamRequestDeps {
   bindClientIp: boolean
   now: () => number
   onGeoSource?: (source: LocationSource) => void
+  /** Told of each stream sent to an overflow URL, and whose URL it was. */
+  onOverflow?: (from: 'partner' | 'group') => void
 }
 
 export interface StreamRequestInput {
@@ -62,6 +65,8 @@ export interface StreamAnswer {
   /** The signed grant's id (jti). */
   grantId: string
   group: string
+  /** Sent to an overflow URL, unsigned: no node could take the stream. */
+  overflow?: boolean
 }
 
 const VIEW = 'view'
@@ -155,8 +160,10 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
   if (routing === undefined) throw gatewayError('GW_DEPENDENCY_DOWN', 'the node list has not loaded yet')
   const { group } = matchGeoGroup(routing.geo, ip, location)
   const cip = deps.bindClientIp ? ip : ''
+  // The address is normalized: only a client that came over IPv6 has a colon in it.
+  const ipv6 = ip.indexOf(':') >= 0
   // Ids, patterns and addresses hold no newline (schema-checked), so the key is unambiguous.
-  const memoKey = `${subject}\n${group}\n${input.pattern}\n${input.format}\n${server.partner}\n${principal.owner_id}\n${cip}`
+  const memoKey = `${subject}\n${group}\n${input.pattern}\n${input.format}\n${server.partner}\n${principal.owner_id}\n${cip}\n${ipv6 ? 6 : 4}`
   // An HLS grant is one viewer's session (counted per jti and address): never shared.
   const memo = input.format === 'hls' || input.withAlternates === true ? undefined : deps.memo
   if (memo !== undefined) {
@@ -165,9 +172,9 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
       return { url: hit.url, node: hit.node, expiresAt: hit.expiresAt, alternates: [], owner: principal.owner_id, grantId: hit.jti, group }
     }
   }
-  const selectionRequest = { partner: server.partner, group, pattern: input.pattern, format: input.format, key: subject }
+  const selectionRequest = { partner: server.partner, group, pattern: input.pattern, format: input.format, key: subject, ipv6 }
   const selection: Selection | null = selectNode(routing.nodes, selectionRequest, { policy: deps.policy, nowMs: deps.now(), nodeTtlMs: deps.nodeTtlMs })
-  if (selection === null) throw gatewayError('GW_NO_NODE', `no ${input.pattern} node serves ${input.format} for group ${group} or its fallbacks`)
+  if (selection === null) return overflowAnswer(deps, input, routing.nodes, server.partner, group, principal.owner_id)
 
   const signedUrl = (node: NodeDoc): { url: string, expiresAt: number, jti: string } => {
     const grant = deps.grants.grant({
@@ -192,6 +199,24 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
     owner: principal.owner_id,
     grantId: chosen.jti,
     group
+  }
+}
+
+/** No node anywhere: the overflow URL of the partner or the group, else 503 GW_NO_NODE. */
+function overflowAnswer (deps: StreamRequestDeps, input: StreamRequestInput, snapshot: Snapshot, partner: string, group: string, owner: string): StreamAnswer {
+  const target = overflowTarget(snapshot, partner, group)
+  if (target === null) throw gatewayError('GW_NO_NODE', `no ${input.pattern} node serves ${input.format} for group ${group} or its fallbacks`)
+  deps.onOverflow?.(target.from)
+  const url = overflowUrl(target, input.server, input.camera, input.format)
+  return {
+    url,
+    node: { id: `overflow:${target.from}:${target.id}`, host: new URL(url).host, group },
+    expiresAt: deps.now(),
+    alternates: [],
+    owner,
+    grantId: '',
+    group,
+    overflow: true
   }
 }
 
