@@ -19,6 +19,7 @@ import { createRedirectMemo } from './handlers/redirect-memo.js'
 import { createRedirectGrants } from './signing/redirect-grants.js'
 import { createStreamSigner } from './signing/stream-signature.js'
 import type { Store } from './store/mongo.js'
+import { serviceSignerOf } from './commands/signed-calls.js'
 import { createRoutingSnapshotSource } from './store/routing-snapshot.js'
 
 export interface Gateway {
@@ -41,6 +42,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
   const now = options.now ?? Date.now
   if (config.signingKeys === '') throw new Error('SIGNING_KEYS is required: set at least one KID=HS256:SECRET or KID=ES256:/path/key.pem')
   const keys = parseSigningKeys(config.signingKeys)
+  const sign = serviceSignerOf(config, now)
   const metrics = createGatewayMetrics({ defaultMetrics: options.defaultMetrics ?? true })
   // The app (and its logger) is built last; parts made before it log through this.
   const logger: { current?: FastifyInstance['log'] } = {}
@@ -54,6 +56,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     // Enough sockets that a burst of misses is not timed out while queued for one.
     connections: 64,
     fallback: city,
+    sign,
     now,
     // Which source answered each lookup, at debug level (metrics count them always).
     logger: { debug: (obj, msg) => logger.current?.debug(obj, msg) }
@@ -64,6 +67,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     cacheMax: config.authCacheMax,
     maxGrantTtlMs: config.authGrantTtlMs,
     denyTtlMs: config.authDenyTtlMs,
+    sign,
     now
   })
   const routing = createRoutingSnapshotSource({

@@ -10,9 +10,12 @@ import type { TokenDoc } from '../store/documents.js'
 import { AuthorizeAnswer, AuthorizeBody, ErrorAnswer, HealthAnswer } from './authorize-schema.js'
 import { authorizeToken } from './authorize-token.js'
 import { replyWithGatewayErrors } from './error-replies.js'
+import { requireSignedCalls, type SignedCallsOptions } from '../http/require-signed-calls.js'
 
 export interface AuthServerOptions {
   tokens: Collection<TokenDoc>
+  /** Who may call (README, "Signed service calls"); false answers anyone, for tests of other concerns only. */
+  signedCalls: SignedCallsOptions | false
   now?: () => number
   /** false (the default) for none, true for pino's defaults, or pino options. */
   logger?: boolean | object
@@ -39,6 +42,7 @@ export async function buildAuthServerApp (options: AuthServerOptions): Promise<F
   // default Ajv setup, which strips the one and coerces the other.
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
   replyWithGatewayErrors(base)
+  if (options.signedCalls !== false) requireSignedCalls(base, { now, ...options.signedCalls })
 
   const registry = new Registry()
   const answers = new Counter({

@@ -8,11 +8,14 @@ import { Type } from 'typebox'
 import type { AsnInfo, LocationLookup } from '../geo/maxmind-lookup.js'
 import { type ReloadingLookup, createAnswers } from './answers.js'
 import { installErrorHandler } from './error-handler.js'
+import { requireSignedCalls, type SignedCallsOptions } from '../http/require-signed-calls.js'
 import { createResolverMetrics } from './metrics.js'
 import { resolveRoutes } from './routes.js'
 
 export interface ResolverAppOptions {
   city: LocationLookup
+  /** Who may call (README, "Signed service calls"); false answers anyone, for tests of other concerns only. */
+  signedCalls: SignedCallsOptions | false
   asn?: ReloadingLookup<AsnInfo | null>
   /** Most answers cached; default 100,000. */
   cacheMax?: number
@@ -47,6 +50,7 @@ export async function buildResolverApp (options: ResolverAppOptions): Promise<Fa
   installErrorHandler(app, (request) => {
     if (request.routeOptions.url === '/resolve') metrics.lookup('bad_request')
   })
+  if (options.signedCalls !== false) requireSignedCalls(app, { now: options.now, ...options.signedCalls })
   await app.register(resolveRoutes, { answers, metrics })
 
   app.get('/metrics', { schema: { response: { 200: Type.String() } } }, async (_request, reply) => {

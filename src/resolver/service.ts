@@ -5,8 +5,11 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify'
 import { type AsnLookup, type LocationLookup, type ReloadLogger, defaultCityDatabasePath, openAsnDatabase, openCityDatabase } from '../geo/maxmind-lookup.js'
 import { buildResolverApp } from './app.js'
+import type { SignedCallsOptions } from '../http/require-signed-calls.js'
 
 export interface ResolverServiceOptions {
+  /** Who may call; false answers anyone, for tests of other concerns only. */
+  signedCalls: SignedCallsOptions | false
   /** A City database, .mmdb or .mmdb.gz; default the bundled GeoLite2 City. */
   cityDatabasePath?: string
   /** An ASN database; its answers add asn and org. */
@@ -20,7 +23,7 @@ export interface ResolverServiceOptions {
   loggerInstance?: FastifyBaseLogger
 }
 
-export async function buildResolverService (options: ResolverServiceOptions = {}): Promise<FastifyInstance> {
+export async function buildResolverService (options: ResolverServiceOptions): Promise<FastifyInstance> {
   let app: FastifyInstance | undefined
   // The databases open before the app (and its logger) exists; their reload messages go to
   // the app's logger once it does.
@@ -37,6 +40,7 @@ export async function buildResolverService (options: ResolverServiceOptions = {}
     app = await buildResolverApp({
       city,
       asn,
+      signedCalls: options.signedCalls,
       cacheMax: options.cacheMax,
       cacheTtlMs: options.cacheTtlMs,
       logger: options.logger,

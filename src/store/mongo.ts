@@ -3,7 +3,7 @@
 import { MongoClient, type Collection, type Db } from 'mongodb'
 import { ensureSessionIndexes, sessionCollectionsOf } from '../billing/sessions.js'
 import type {
-  AccountDoc, AuditDoc, GeoGroupDoc, NodeDoc, PartnerDoc, ServerDoc, SessionDoc, TariffDoc, TokenDoc
+  AccountDoc, AuditDoc, GeoGroupDoc, NodeDoc, PartnerDoc, ServerDoc, ServiceNonceDoc, SessionDoc, TariffDoc, TokenDoc
 } from './documents.js'
 
 export interface Collections {
@@ -16,6 +16,7 @@ export interface Collections {
   sessions: Collection<SessionDoc>
   tokens: Collection<TokenDoc>
   audit: Collection<AuditDoc>
+  serviceNonces: Collection<ServiceNonceDoc>
 }
 
 /**
@@ -42,7 +43,8 @@ export function collectionsOf (db: Db): Collections {
     tariffs: db.collection<TariffDoc>('tariffs'),
     sessions: db.collection<SessionDoc>('sessions'),
     tokens: db.collection<TokenDoc>('tokens'),
-    audit: db.collection<AuditDoc>('audit')
+    audit: db.collection<AuditDoc>('audit'),
+    serviceNonces: db.collection<ServiceNonceDoc>('service_nonces')
   }
 }
 
@@ -75,4 +77,6 @@ export async function ensureIndexes (collections: Collections): Promise<void> {
   await ensureSessionIndexes(sessionCollectionsOf(collections.sessions.db))
   await collections.tokens.createIndex({ owner_id: 1 })
   await collections.audit.createIndex({ at: -1 })
+  // Only a clean-up: the auth-server deletes expired nonces itself, for stores without TTL.
+  await collections.serviceNonces.createIndex({ expires_at: 1 }, { expireAfterSeconds: 0 })
 }
