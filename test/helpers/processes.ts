@@ -13,6 +13,8 @@ export const TEST_SERVICE_KEYS = 'gw-test:geogate-test-service-secret-0123456789
 
 export interface GeogateProcess {
   url: string
+  /** Where its /metrics is: the separate listener it printed, else url/metrics. */
+  metricsUrl: string
   child: ChildProcess
   output: () => string
   stop: (signal?: NodeJS.Signals) => Promise<number | null>
@@ -53,5 +55,6 @@ export async function startGeogate (t: Test, command: string, env: Record<string
     })
   }
   t.teardown(() => stop())
-  return { url, child, output: () => output, stop }
+  const metricsUrl = /\(metrics: (http:\/\/\S+)\)/.exec(output)?.[1] ?? `${url}/metrics`
+  return { url, metricsUrl, child, output: () => output, stop }
 }
