@@ -11,8 +11,11 @@ import type { Collection } from 'mongodb'
 import type { ServiceNonceDoc } from '../store/documents.js'
 
 export interface NonceLedger {
-  /** True the first time (id, nonce) is claimed; false for a replay. Rejects when it cannot tell. */
-  claim: (id: string, nonce: string, keepUntil: number) => Promise<boolean>
+  /**
+   * True the first time (id, nonce) is claimed; false for a replay. Rejects when it cannot tell.
+   * A ledger in memory answers at once, sparing the caller a promise per call.
+   */
+  claim: (id: string, nonce: string, keepUntil: number) => boolean | Promise<boolean>
   close: () => void
 }
 
@@ -64,7 +67,7 @@ export function createMemoryNonceLedger (options: NonceLedgerOptions = {}): Nonc
   let nextSweep = now() + sweepMs
 
   return {
-    async claim (id, nonce, keepUntil) {
+    claim (id, nonce, keepUntil) {
       const at = now()
       if (at >= nextSweep) {
         nextSweep = at + sweepMs

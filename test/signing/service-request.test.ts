@@ -130,5 +130,5 @@ t.test('a store ledger: one insert per call, duplicates refused, expired nonces 
     insertOne: async () => { throw new Error('store down') },
     deleteMany: async () => { throw new Error('store down') }
   } as never, { now })
-  await t.rejects(failing.claim('gw', 'n', clock), /store down/, 'a store that cannot answer is not a replay')
+  await t.rejects(Promise.resolve(failing.claim('gw', 'n', clock)), /store down/, 'a store that cannot answer is not a replay')
 })
