@@ -42,7 +42,8 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
   const now = options.now ?? Date.now
   if (config.signingKeys === '') throw new Error('SIGNING_KEYS is required: set at least one KID=HS256:SECRET or KID=ES256:/path/key.pem')
   const keys = parseSigningKeys(config.signingKeys)
-  const sign = serviceSignerOf(config, now)
+  // The wall clock, not now(): a signature's time is checked against the other process's clock.
+  const sign = serviceSignerOf(config)
   const metrics = createGatewayMetrics({ defaultMetrics: options.defaultMetrics ?? true })
   // The app (and its logger) is built last; parts made before it log through this.
   const logger: { current?: FastifyInstance['log'] } = {}
