@@ -6,7 +6,8 @@ import { runDev } from './commands/dev.js'
 import { createResolverService } from './commands/resolver.js'
 import { runTokenCommand, tokenUsage, UsageError } from './commands/token.js'
 import { createGateway, signingKeysOf } from './gateway.js'
-import { closeOnSignal, listen } from './server.js'
+import { closeOnSignal } from './server.js'
+import { listenWithMetrics } from './commands/metrics-listener.js'
 import { connectStore, ensureIndexes } from './store/mongo.js'
 
 const usage = `geogate — geo-balancing stream redirect gateway
@@ -35,6 +36,14 @@ function requireMongo (config: Config, command: string): string {
   return config.mongodbUrl
 }
 
+function metricsOf (config: Config): { host: string, port: Config['metricsPort'] } {
+  return { host: config.metricsHost, port: config.metricsPort }
+}
+
+function listening (role: string, at: { url: string, metricsUrl: string }): string {
+  return `${role} listening on ${at.url} (metrics: ${at.metricsUrl})`
+}
+
 async function main (argv: string[]): Promise<void> {
   const command = argv[0]
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
@@ -48,14 +57,14 @@ async function main (argv: string[]): Promise<void> {
       return
     case 'resolver': {
       const app = await createResolverService(config)
-      log(`resolver listening on ${await listen(app, config.host, config.resolverPort)}`)
+      log(listening('resolver', await listenWithMetrics(app, config.host, config.resolverPort, metricsOf(config))))
       closeOnSignal([() => app.close()], log)
       return
     }
     case 'auth-server': {
       const store = await connectStore({ url: requireMongo(config, command), database: config.mongodbDatabase, appName: 'geogate-auth' })
       const app = await createAuthService(config, store)
-      log(`auth-server listening on ${await listen(app, config.host, config.authServerPort)}`)
+      log(listening('auth-server', await listenWithMetrics(app, config.host, config.authServerPort, metricsOf(config))))
       closeOnSignal([() => store.close(), () => app.close()], log)
       return
     }
@@ -65,7 +74,7 @@ async function main (argv: string[]): Promise<void> {
       const store = await connectStore({ url: requireMongo(config, command), database: config.mongodbDatabase, appName: 'geogate-gateway' })
       await ensureIndexes(store.collections)
       const gateway = await createGateway({ config, store })
-      log(`gateway listening on ${await listen(gateway.app, config.host, config.gatewayPort)}`)
+      log(listening('gateway', await listenWithMetrics(gateway.app, config.host, config.gatewayPort, metricsOf(config))))
       closeOnSignal([() => store.close(), gateway.close], log)
       return
     }

@@ -5,6 +5,7 @@
 import { hostname } from 'node:os'
 import { parseSigningKeys } from './signing/keys.js'
 import { REQUEST_QUERY_TIMEOUT_MS } from './store/mongo.js'
+import { parseServiceKeys } from './signing/service-request.js'
 
 type Parser<T> = (raw: string) => T
 
@@ -105,6 +106,15 @@ function mongoUrl (raw: string): string | undefined {
   return raw
 }
 
+/** `main`: /metrics on the process's own port; a number: its own listener; unset: the process's port + 1000 (0 stays 0). */
+export type MetricsPort = number | 'main' | undefined
+
+function metricsPort (raw: string): MetricsPort {
+  if (raw === '') return undefined
+  if (raw === 'main') return 'main'
+  return port(raw)
+}
+
 /** The development signing key; `geogate dev` uses it when SIGNING_KEYS is unset. Never for production. */
 export const DEV_SIGNING_KEYS = 'dev-1=HS256:geogate-development-signing-secret-not-for-production'
 
@@ -137,6 +147,10 @@ export const settings = {
   authCacheMax: setting('AUTH_CACHE_MAX', 'grants cached in the gateway', '100000', integer(1, 10_000_000)),
   trustedProxies: setting('TRUSTED_PROXIES', 'CIDRs whose X-Forwarded-For is believed (comma-separated)', '', list),
   signingKeys: setting('SIGNING_KEYS', 'signing keys `KID=HS256:SECRET` or `KID=ES256:/path/key.pem`, comma-separated; the first signs', '', signingKeySpec),
+  serviceKeys: setting('SERVICE_KEYS', 'keys of the services that call each other, `ID:SECRET` (secret of 32+ characters), comma-separated; the first signs this process\'s calls, all verify; list a new and an old secret of one id to rotate; required by gateway, resolver and auth-server (`geogate dev` makes its own)', '', parseServiceKeys),
+  serviceClockSkewS: setting('SERVICE_CLOCK_SKEW_S', 'how far a signed call\'s timestamp may be from this clock, either way, before the call is refused (s)', '30', integer(1, 600)),
+  metricsHost: setting('METRICS_HOST', 'address of the separate /metrics listener', '127.0.0.1', text),
+  metricsPort: setting('METRICS_PORT', '/metrics on a listener of its own at this port; default: the process\'s port + 1000 (9080, 9081, 9082); `main`: on the process\'s own port (what `geogate dev` does)', '', metricsPort),
   signatureParam: setting('SIG_PARAM', 'query parameter carrying the signature', 'sig', text),
   signatureTtlS: setting('SIG_TTL_S', 'lifetime of a signed URL (s)', '60', integer(5, 86_400)),
   signatureMaxTtlS: setting('SIG_MAX_TTL_S', 'longest lifetime (exp − iat) a signature may have to be accepted by /verify and the hooks; at least SIG_TTL_S (s)', '300', integer(5, 86_400)),

@@ -12,6 +12,7 @@ export const errorRegistry = {
   GW_BAD_REQUEST: { status: 400, description: 'a parameter is missing, malformed or too long' },
   GW_TOKEN_MISSING: { status: 401, description: 'no access token was sent' },
   GW_TOKEN_INVALID: { status: 401, description: 'the access token is unknown or expired' },
+  GW_SERVICE_UNAUTHORIZED: { status: 401, description: 'the call is not signed by a known service: signature missing, malformed, wrong, stale or replayed' },
   GW_FORBIDDEN: { status: 403, description: 'the token has no right to do this to that object' },
   GW_BILLING_BLOCKED: { status: 402, description: 'the account is suspended, or its tariff does not include this format or pattern' },
   GW_LIMIT_EXCEEDED: { status: 429, description: 'the account is at its tariff\'s limit of concurrent streams', retryAfter: 10 },

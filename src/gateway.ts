@@ -20,6 +20,7 @@ import { createStreamSigner } from './signing/stream-signature.js'
 import { buildApp } from './server.js'
 import type { Store } from './store/mongo.js'
 import { createRoutingSnapshotSource } from './routing/routing-snapshot.js'
+import { serviceSignerOf } from './commands/signed-calls.js'
 
 export interface Gateway {
   app: FastifyInstance
@@ -40,6 +41,8 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
   const { config, store } = options
   const now = options.now ?? Date.now
   const keys = signingKeysOf(config)
+  // The wall clock, not now(): a signature's time is checked against the other process's clock.
+  const sign = serviceSignerOf(config)
   const metrics = createGatewayMetrics({ defaultMetrics: options.defaultMetrics ?? true })
   // The app (and its logger) is built last; parts made before it log through this.
   const logger: { current?: FastifyInstance['log'] } = {}
@@ -53,6 +56,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     // Enough sockets that a burst of misses is not timed out while queued for one.
     connections: 64,
     fallback: city,
+    sign,
     now,
     // Which source answered each lookup, at debug level (metrics count them always).
     logger: { debug: (obj, msg) => logger.current?.debug(obj, msg) }
@@ -63,6 +67,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     cacheMax: config.authCacheMax,
     maxGrantTtlMs: config.authGrantTtlMs,
     denyTtlMs: config.authDenyTtlMs,
+    sign,
     now
   })
   const routing = createRoutingSnapshotSource({

@@ -7,6 +7,8 @@ import type { GeoGroupDoc, NodeDoc, TokenDoc } from '../../src/store/documents.j
 import { demoGeoGroups, streamingNode } from '../../src/demo/demo-data.js'
 
 export const BENCH_SIGNING_KEYS = 'bench-1=HS256:geogate-bench-signing-secret-0123456789abcdef'
+/** The key the bench's gateway signs its calls to the resolver and the auth-server with. */
+export const BENCH_SERVICE_KEYS = 'gw-bench:geogate-bench-service-secret-0123456789abcdef'
 export const BENCH_TOKEN_PREFIX = 'bench-token-'
 /** The database with the demo data. */
 export const MAIN_DATABASE = 'geogate_bench'

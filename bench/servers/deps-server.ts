@@ -1,18 +1,23 @@
 // The gateway's upstreams, in a process the runner keeps off the gateway's core: the real
 // geo-resolver (bundled GeoLite2-City) and the real auth-server app, both on loopback. The
 // auth-server knows the demo tokens and `bench-token-<n>` for n below BENCH_TOKENS, held in
-// memory (see memory-tokens.ts for why not in the embedded store).
+// memory (see memory-tokens.ts for why not in the embedded store). Both answer only calls
+// signed with BENCH_SERVICE_KEYS, as the gateway-server makes them.
 // Prints `BENCH_READY {resolverUrl, authServerUrl, tokens}`.
 //
 // env: BENCH_TOKENS (default 200,000).
 
 import { AUTH_SERVER_BODY_LIMIT, authServerApp } from '../../src/auth-server/app.js'
 import { createResolverService } from '../../src/commands/resolver.js'
+import { signedCallsOf } from '../../src/commands/signed-calls.js'
 import { loadConfig } from '../../src/config.js'
 import { buildApp, listen } from '../../src/server.js'
 import { demoTokenDocs } from '../../src/demo/demo-data.js'
-import { BENCH_SIGNING_KEYS, benchTokenDocs } from './bench-data.js'
+import { BENCH_SERVICE_KEYS, BENCH_SIGNING_KEYS, benchTokenDocs } from './bench-data.js'
+import { createStoreNonceLedger } from '../../src/signing/nonce-ledger.js'
+import { parseServiceKeys } from '../../src/signing/service-request.js'
 import { announceReady, closeOnShutdown, failStart, type Closer } from './lifecycle.js'
+import { memoryNonceCollection } from './memory-nonces.js'
 import { memoryTokenCollection } from './memory-tokens.js'
 
 const NAME = 'bench upstreams'
@@ -23,14 +28,18 @@ async function main (): Promise<void> {
   const raw = process.env.BENCH_TOKENS ?? '200000'
   const tokens = Number(raw)
   if (!Number.isInteger(tokens) || tokens < 1) throw new Error(`BENCH_TOKENS must be a positive whole number, got ${raw}`)
-  const config = loadConfig({}, { logLevel: 'silent', signingKeys: BENCH_SIGNING_KEYS })
+  const config = loadConfig({}, { logLevel: 'silent', signingKeys: BENCH_SIGNING_KEYS, serviceKeys: parseServiceKeys(BENCH_SERVICE_KEYS) })
 
   const resolver = await createResolverService(config)
   closers.push(() => resolver.close())
   const resolverUrl = await listen(resolver, '127.0.0.1', 0)
 
-  // createAuthService(config, store) is this call with store.collections.tokens.
-  const auth = await buildApp(authServerApp, { tokens: memoryTokenCollection([...demoTokenDocs, ...benchTokenDocs(0, tokens)]) }, { bodyLimit: AUTH_SERVER_BODY_LIMIT })
+  // createAuthService(config, store) is this call with store.collections.tokens and
+  // store.collections.serviceNonces.
+  const auth = await buildApp(authServerApp, {
+    tokens: memoryTokenCollection([...demoTokenDocs, ...benchTokenDocs(0, tokens)]),
+    signedCalls: signedCallsOf(config, 'auth-server', createStoreNonceLedger(memoryNonceCollection()))
+  }, { bodyLimit: AUTH_SERVER_BODY_LIMIT })
   closers.push(() => auth.close())
   const authServerUrl = await listen(auth, '127.0.0.1', 0)
 

@@ -15,7 +15,8 @@ import { loadConfig, type Config } from '../../src/config.js'
 import { createGateway } from '../../src/gateway.js'
 import { listen } from '../../src/server.js'
 import { connectStore, type Store } from '../../src/store/mongo.js'
-import { BENCH_SIGNING_KEYS } from './bench-data.js'
+import { parseServiceKeys } from '../../src/signing/service-request.js'
+import { BENCH_SERVICE_KEYS, BENCH_SIGNING_KEYS } from './bench-data.js'
 import { announceReady, closeOnShutdown, failStart, reportHeapOnSignal, type Closer } from './lifecycle.js'
 
 const NAME = 'bench gateway'
@@ -51,6 +52,7 @@ async function main (): Promise<void> {
     logLevel: 'silent',
     gatewayId: 'gw-bench',
     signingKeys: BENCH_SIGNING_KEYS,
+    serviceKeys: parseServiceKeys(BENCH_SERVICE_KEYS),
     // wrk connects from loopback; its X-Forwarded-For plays the client.
     trustedProxies: ['127.0.0.0/8'],
     ...configOverrides(),

@@ -7,12 +7,15 @@ import type { Collection } from 'mongodb'
 import { Counter, Registry } from 'prom-client'
 import { authorizeToken } from '../auth/authorize-token.js'
 import { errorPlugin } from '../http/error-plugin.js'
+import { requireSignedCalls, type SignedCallsOptions } from '../http/require-signed-calls.js'
 import { ErrorResponse, HealthAnswer } from '../http/schemas.js'
 import type { TokenDoc } from '../store/documents.js'
 import { AuthorizeAnswer, AuthorizeBody, type AuthorizeRequest } from './schemas.js'
 
 export interface AuthServerAppOptions {
   tokens: Collection<TokenDoc>
+  /** Who may call (README, "Signed service calls"); false answers anyone, for tests of other concerns only. */
+  signedCalls: SignedCallsOptions | false
   now?: () => number
 }
 
@@ -22,6 +25,7 @@ export const AUTH_SERVER_BODY_LIMIT = 16 * 1024
 const authServer: FastifyPluginAsync<AuthServerAppOptions> = async (app, options) => {
   const now = options.now ?? Date.now
   await app.register(errorPlugin)
+  if (options.signedCalls !== false) requireSignedCalls(app, { now, ...options.signedCalls })
 
   const registry = new Registry()
   const answers = new Counter({

@@ -2,11 +2,12 @@
 // token lives, denials cached briefly, concurrent misses for one question coalesced into one
 // call, and an auth-server that cannot answer is a 503, never an open door.
 
-import { Pool } from 'undici'
+import { Pool, type Dispatcher } from 'undici'
 import { createCachedLookup, type Cached } from '../cache/cached-lookup.js'
 import { gatewayError, isGatewayError } from '../errors.js'
 import type { GrantRequest } from './grants.js'
 import { startDeadline } from '../upstream/deadline.js'
+import type { SignRequest } from '../signing/service-request.js'
 
 export interface Principal {
   owner_type: string
@@ -26,6 +27,8 @@ export interface AuthClientOptions {
   maxGrantTtlMs?: number
   /** How long a 401 or 403 is remembered (ms). Default 5000. */
   denyTtlMs?: number
+  /** Signs each call (the auth-server answers only signed ones); none: unsigned. */
+  sign?: SignRequest
   /** Most connections kept to the auth-server. Default 32. */
   connections?: number
   now?: () => number
@@ -44,6 +47,7 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
   const maxGrantTtlMs = positive(options.maxGrantTtlMs ?? 60_000, 'maxGrantTtlMs')
   const denyTtlMs = nonNegative(options.denyTtlMs ?? 5000, 'denyTtlMs')
   const now = options.now ?? Date.now
+  const { sign } = options
   const { origin, path } = authorizeUrl(options.url)
 
   const pool = new Pool(origin, {
@@ -82,18 +86,22 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
 
   async function askWithin (token: string, request: GrantRequest, signal: AbortSignal): Promise<Principal> {
     let response
+    const question = JSON.stringify({ token, rights: request.rights, object_type: request.object_type, object_id: request.object_id })
     try {
       response = await pool.request({
         method: 'POST',
         path,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ token, rights: request.rights, object_type: request.object_type, object_id: request.object_id }),
+        headers: { 'content-type': 'application/json', ...sign?.('POST', path, question) },
+        body: question,
         signal
       })
     } catch (err) {
       throw gatewayError('GW_DEPENDENCY_DOWN', 'the auth-server did not answer', { cause: err })
     }
     const { statusCode, body } = response
+    if (statusCode === 401 && await refusesThisGateway(body)) {
+      throw gatewayError('GW_DEPENDENCY_DOWN', 'the auth-server refused this gateway\'s signature; check SERVICE_KEYS')
+    }
     if (statusCode !== 200) {
       await body.dump().catch(() => {})
       if (statusCode === 401) throw gatewayError('GW_TOKEN_INVALID')
@@ -152,6 +160,18 @@ function questionOf (key: string): { token: string, request: GrantRequest } {
     token: key.slice(0, rights),
     request: { rights: key.slice(rights + 1, type), object_type: key.slice(type + 1, id), object_id: key.slice(id + 1) }
   }
+}
+
+// A 401 is the token's unless the auth-server says the call itself was refused: then no
+// token is at fault, and the answer must not be cached as a denial.
+async function refusesThisGateway (body: Dispatcher.ResponseData['body']): Promise<boolean> {
+  let answer: unknown
+  try {
+    answer = await body.json()
+  } catch {
+    return false
+  }
+  return (answer as { error?: { code?: unknown } } | null)?.error?.code === 'GW_SERVICE_UNAUTHORIZED'
 }
 
 function toPrincipal (answer: unknown): Principal | undefined {

@@ -11,6 +11,7 @@ import { startEmbeddedStore } from '../store/embedded.js'
 import { connectStore, ensureIndexes } from '../store/mongo.js'
 import { seedDemoData } from '../demo/seed.js'
 import { parseSigningKeys } from '../signing/keys.js'
+import { generateServiceKey } from '../signing/service-request.js'
 import { createAuthService } from './auth-server.js'
 import { createResolverService } from './resolver.js'
 
@@ -48,6 +49,10 @@ export function devConfig (config: Config, env: NodeJS.ProcessEnv): Config {
   return {
     ...config,
     signingKeys: config.signingKeys === '' ? DEV_SIGNING_KEYS : config.signingKeys,
+    // Its own processes only call each other: a key made now, known to them alone.
+    serviceKeys: config.serviceKeys.length === 0 ? [generateServiceKey('geogate-dev')] : config.serviceKeys,
+    // For convenience; dev starts three servers in one process, so one metrics port would not do.
+    metricsPort: 'main',
     // In dev, loopback plays a trusted proxy so X-Forwarded-For can stand in for a client.
     trustedProxies: env.TRUSTED_PROXIES === undefined ? ['127.0.0.0/8', '::1/128'] : config.trustedProxies,
     gatewayId: env.GATEWAY_ID === undefined ? 'geogate-dev' : config.gatewayId
@@ -115,6 +120,8 @@ export async function runDev (config: Config, env: NodeJS.ProcessEnv): Promise<v
     `  auth-server  ${system.urls.authServer}`,
     `  store        ${system.urls.store}`,
     `  signing key  ${kid}${effective.signingKeys === DEV_SIGNING_KEYS ? ' (development key: set SIGNING_KEYS for anything real)' : ''}`,
+    `  service key  ${effective.serviceKeys[0]?.id ?? '?'}${config.serviceKeys.length === 0 ? ' (made for this run; the resolver and the auth-server answer only its signed calls)' : ''}`,
+    '  metrics      /metrics on each server\'s own port',
     '',
     'demo tokens',
     `  ${demoTokens.viewer.padEnd(20)} views every camera of UIN-DEMO-1, no stream limit`,

@@ -12,6 +12,7 @@ import type { IPLocation, LocationSource } from './location.js'
 import type { LocationLookup } from './maxmind-lookup.js'
 import { parseIPLocation } from './parse-location.js'
 import { startDeadline } from '../upstream/deadline.js'
+import type { SignRequest } from '../signing/service-request.js'
 
 export interface GeoLocatorOptions {
   /** Base URL of the resolver, e.g. http://127.0.0.1:8081; /resolve?ip= is appended. */
@@ -33,6 +34,8 @@ export interface GeoLocatorOptions {
   breaker: { failureThreshold: number, cooldownMs: number }
   /** The local database asked when the resolver cannot answer. */
   fallback: LocationLookup
+  /** Signs each call (the resolver answers only signed ones); none: unsigned. */
+  sign?: SignRequest
   /** Most connections to the resolver; default 16. */
   connections?: number
   now?: () => number
@@ -76,6 +79,8 @@ function positive (name: string, value: number): number {
   return value
 }
 
+const ACCEPT_JSON = { accept: 'application/json' }
+
 class ResolverStatusError extends Error {
   readonly statusCode: number
 
@@ -94,7 +99,7 @@ export function createGeoLocator (options: GeoLocatorOptions): GeoLocator {
   const timeoutMs = positive('timeoutMs', options.timeoutMs ?? 50)
   const cacheTtlMs = positive('cacheTtlMs', options.cacheTtlMs)
   const fallbackTtlMs = positive('fallbackTtlMs', options.fallbackTtlMs ?? Math.min(30_000, cacheTtlMs))
-  const { fallback, logger, onSource } = options
+  const { fallback, logger, onSource, sign } = options
   const now = options.now ?? Date.now
   const resolvePath = `${url.pathname.replace(/\/+$/, '')}/resolve?ip=`
 
@@ -133,11 +138,12 @@ export function createGeoLocator (options: GeoLocatorOptions): GeoLocator {
 
   async function askResolver (ip: string): Promise<IPLocation | null> {
     const deadline = startDeadline(timeoutMs)
+    const path = resolvePath + encodeURIComponent(ip)
     try {
       const { statusCode, body } = await pool.request({
         method: 'GET',
-        path: resolvePath + encodeURIComponent(ip),
-        headers: { accept: 'application/json' },
+        path,
+        headers: sign === undefined ? ACCEPT_JSON : { ...ACCEPT_JSON, ...sign('GET', path) },
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
         signal: deadline.signal

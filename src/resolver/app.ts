@@ -12,6 +12,7 @@ import {
 import { createAnswers } from './answers.js'
 import { createIpApiProvider, type IpApiProviderOptions } from '../geo/ip-api-provider.js'
 import type { LocationProvider } from '../geo/provider-chain.js'
+import { requireSignedCalls, type SignedCallsOptions } from '../http/require-signed-calls.js'
 import { createResolverMetrics } from './metrics.js'
 import { resolveRoutes } from './routes.js'
 
@@ -21,6 +22,8 @@ export interface ResolverDatabases {
 }
 
 export interface ResolverAppOptions {
+  /** Who may call (README, "Signed service calls"); false answers anyone, for tests of other concerns only. */
+  signedCalls: SignedCallsOptions | false
   /** Open databases to answer from; absent, the app opens cityDatabasePath and asnDatabasePath. */
   databases?: ResolverDatabases
   /** A City database, .mmdb or .mmdb.gz; default the bundled GeoLite2 City. */
@@ -80,6 +83,7 @@ const resolver: FastifyPluginAsync<ResolverAppOptions> = async (app, options) =>
   metrics.watchCacheSize(() => answers.size)
   app.addHook('onClose', async () => { answers.close() })
 
+  if (options.signedCalls !== false) requireSignedCalls(app, { now: options.now, ...options.signedCalls })
   await app.register(resolveRoutes, { answers, metrics })
   app.get('/metrics', { schema: { response: { 200: Type.String() } } }, async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType)

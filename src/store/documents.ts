@@ -149,3 +149,10 @@ export interface AuditDoc {
   before: unknown
   after: unknown
 }
+
+/** A nonce of a signed service call the auth-server answered; kept while its timestamp is accepted. */
+export interface ServiceNonceDoc {
+  /** `${service id}:${nonce}`. */
+  _id: string
+  expires_at: Date
+}

@@ -2,7 +2,7 @@
 
 import { MongoClient, type Collection, type Db } from 'mongodb'
 import type {
-  AccountDoc, AuditDoc, GeoGroupDoc, NodeDoc, PartnerDoc, ServerDoc, SessionDoc, SessionSlotDoc, TariffDoc, TokenDoc
+  AccountDoc, AuditDoc, GeoGroupDoc, NodeDoc, PartnerDoc, ServerDoc, ServiceNonceDoc, SessionDoc, SessionSlotDoc, TariffDoc, TokenDoc
 } from './documents.js'
 
 export interface Collections {
@@ -16,6 +16,7 @@ export interface Collections {
   sessionSlots: Collection<SessionSlotDoc>
   tokens: Collection<TokenDoc>
   audit: Collection<AuditDoc>
+  serviceNonces: Collection<ServiceNonceDoc>
 }
 
 /**
@@ -43,7 +44,8 @@ export function collectionsOf (db: Db): Collections {
     sessions: db.collection<SessionDoc>('sessions'),
     sessionSlots: db.collection<SessionSlotDoc>('session_slots'),
     tokens: db.collection<TokenDoc>('tokens'),
-    audit: db.collection<AuditDoc>('audit')
+    audit: db.collection<AuditDoc>('audit'),
+    serviceNonces: db.collection<ServiceNonceDoc>('service_nonces')
   }
 }
 
@@ -82,6 +84,8 @@ export async function ensureIndexes (collections: Collections): Promise<void> {
     collections.sessionSlots.createIndex({ holder: 1 }),
     collections.sessionSlots.createIndex({ node: 1, expires_at: 1 }),
     collections.tokens.createIndex({ owner_id: 1 }),
-    collections.audit.createIndex({ at: -1 })
+    collections.audit.createIndex({ at: -1 }),
+    // Only a clean-up: the auth-server deletes expired nonces itself, for stores without TTL.
+    collections.serviceNonces.createIndex({ expires_at: 1 }, { expireAfterSeconds: 0 })
   ])
 }

@@ -19,7 +19,7 @@ export async function startAuthServer (
   t: Test,
   options: { tokens: Collection<TokenDoc>, now: () => number, logger?: object, configure?: (app: FastifyInstance) => void }
 ): Promise<RunningAuthServer> {
-  const app = await buildApp(authServerApp, { tokens: options.tokens, now: options.now }, { logger: options.logger ?? false })
+  const app = await buildApp(authServerApp, { tokens: options.tokens, signedCalls: false, now: options.now }, { logger: options.logger ?? false })
   let calls = 0
   app.addHook('onRequest', async (request) => {
     if (request.url === '/authorize') calls++

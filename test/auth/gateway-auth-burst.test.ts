@@ -11,7 +11,7 @@ const agent = new Agent({ connections: 128 })
 t.teardown(() => agent.close())
 
 async function authorizeCalls (): Promise<number> {
-  const text = await (await request(`${system.authServer.url}/metrics`)).body.text()
+  const text = await (await request(system.authServer.metricsUrl)).body.text()
   let total = 0
   for (const match of text.matchAll(/^geogate_auth_requests_total\{[^}]*\} (\d+)/gm)) total += Number(match[1])
   return total

@@ -7,13 +7,21 @@ import { startGeogate } from '../helpers/processes.js'
 import { portOpen } from '../helpers/port-open.js'
 
 t.test('dev starts everything, routes the demo requests, and shuts down cleanly', async (t) => {
-  const env: Record<string, string> = { GATEWAY_PORT: '0', RESOLVER_PORT: '0', AUTH_SERVER_PORT: '0', MONGODB_URL: '' }
+  const env: Record<string, string> = { GATEWAY_PORT: '0', RESOLVER_PORT: '0', AUTH_SERVER_PORT: '0', MONGODB_URL: '', SERVICE_KEYS: '' }
   const dev = await startGeogate(t, 'dev', env, { readyPattern: /curl -si[^\n]*'(http:\/\/[^/]+)\/flv/, timeoutMs: 60_000 })
   const out = dev.output()
   t.match(out, /signing key\s+dev-1/)
   t.match(out, /demo-viewer-token/)
   t.match(out, /demo-limited-token/)
   t.match(out, /demo-admin-token/)
+  t.match(out, /service key\s+geogate-dev \(made for this run/, 'dev makes the key its processes sign with')
+
+  const resolverUrl = /resolver\s+(http:\/\/\S+)/.exec(out)?.[1] ?? ''
+  const unsigned = await get(`${resolverUrl}/resolve?ip=77.88.8.8`)
+  t.equal(unsigned.status, 401, 'its resolver answers only signed calls')
+  t.equal(unsigned.json().error.code, 'GW_SERVICE_UNAUTHORIZED')
+  t.equal((await get(`${resolverUrl}/metrics`)).status, 200, 'dev keeps /metrics on each main port')
+  t.equal((await get(`${dev.url}/metrics`)).status, 200)
 
   const ready = await get(`${dev.url}/readyz`)
   t.equal(ready.status, 200)

@@ -11,7 +11,7 @@ const agent = new Agent({ connections: 256 })
 t.teardown(() => agent.close())
 
 async function resolverCalls (): Promise<number> {
-  const res = await request(`${system.resolver.url}/metrics`)
+  const res = await request(system.resolver.metricsUrl)
   const text = await res.body.text()
   let total = 0
   for (const match of text.matchAll(/^geogate_resolver_lookups_total\{[^}]*\} (\d+)/gm)) total += Number(match[1])

@@ -8,8 +8,13 @@ import type { Test } from 'tap'
 const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
+/** The service keys every test process gets unless its env names others. */
+export const TEST_SERVICE_KEYS = 'gw-test:geogate-test-service-secret-0123456789abcdef'
+
 export interface GeogateProcess {
   url: string
+  /** Where its /metrics is: the separate listener it printed, else url/metrics. */
+  metricsUrl: string
   child: ChildProcess
   output: () => string
   stop: (signal?: NodeJS.Signals) => Promise<number | null>
@@ -22,7 +27,7 @@ export interface GeogateProcess {
 export async function startGeogate (t: Test, command: string, env: Record<string, string>, options: { readyPattern?: RegExp, timeoutMs?: number } = {}): Promise<GeogateProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', cli, command], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', SERVICE_KEYS: TEST_SERVICE_KEYS, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''
@@ -50,5 +55,6 @@ export async function startGeogate (t: Test, command: string, env: Record<string
     })
   }
   t.teardown(() => stop())
-  return { url, child, output: () => output, stop }
+  const metricsUrl = /\(metrics: (http:\/\/\S+)\)/.exec(output)?.[1] ?? `${url}/metrics`
+  return { url, metricsUrl, child, output: () => output, stop }
 }

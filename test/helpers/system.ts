@@ -8,7 +8,8 @@ import { loadConfig, type Config } from '../../src/config.js'
 import { createGateway, type Gateway } from '../../src/gateway.js'
 import { demoNodes } from '../../src/demo/demo-data.js'
 import { seedDemoData } from '../../src/demo/seed.js'
-import { startGeogate, type GeogateProcess } from './processes.js'
+import { TEST_SERVICE_KEYS, startGeogate, type GeogateProcess } from './processes.js'
+import { parseServiceKeys } from '../../src/signing/service-request.js'
 import { startTestStore, type TestStore } from './store.js'
 
 export const TEST_SIGNING_KEYS = 'test-1=HS256:geogate-test-signing-secret-0123456789abcdef'
@@ -47,6 +48,7 @@ export async function startSystem (t: Test, options: TestSystemOptions = {}): Pr
   ])
   const config = loadConfig({}, {
     signingKeys: TEST_SIGNING_KEYS,
+    serviceKeys: parseServiceKeys(TEST_SERVICE_KEYS),
     gatewayId: 'gw-test',
     trustedProxies: ['127.0.0.1/32'],
     logLevel: 'silent',

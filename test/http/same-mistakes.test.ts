@@ -21,9 +21,9 @@ const gateway = await createGateway({
   defaultMetrics: false
 })
 t.teardown(() => gateway.close())
-const resolver = await buildApp(resolverApp, { cityDatabasePath: cityFixture, watch: false }, { bodyLimit: 1024 })
+const resolver = await buildApp(resolverApp, { cityDatabasePath: cityFixture, watch: false, signedCalls: false }, { bodyLimit: 1024 })
 t.teardown(() => resolver.close())
-const authServer = await buildApp(authServerApp, { tokens: store.collections.tokens }, { bodyLimit: AUTH_SERVER_BODY_LIMIT })
+const authServer = await buildApp(authServerApp, { tokens: store.collections.tokens, signedCalls: false }, { bodyLimit: AUTH_SERVER_BODY_LIMIT })
 t.teardown(() => authServer.close())
 
 /** Each app with the route of it that takes a JSON body. */

@@ -20,7 +20,7 @@ async function startApp (t: Test, cityPath = cityFixture, watch = false): Promis
   t.teardown(() => city.close())
   const asn = await openAsnDatabase(asnFixture)
   t.teardown(() => asn.close())
-  const app = await buildApp(resolverApp, { databases: { city, asn } })
+  const app = await buildApp(resolverApp, { databases: { city, asn }, signedCalls: false })
   t.teardown(() => app.close())
   const address = await app.listen({ host: '127.0.0.1', port: 0 })
   return address

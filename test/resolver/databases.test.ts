@@ -6,7 +6,7 @@ const buildResolverService = async (options: ResolverAppOptions) => await buildA
 import { asnFixture, cityFixture } from '../fixtures/mmdb/paths.js'
 
 t.test('opens the databases it is given and answers from them', async (t) => {
-  const app = await buildResolverService({ cityDatabasePath: cityFixture, asnDatabasePath: asnFixture })
+  const app = await buildResolverService({ signedCalls: false, cityDatabasePath: cityFixture, asnDatabasePath: asnFixture })
   t.teardown(() => app.close())
   const res = await app.inject('/resolve?ip=81.2.69.142')
   t.equal(res.statusCode, 200)
@@ -14,6 +14,6 @@ t.test('opens the databases it is given and answers from them', async (t) => {
 })
 
 t.test('a database that does not open fails the build', async (t) => {
-  await t.rejects(buildResolverService({ cityDatabasePath: '/nonexistent/city.mmdb' }), { code: 'ENOENT' })
-  await t.rejects(buildResolverService({ cityDatabasePath: cityFixture, asnDatabasePath: '/nonexistent/asn.mmdb' }), { code: 'ENOENT' })
+  await t.rejects(buildResolverService({ signedCalls: false, cityDatabasePath: '/nonexistent/city.mmdb' }), { code: 'ENOENT' })
+  await t.rejects(buildResolverService({ signedCalls: false, cityDatabasePath: cityFixture, asnDatabasePath: '/nonexistent/asn.mmdb' }), { code: 'ENOENT' })
 })

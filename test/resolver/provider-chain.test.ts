@@ -20,7 +20,7 @@ async function start (t: Test, order?: string[], timeoutMs = 2000): Promise<Star
   const city = await openCityDatabase(cityFixture)
   const asn = await openAsnDatabase(asnFixture)
   const ipApi = createIpApiProvider({ url: server.url, timeoutMs, now, breaker: { failureThreshold: 5, cooldownMs: 1000 } })
-  const app = await buildApp(resolverApp, { databases: { city, asn }, extraProviders: [ipApi], providerOrder: order, now })
+  const app = await buildApp(resolverApp, { databases: { city, asn }, extraProviders: [ipApi], providerOrder: order, now, signedCalls: false })
   t.teardown(async () => { await app.close(); await ipApi.close(); city.close(); asn.close() })
   return { base: await app.listen({ host: '127.0.0.1', port: 0 }), server, ipApi, advance: (ms) => { at += ms } }
 }

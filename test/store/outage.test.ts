@@ -9,7 +9,8 @@ import { createGateway } from '../../src/gateway.js'
 import { startEmbeddedStore, type EmbeddedStore } from '../../src/store/embedded.js'
 import { connectStore, ensureIndexes } from '../../src/store/mongo.js'
 import { seedDemoData } from '../../src/demo/seed.js'
-import { startGeogate } from '../helpers/processes.js'
+import { startGeogate, TEST_SERVICE_KEYS } from '../helpers/processes.js'
+import { parseServiceKeys } from '../../src/signing/service-request.js'
 import { get, markDemoNodesAlive, TEST_SIGNING_KEYS } from '../helpers/system.js'
 
 if (process.env.MONGODB_URL !== undefined && process.env.MONGODB_URL !== '') {
@@ -40,7 +41,7 @@ const [resolver, authServer] = await Promise.all([
   startGeogate(t, 'auth-server', { AUTH_SERVER_PORT: '0', MONGODB_URL: embedded.url, MONGODB_DB: 'outage' })
 ])
 const config = loadConfig({}, {
-  signingKeys: TEST_SIGNING_KEYS, trustedProxies: ['127.0.0.1/32'], logLevel: 'silent', resolverUrl: resolver.url, authServerUrl: authServer.url, snapshotRefreshMs: 200
+  signingKeys: TEST_SIGNING_KEYS, serviceKeys: parseServiceKeys(TEST_SERVICE_KEYS), trustedProxies: ['127.0.0.1/32'], logLevel: 'silent', resolverUrl: resolver.url, authServerUrl: authServer.url, snapshotRefreshMs: 200
 })
 const gateway = await createGateway({ config, store, defaultMetrics: false })
 t.teardown(() => gateway.close())
