@@ -10,13 +10,15 @@ import { createGateway } from '../../src/gateway.js'
 import { resolverApp } from '../../src/resolver/app.js'
 import { buildApp } from '../../src/server.js'
 import { cityFixture } from '../fixtures/mmdb/paths.js'
+import { parseServiceKeys } from '../../src/signing/service-request.js'
+import { TEST_SERVICE_KEYS } from '../helpers/processes.js'
 import { TEST_SIGNING_KEYS } from '../helpers/system.js'
 import { startTestStore } from '../helpers/store.js'
 
 const store = await startTestStore(t)
 // Nothing here reaches an upstream: closed ports do.
 const gateway = await createGateway({
-  config: loadConfig({}, { signingKeys: TEST_SIGNING_KEYS, logLevel: 'silent', resolverUrl: 'http://127.0.0.1:9', authServerUrl: 'http://127.0.0.1:9' }),
+  config: loadConfig({}, { signingKeys: TEST_SIGNING_KEYS, serviceKeys: parseServiceKeys(TEST_SERVICE_KEYS), logLevel: 'silent', resolverUrl: 'http://127.0.0.1:9', authServerUrl: 'http://127.0.0.1:9' }),
   store,
   defaultMetrics: false
 })
