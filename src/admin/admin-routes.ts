@@ -1,4 +1,5 @@
-// The admin API under /api/v1: CRUD with audit, node heartbeats, and the route explainer.
+// The admin API under /api/v1: CRUD and merge patches with audit, node keys and heartbeats, the
+// audit trail, and the route explainer.
 
 import type { FastifyInstance } from 'fastify'
 import type { Collections } from '../store/mongo.js'
@@ -7,6 +8,9 @@ import { registerCrudRoutes, type CrudDeps } from './crud-routes.js'
 import { registerHeartbeatRoutes } from './heartbeat-routes.js'
 import { registerRouteExplain, type RouteExplainDeps } from './route-explain.js'
 import { registerTokenRoutes } from './token-routes.js'
+import { registerAuditRoutes } from './audit-routes.js'
+import { registerNodeKeyRoute } from './node-key-route.js'
+import { registerPatchRoute } from './patch-route.js'
 
 export interface AdminDeps extends Omit<RouteExplainDeps, 'servers'> {
   collections: Collections
@@ -15,7 +19,12 @@ export interface AdminDeps extends Omit<RouteExplainDeps, 'servers'> {
 
 export function registerAdminRoutes (app: FastifyInstance, deps: AdminDeps): void {
   const crud: CrudDeps = { auth: deps.auth, audit: deps.collections.audit, now: deps.now }
-  for (const spec of adminCollections(deps.collections)) registerCrudRoutes(app, crud, spec)
+  for (const spec of adminCollections(deps.collections)) {
+    registerCrudRoutes(app, crud, spec)
+    registerPatchRoute(app, crud, spec)
+  }
+  registerNodeKeyRoute(app, { ...crud, nodes: deps.collections.nodes })
+  registerAuditRoutes(app, { auth: deps.auth, audit: deps.collections.audit })
   registerHeartbeatRoutes(app, { nodes: deps.collections.nodes, now: deps.now, nodeTtlS: deps.nodeTtlS })
   registerRouteExplain(app, { ...deps, servers: deps.collections.servers })
   registerTokenRoutes(app, { auth: deps.auth, collections: deps.collections, now: deps.now })

@@ -54,7 +54,7 @@ export const GeoGroupBody = Type.Object({
 export const PartnerBody = Type.Object({
   _id: Id,
   name: Name,
-  pattern_fallbacks: Type.Record(Type.String({ pattern: '^[a-z0-9_-]{1,32}$' }), Type.Array(Pattern, { maxItems: 32 }))
+  pattern_fallbacks: Type.Record(Type.String({ pattern: '^[a-z0-9_-]{1,32}$' }), Type.Array(Pattern, { maxItems: 32 }), strict)
 }, strict)
 
 export const TariffBody = Type.Object({
