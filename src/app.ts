@@ -13,6 +13,7 @@ import type { GatewayMetrics } from './metrics/gateway-metrics.js'
 import { registerNodeHookRoutes, type NodeHooksDeps } from './node-hooks/node-hooks.js'
 import type { RoutingSnapshotSource } from './store/routing-snapshot.js'
 import { quietRequestLogs } from './logging.js'
+import { registerOpenApi } from './docs/openapi.js'
 
 export interface GatewayAppDeps {
   stream: StreamRequestDeps
@@ -40,6 +41,7 @@ export async function buildGatewayApp (deps: GatewayAppDeps, options: GatewayApp
   })
   await app.register(formbody)
   installErrorHandler(app)
+  await registerOpenApi(app)
 
   registerHealthRoutes(app, deps.routing)
   registerStreamRoutes(app, { deps: deps.stream, clientIp: deps.clientIp, corsOrigin: deps.corsOrigin, onAnswer: deps.metrics.streamAnswer })

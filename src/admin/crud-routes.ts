@@ -42,6 +42,7 @@ export interface CrudDeps {
 }
 
 const LIST_LIMIT = 1000
+const Deleted = Type.Null({ description: 'deleted' })
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 503: ErrorResponse }
 
 export function registerCrudRoutes<Doc extends Document & { _id: string }, Body extends { _id: string }> (
@@ -93,7 +94,7 @@ export function registerCrudRoutes<Doc extends Document & { _id: string }, Body 
     return spec.toPublic(doc)
   })
 
-  app.delete<{ Params: { id: string } }>(`${base}/:id`, { schema: { params: IdParams, response: errors } }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>(`${base}/:id`, { schema: { params: IdParams, response: { 204: Deleted, ...errors } } }, async (request, reply) => {
     const principal = await requireRole(deps.auth, request, 'admin')
     const existing = await spec.collection.findOne(byId(request.params.id))
     const { deletedCount } = await spec.collection.deleteOne(byId(request.params.id))

@@ -40,7 +40,7 @@ export function registerPatchRoute<Doc extends Document & { _id: string }, Body 
   acceptMergePatches(app)
   const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 415: ErrorResponse, 503: ErrorResponse }
   app.patch<{ Params: { id: string }, Body: Record<string, unknown> }>(`/api/v1/${spec.path}/:id`, {
-    schema: { params: IdParams, body: PatchBody, response: { 200: spec.view ?? spec.body, ...errors } }
+    schema: { consumes: [MERGE_PATCH_TYPE, 'application/json'], params: IdParams, body: PatchBody, response: { 200: spec.view ?? spec.body, ...errors } }
   }, async (request) => {
     const principal = await requireRole(deps.auth, request, 'admin')
     const id = request.params.id

@@ -16,6 +16,7 @@ import { streamFormats } from '../store/documents.js'
 import type { Collections } from '../store/mongo.js'
 import type { RoutingSnapshotSource } from '../store/routing-snapshot.js'
 import { requireRole } from './admin-auth.js'
+import { RouteAnswer } from './route-explain-schema.js'
 
 export const RouteQuery = Type.Object({
   ip: Type.String({ minLength: 2, maxLength: 45, pattern: '^[0-9A-Fa-f:.]+$' }),
@@ -38,7 +39,7 @@ export interface RouteExplainDeps {
 
 export function registerRouteExplain (app: FastifyInstance, deps: RouteExplainDeps): void {
   app.get<{ Querystring: RouteQuery }>('/api/v1/route', {
-    schema: { querystring: RouteQuery, response: { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse } }
+    schema: { querystring: RouteQuery, response: { 200: RouteAnswer, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse } }
   }, async (request) => {
     await requireRole(deps.auth, request, 'read')
     const query = request.query
