@@ -14,6 +14,7 @@ import { registerNodeHookRoutes, type NodeHooksDeps } from './node-hooks/node-ho
 import type { RoutingSnapshotSource } from './store/routing-snapshot.js'
 import { quietRequestLogs } from './logging.js'
 import { registerOpenApi } from './docs/openapi.js'
+import { registerConsole } from './console/console-routes.js'
 
 export interface GatewayAppDeps {
   stream: StreamRequestDeps
@@ -46,6 +47,7 @@ export async function buildGatewayApp (deps: GatewayAppDeps, options: GatewayApp
   registerHealthRoutes(app, deps.routing)
   registerStreamRoutes(app, { deps: deps.stream, clientIp: deps.clientIp, corsOrigin: deps.corsOrigin, onAnswer: deps.metrics.streamAnswer })
   if (deps.admin !== undefined) registerAdminRoutes(app, deps.admin)
+  if (deps.admin !== undefined) await registerConsole(app)
   if (deps.nodeHooks !== undefined) registerNodeHookRoutes(app, deps.nodeHooks)
   app.get('/metrics', async (_request, reply) => {
     const snapshot = deps.routing.current()

@@ -11,6 +11,7 @@ import { registerTokenRoutes } from './token-routes.js'
 import { registerAuditRoutes } from './audit-routes.js'
 import { registerNodeKeyRoute } from './node-key-route.js'
 import { registerPatchRoute } from './patch-route.js'
+import { registerSessionRoute } from './session-route.js'
 
 export interface AdminDeps extends Omit<RouteExplainDeps, 'servers'> {
   collections: Collections
@@ -25,6 +26,7 @@ export function registerAdminRoutes (app: FastifyInstance, deps: AdminDeps): voi
   }
   registerNodeKeyRoute(app, { ...crud, nodes: deps.collections.nodes })
   registerAuditRoutes(app, { auth: deps.auth, audit: deps.collections.audit })
+  registerSessionRoute(app, { auth: deps.auth, nodeTtlS: deps.nodeTtlS })
   registerHeartbeatRoutes(app, { nodes: deps.collections.nodes, now: deps.now, nodeTtlS: deps.nodeTtlS })
   registerRouteExplain(app, { ...deps, servers: deps.collections.servers })
   registerTokenRoutes(app, { auth: deps.auth, collections: deps.collections, now: deps.now })

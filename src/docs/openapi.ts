@@ -6,7 +6,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { createRequire } from 'node:module'
 import type { FastifyInstance, RouteOptions } from 'fastify'
-import { PAGE_CSP } from './page-security.js'
+import { DOCS_CSP } from './page-security.js'
 
 export const OPENAPI_PATH = '/api/v1/openapi.json'
 
@@ -50,7 +50,7 @@ export async function registerOpenApi (app: FastifyInstance): Promise<void> {
   })
   await app.register(swaggerUi, {
     routePrefix: '/docs',
-    staticCSP: PAGE_CSP,
+    staticCSP: DOCS_CSP,
     // No call to the public validator: the page stays offline.
     uiConfig: { validatorUrl: null, deepLinking: false },
     transformSpecification: (spec) => spec

@@ -212,3 +212,10 @@ t.test('GET /api/v1/audit: newest first, filtered, paged', async (t) => {
     t.equal((await call('GET', `/api/v1/audit?${query}`, VIEWER)).status, 400, `400 for ${query}`)
   }
 })
+
+t.test('GET /api/v1/session says whether a token may write', async (t) => {
+  t.match((await call('GET', '/api/v1/session', ADMIN)).json, { actor: 'admin:demo-admin', can_write: true, node_ttl_s: system.config.nodeTtlS })
+  t.match((await call('GET', '/api/v1/session', VIEWER)).json, { actor: 'admin:ops-viewer', can_write: false })
+  t.equal((await call('GET', '/api/v1/session', 'demo-viewer-token')).status, 403, 'a stream token is no admin token')
+  t.equal((await call('GET', '/api/v1/session')).status, 401)
+})
