@@ -40,15 +40,14 @@ export async function explainPage (ctx) {
           h('td', { class: 'reason' }, c.reason), h('td', { class: 'score' }, c.score === null ? '—' : c.score.toFixed(3)))
       })
       const map = await drawMap({ id: 'explain-map', groups: groups.items, nodes: nodes.items, client: answer.location, winner: answer.chosen, label: 'The client, the groups and the node chosen' })
-      replace(result,
-        h('dl', { class: 'facts' },
-          h('dt', {}, 'Location'), h('dd', { id: 'explain-location' }, `${place(answer.location)} from the ${answer.location_source}`),
-          h('dt', {}, 'Group chain'), h('dd', { id: 'explain-groups' }, answer.groups.join(' → ') || 'none', ` (matched by ${answer.group_rule})`),
-          h('dt', {}, 'Partner'), h('dd', {}, answer.partner ?? 'unknown server'),
-          h('dt', {}, 'Winner'), h('dd', { id: 'explain-winner' }, answer.chosen === null ? 'no node can take this stream' : `${answer.chosen.node} in ${answer.chosen.group} (${answer.chosen.pattern})`)),
-        h('figure', { class: 'map-box' }, map, h('figcaption', {}, 'The client (red), the route to the winner (line), groups and nodes.')),
-        h('h2', {}, 'Candidates'),
-        table(['Node', 'Group', 'Pattern', 'Eligible', 'Reason', 'Score'], rows, { id: 'candidates' }))
+      const facts = h('dl', { class: 'facts' },
+        h('dt', {}, 'Location'), h('dd', { id: 'explain-location' }, `${place(answer.location)} from the ${answer.location_source}`),
+        h('dt', {}, 'Group chain'), h('dd', { id: 'explain-groups' }, answer.groups.join(' → ') || 'none', ` (matched by ${answer.group_rule})`),
+        h('dt', {}, 'Partner'), h('dd', {}, answer.partner ?? 'unknown server'),
+        h('dt', {}, 'Winner'), h('dd', { id: 'explain-winner' }, answer.chosen === null ? 'no node can take this stream' : `${answer.chosen.node} in ${answer.chosen.group} (${answer.chosen.pattern})`))
+      replace(result, h('div', { class: 'explain-grid' },
+        h('div', { class: 'explain-facts' }, facts, h('h2', {}, 'Candidates'), table(['Node', 'Group', 'Pattern', 'Eligible', 'Reason', 'Score'], rows, { id: 'candidates' })),
+        h('figure', { class: 'map-box' }, map, h('figcaption', {}, 'The client (red), the route to the winner\'s group (line), groups and nodes; the winner is ringed.'))))
       history.replaceState(null, '', `#/explain?${query}`)
     } catch (err) {
       replace(result)
