@@ -14,6 +14,7 @@ t.test('dev starts everything, routes the demo requests, and shuts down cleanly'
   t.match(out, /demo-viewer-token/)
   t.match(out, /demo-limited-token/)
   t.match(out, /demo-admin-token/)
+  t.match(out, /console\s+http:\/\/\S+\/admin\//, 'the banner names the console')
 
   const ready = await get(`${dev.url}/readyz`)
   t.equal(ready.status, 200)
