@@ -3,6 +3,7 @@
 
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import formbody from '@fastify/formbody'
+import { Type } from 'typebox'
 import { registerAdminRoutes, type AdminDeps } from './admin/admin-routes.js'
 import type { ClientIpResolver } from './geo/client-ip.js'
 import { installErrorHandler } from './handlers/error-handler.js'
@@ -49,7 +50,7 @@ export async function buildGatewayApp (deps: GatewayAppDeps, options: GatewayApp
   if (deps.admin !== undefined) registerAdminRoutes(app, deps.admin)
   if (deps.admin !== undefined) await registerConsole(app)
   if (deps.nodeHooks !== undefined) registerNodeHookRoutes(app, deps.nodeHooks)
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { schema: { response: { 200: Type.String({ description: 'Prometheus text exposition' }) } } }, async (_request, reply) => {
     const snapshot = deps.routing.current()
     deps.metrics.setStoreUp(deps.routing.healthy())
     if (snapshot !== undefined) deps.metrics.setSnapshotAge((deps.stream.now() - snapshot.loadedAt) / 1000)

@@ -1,5 +1,6 @@
 // GET /flv, /hls, /ws-fmp4 and /stream?format=: the thin HTTP adapter around handleStreamRequest.
 
+import { Type } from 'typebox'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { renderError, sendRendered } from './error-handler.js'
 import type { ClientIpResolver } from '../geo/client-ip.js'
@@ -82,7 +83,8 @@ export function registerStreamRoutes (app: FastifyInstance, options: StreamRoute
     return sendRendered(request, reply.headers(answerHeaders), err, rendered)
   }
 
-  const schema = { querystring: StreamQuery, response: { 200: StreamJsonResponse, ...errorResponses } }
+  const Redirect = Type.Null({ description: 'the signed redirect to a node: a Location header and no body (redirect=false answers 200 with JSON instead)' })
+  const schema = { querystring: StreamQuery, response: { 200: StreamJsonResponse, 302: Redirect, ...errorResponses } }
   for (const format of ['flv', 'hls', 'ws-fmp4'] as const) {
     const path = `/${format}`
     app.get<{ Querystring: StreamQueryType }>(path, { schema, errorHandler }, (request, reply) => answer(request, reply, path, format, request.query))

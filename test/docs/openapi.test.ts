@@ -47,10 +47,10 @@ t.test('the document is valid OpenAPI 3 and lists every route', async (t) => {
     const operation = spec.paths[openApiPath]?.[method.toLowerCase()]
     t.ok(operation, `${method} ${path} is in the document`)
     if (operation === undefined) continue
-    t.ok(Object.keys(operation.responses ?? {}).length > 0, `${method} ${path} has responses`)
+    const described = Object.entries(operation.responses ?? {}).filter(([status, r]) => (r as { content?: unknown }).content !== undefined || status === '204' || status === '302')
+    t.ok(described.some(([status]) => /^[23]/.test(status)), `${method} ${path} has a described success response`)
     if (path.startsWith('/api/v1/')) {
       t.same(operation.security, [{ bearer: [] }], `${method} ${path} takes a bearer`)
-      t.ok(Object.keys(operation.responses).some((s) => /^2/.test(s)), `${method} ${path} has a success response schema`)
     }
   }
 })
