@@ -1,5 +1,5 @@
 // The console's one way to the gateway: /api/v1 with the signed-in token as a bearer. The
-// token lives in this tab's sessionStorage only: never in a URL, a cookie or localStorage.
+// token lives in this tab's sessionStorage only: never in a URL, a cookie or local storage.
 
 const KEY = 'geogate.token'
 

@@ -14,8 +14,6 @@ import type { GatewayMetrics } from './metrics/gateway-metrics.js'
 import { registerNodeHookRoutes, type NodeHooksDeps } from './node-hooks/node-hooks.js'
 import type { RoutingSnapshotSource } from './store/routing-snapshot.js'
 import { quietRequestLogs } from './logging.js'
-import { registerOpenApi } from './docs/openapi.js'
-import { registerConsole } from './console/console-routes.js'
 
 export interface GatewayAppDeps {
   stream: StreamRequestDeps
@@ -43,12 +41,15 @@ export async function buildGatewayApp (deps: GatewayAppDeps, options: GatewayApp
   })
   await app.register(formbody)
   installErrorHandler(app)
+  // Loaded here, not at the top: the resolver and auth-server processes share the CLI with the
+  // gateway and should not pay for Swagger and static files at start.
+  const { registerOpenApi } = await import('./docs/openapi.js')
   await registerOpenApi(app)
 
   registerHealthRoutes(app, deps.routing)
   registerStreamRoutes(app, { deps: deps.stream, clientIp: deps.clientIp, corsOrigin: deps.corsOrigin, onAnswer: deps.metrics.streamAnswer })
   if (deps.admin !== undefined) registerAdminRoutes(app, deps.admin)
-  if (deps.admin !== undefined) await registerConsole(app)
+  if (deps.admin !== undefined) await (await import('./console/console-routes.js')).registerConsole(app)
   if (deps.nodeHooks !== undefined) registerNodeHookRoutes(app, deps.nodeHooks)
   app.get('/metrics', { schema: { response: { 200: Type.String({ description: 'Prometheus text exposition' }) } } }, async (_request, reply) => {
     const snapshot = deps.routing.current()

@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { request } from 'undici'
-import type { Page } from 'puppeteer-core'
+import type { ElementHandle, Page } from 'puppeteer-core'
 import { hashToken } from '../../src/auth/token-hash.js'
 import { demoNodes } from '../../src/store/demo-data.js'
 import { findChromium, launchBrowser, watchedPage, type WatchedPage } from '../helpers/browser.js'
@@ -183,6 +183,39 @@ if (chromium === undefined) {
       t.pass(`#/${hash} shows ${selector}`)
     }
     t.match(await text(page, '#audit tbody'), 'node-london-1', 'the audit trail holds the console\'s edits')
+    noProblems(t)
+  })
+
+  t.test('servers: a camera offline and back; tokens: issue one and revoke it', async (t) => {
+    const accept = (dialog: { accept: () => Promise<void> }): void => { void dialog.accept() }
+    page.on('dialog', accept)
+    t.teardown(() => { page.off('dialog', accept) })
+    await page.goto(`${base}/admin/#/servers`)
+    const camera = 'section.card[data-server="UIN-DEMO-1"] tr[data-camera="cam-2"] input[type=checkbox]'
+    await page.waitForSelector(camera)
+    await page.click(camera)
+    await page.waitForFunction(() => /UIN-DEMO-1\/cam-2 offline/.test(document.querySelector('#message.ok')?.textContent ?? ''))
+    t.equal((await apiGet(base, '/servers/UIN-DEMO-1')).cameras['cam-2'].online, false, 'the camera is offline in the API')
+    await page.waitForSelector(camera)
+    await page.click(camera)
+    await page.waitForFunction(() => /UIN-DEMO-1\/cam-2 online/.test(document.querySelector('#message.ok')?.textContent ?? ''))
+    t.equal((await apiGet(base, '/servers/UIN-DEMO-1')).cameras['cam-2'].online, true)
+
+    await page.goto(`${base}/admin/#/tokens`)
+    await page.waitForSelector('form.issue')
+    await page.type('form.issue input[name=owner_id]', 'ops-browser')
+    await page.click('form.issue button[type=submit]')
+    await page.waitForFunction(() => /token for admin:ops-browser/.test(document.querySelector('#message.ok')?.textContent ?? ''))
+    const shown = /copy it now\): (\S+)$/.exec(await text(page, '#message span'))?.[1] ?? ''
+    const session = await request(`${base}/api/v1/session`, { headers: { authorization: `Bearer ${shown}` } })
+    t.equal(session.statusCode, 200, 'the issued token works')
+    t.match(await session.body.json(), { actor: 'admin:ops-browser', can_write: false })
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#tokens tbody th')).some((th) => th.textContent === 'admin:ops-browser'))
+    const revoke = (await page.evaluateHandle(() => Array.from(document.querySelectorAll('#tokens tbody tr')).find((r) => r.querySelector('th')?.textContent === 'admin:ops-browser')?.querySelector('button.danger'))).asElement() as ElementHandle<Element> | null
+    t.ok(revoke, 'the new token has a Revoke button')
+    await revoke?.click()
+    await page.waitForFunction(() => /token of admin:ops-browser revoked/.test(document.querySelector('#message.ok')?.textContent ?? ''))
+    t.equal(await system.store.collections.tokens.countDocuments({ owner_id: 'ops-browser' }), 0, 'revoked')
     noProblems(t)
   })
 
