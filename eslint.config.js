@@ -9,5 +9,12 @@ export default [
       // `void reply.header(…)` marks a deliberately ignored thenable.
       'no-void': ['error', { allowAsStatement: true }]
     }
+  },
+  {
+    // The console runs in the browser, as plain ES modules with no build step.
+    files: ['console/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(['window', 'document', 'location', 'history', 'fetch', 'sessionStorage', 'structuredClone', 'URLSearchParams', 'Node'].map((name) => [name, 'readonly']))
+    }
   }
 ]

@@ -34,11 +34,17 @@ const gateway: FastifyPluginAsync<GatewayAppOptions> = async (app, options) => {
       if (path !== undefined && STREAM_PATHS.has(path)) metrics.streamAnswer(path, rendered.status)
     }
   })
+  // Loaded here, not at the top: the resolver and auth-server processes share the CLI with the
+  // gateway and should not pay for Swagger and static files at start. Registered before the
+  // routes, so that the OpenAPI document collects every one of them.
+  const { registerOpenApi } = await import('./docs/openapi.js')
+  await registerOpenApi(app)
   await app.register(healthRoutes, { routing })
   await app.register(streamRoutes, { deps: options.stream, clientIp: options.clientIp, corsOrigin: options.corsOrigin, onAnswer: metrics.streamAnswer })
   await app.register(nodeRoutes, options.node)
   await app.register(adminRoutes, options.admin)
   await app.register(metricsRoute, { metrics, routing, now: options.stream.now })
+  await app.register(async (console) => { await (await import('./console/console-routes.js')).registerConsole(console) })
 }
 
 export const gatewayApp = fp(gateway, { name: 'geogate-gateway', fastify: '5.x' })

@@ -3,6 +3,7 @@
 import { ConfigError, configHelp, loadConfig, type Config } from './config.js'
 import { createAuthService } from './commands/auth-server.js'
 import { runDev } from './commands/dev.js'
+import { adminUsage, runAdminCommand } from './commands/admin.js'
 import { createResolverService } from './commands/resolver.js'
 import { runTokenCommand, tokenUsage, UsageError } from './commands/token.js'
 import { createGateway, signingKeysOf } from './gateway.js'
@@ -21,8 +22,10 @@ commands:
   resolver      the geo-resolver service
   auth-server   the auth-server (needs MONGODB_URL)
   token         create or revoke access tokens (needs MONGODB_URL)
+  admin         the admin API of a running gateway (GEOGATE_URL, GEOGATE_TOKEN)
 
 ${tokenUsage}
+${adminUsage}
 environment:
 ${configHelp()}
 `
@@ -48,6 +51,15 @@ async function main (argv: string[]): Promise<void> {
   const command = argv[0]
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(usage)
+    return
+  }
+  if (command === 'admin') {
+    // A client of a running gateway: it needs none of the gateway's own settings.
+    process.exitCode = await runAdminCommand(argv.slice(1), {
+      env: process.env,
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`${line}\n`)
+    })
     return
   }
   const config = loadConfig(process.env)

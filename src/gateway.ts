@@ -106,7 +106,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     routing,
     metrics,
     corsOrigin: config.corsOrigin,
-    admin: { auth, geo, routing, policy, nodeTtlMs, now, collections: store.collections },
+    admin: { auth, geo, routing, policy, nodeTtlMs, now, collections: store.collections, nodeTtlS: config.nodeTtlS },
     node: createNodeRoutesDeps({ config, collections: store.collections, keys, now, onHlsStore: metrics.hlsSessionStore })
   }, { logger: config.logLevel, bodyLimit: GATEWAY_BODY_LIMIT }).catch(async (err: unknown) => {
     await closeOpened()

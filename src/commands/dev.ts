@@ -116,6 +116,7 @@ export async function runDev (config: Config, env: NodeJS.ProcessEnv): Promise<v
     '',
     'geogate is ready',
     `  gateway      ${system.urls.gateway}`,
+    `  console      ${system.urls.gateway}/admin/ (sign in with ${demoTokens.admin}; API reference at /docs/)`,
     `  resolver     ${system.urls.resolver}`,
     `  auth-server  ${system.urls.authServer}`,
     `  store        ${system.urls.store}`,

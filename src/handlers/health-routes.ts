@@ -2,15 +2,23 @@
 // once loaded, a store outage is reported as degraded while the last snapshot keeps serving.
 
 import type { FastifyPluginAsync } from 'fastify'
+import { Type } from 'typebox'
 import type { RoutingSnapshotSource } from '../routing/routing-snapshot.js'
+
+const Healthy = Type.Object({ status: Type.Literal('ok') })
+const Readiness = Type.Object({
+  status: Type.String({ description: 'ready, degraded (serving the last snapshot) or starting' }),
+  store: Type.String({ description: 'connected or unreachable' }),
+  snapshot: Type.Union([Type.String(), Type.Object({ loaded_at: Type.String({ format: 'date-time' }) })])
+})
 
 export interface HealthRoutesOptions {
   routing: Pick<RoutingSnapshotSource, 'current' | 'healthy'>
 }
 
 export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { routing }) => {
-  app.get('/healthz', async () => ({ status: 'ok' }))
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/healthz', { schema: { response: { 200: Healthy } } }, async () => ({ status: 'ok' as const }))
+  app.get('/readyz', { schema: { response: { 200: Readiness, 503: Readiness } } }, async (_request, reply) => {
     const snapshot = routing.current()
     if (snapshot === undefined) {
       return reply.code(503).send({ status: 'starting', store: routing.healthy() ? 'connected' : 'unreachable', snapshot: 'not loaded' })

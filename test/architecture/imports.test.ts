@@ -14,7 +14,7 @@ export const layers: readonly string[][] = [
   ['store'],
   ['geo', 'signing', 'auth', 'billing', 'balancing', 'directory'],
   ['routing', 'metrics', 'http', 'config.ts', 'logging.ts'],
-  ['handlers', 'resolver', 'auth-server'],
+  ['handlers', 'resolver', 'auth-server', 'docs', 'console'],
   ['app.ts', 'gateway.ts', 'server.ts', 'demo', 'commands'],
   ['cli.ts']
 ]

@@ -22,6 +22,7 @@ t.test('dev starts everything, routes the demo requests, and shuts down cleanly'
   t.equal(unsigned.json().error.code, 'GW_SERVICE_UNAUTHORIZED')
   t.equal((await get(`${resolverUrl}/metrics`)).status, 200, 'dev keeps /metrics on each main port')
   t.equal((await get(`${dev.url}/metrics`)).status, 200)
+  t.match(out, /console\s+http:\/\/\S+\/admin\//, 'the banner names the console')
 
   const ready = await get(`${dev.url}/readyz`)
   t.equal(ready.status, 200)

@@ -1,4 +1,5 @@
-// The admin API under /api/v1: CRUD with audit, tokens, and the route explainer.
+// The admin API under /api/v1: CRUD and merge patches with audit, node keys, tokens, the audit
+// trail, who a token is, and the route explainer.
 
 import type { FastifyPluginAsync } from 'fastify'
 import type { Collections } from '../../store/mongo.js'
@@ -6,14 +7,26 @@ import { adminCollections } from './admin-collections.js'
 import { registerCrudRoutes, type CrudDeps } from './crud-routes.js'
 import { registerRouteExplain, type RouteExplainDeps } from './route-explain.js'
 import { registerTokenRoutes } from './token-routes.js'
+import { registerAuditRoutes } from './audit-routes.js'
+import { registerNodeKeyRoute } from './node-key-route.js'
+import { registerPatchRoute } from './patch-route.js'
+import { registerSessionRoute } from './session-route.js'
 
 export interface AdminDeps extends Omit<RouteExplainDeps, 'servers'> {
   collections: Collections
+  /** NODE_TTL_S, which the console shows heartbeat ages against. */
+  nodeTtlS: number
 }
 
 export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
   const crud: CrudDeps = { auth: deps.auth, audit: deps.collections.audit, now: deps.now }
-  for (const spec of adminCollections(deps.collections)) registerCrudRoutes(app, crud, spec)
+  for (const spec of adminCollections(deps.collections)) {
+    registerCrudRoutes(app, crud, spec)
+    registerPatchRoute(app, crud, spec)
+  }
+  registerNodeKeyRoute(app, { ...crud, nodes: deps.collections.nodes })
+  registerAuditRoutes(app, { auth: deps.auth, audit: deps.collections.audit })
+  registerSessionRoute(app, { auth: deps.auth, nodeTtlS: deps.nodeTtlS })
   registerRouteExplain(app, { ...deps, servers: deps.collections.servers })
   registerTokenRoutes(app, { auth: deps.auth, collections: deps.collections, now: deps.now })
 }

@@ -17,6 +17,7 @@ import type { Collections } from '../../store/mongo.js'
 import type { RoutingSnapshotSource } from '../../routing/routing-snapshot.js'
 import { overflowTarget, overflowUrl } from '../../balancing/overflow.js'
 import { requireRole } from './admin-auth.js'
+import { RouteAnswer } from './route-explain-schema.js'
 
 export const RouteQuery = Type.Object({
   ip: ClientAddress,
@@ -39,7 +40,7 @@ export interface RouteExplainDeps {
 
 export function registerRouteExplain (app: FastifyInstance, deps: RouteExplainDeps): void {
   app.get<{ Querystring: RouteQuery }>('/api/v1/route', {
-    schema: { querystring: RouteQuery, response: { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse } }
+    schema: { querystring: RouteQuery, response: { 200: RouteAnswer, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse } }
   }, async (request) => {
     await requireRole(deps.auth, request, 'read')
     const query = request.query

@@ -61,7 +61,7 @@ export const GeoGroupBody = Type.Object({
 export const PartnerBody = Type.Object({
   _id: Id,
   name: Name,
-  pattern_fallbacks: Type.Record(Type.String({ pattern: ROLE_PATTERN }), Type.Array(Role, { maxItems: 32 })),
+  pattern_fallbacks: Type.Record(Type.String({ pattern: ROLE_PATTERN }), Type.Array(Role, { maxItems: 32 }), strict),
   overflow_url: Type.Optional(OverflowUrl)
 }, strict)
 

@@ -30,6 +30,16 @@ export const NewTokenBody = Type.Object({
 }, { additionalProperties: false })
 export type NewTokenBody = Static<typeof NewTokenBody>
 
+const TokenView = Type.Object({
+  id: Type.String({ description: 'sha256 of the token' }),
+  owner_type: Type.String(),
+  owner_id: Type.String(),
+  grants: Type.Array(Grant),
+  expires_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
+})
+const NewToken = Type.Object({ token: Type.String({ description: 'the token, shown only in this answer' }), ...TokenView.properties })
+const Done = Type.Null({ description: 'done' })
+
 const RevokeBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false })
 const HashParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{64}$' }) }, { additionalProperties: false })
 
@@ -47,13 +57,13 @@ export function registerTokenRoutes (app: FastifyInstance, deps: TokenRouteDeps)
   const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse }
   const { tokens, audit } = deps.collections
 
-  app.get('/api/v1/tokens', { schema: { response: errors } }, async (request) => {
+  app.get('/api/v1/tokens', { schema: { response: { 200: Type.Object({ items: Type.Array(TokenView) }), ...errors } } }, async (request) => {
     await requireRole(deps.auth, request, 'read')
     const docs = await tokens.find({}).sort({ owner_id: 1 }).limit(1000).toArray()
     return { items: docs.map(publicToken) }
   })
 
-  app.post<{ Body: NewTokenBody }>('/api/v1/tokens', { schema: { body: NewTokenBody, response: errors } }, async (request, reply) => {
+  app.post<{ Body: NewTokenBody }>('/api/v1/tokens', { schema: { body: NewTokenBody, response: { 201: NewToken, ...errors } } }, async (request, reply) => {
     const principal = await requireRole(deps.auth, request, 'admin')
     const body = request.body
     const expiresAt = body.expires_in_s !== undefined ? new Date(deps.now() + body.expires_in_s * 1000) : null
@@ -62,7 +72,7 @@ export function registerTokenRoutes (app: FastifyInstance, deps: TokenRouteDeps)
     return reply.code(201).send({ token, ...publicToken(doc) })
   })
 
-  app.post<{ Body: { token: string } }>('/api/v1/tokens/revoke', { schema: { body: RevokeBody, response: errors } }, async (request, reply) => {
+  app.post<{ Body: { token: string } }>('/api/v1/tokens/revoke', { schema: { body: RevokeBody, response: { 204: Done, ...errors } } }, async (request, reply) => {
     const principal = await requireRole(deps.auth, request, 'admin')
     const doc = await tokens.findOne({ _id: hashToken(request.body.token) })
     if (doc === null || !await revokeToken(tokens, request.body.token)) throw gatewayError('GW_NOT_FOUND', 'no such token')
@@ -70,7 +80,7 @@ export function registerTokenRoutes (app: FastifyInstance, deps: TokenRouteDeps)
     return reply.code(204).send()
   })
 
-  app.delete<{ Params: { id: string } }>('/api/v1/tokens/:id', { schema: { params: HashParams, response: errors } }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/v1/tokens/:id', { schema: { params: HashParams, response: { 204: Done, ...errors } } }, async (request, reply) => {
     const principal = await requireRole(deps.auth, request, 'admin')
     const doc = await tokens.findOne({ _id: request.params.id })
     const { deletedCount } = await tokens.deleteOne({ _id: request.params.id })

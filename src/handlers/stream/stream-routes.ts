@@ -1,5 +1,6 @@
 // GET /flv, /hls, /ws-fmp4 and /stream?format=: the thin HTTP adapter around handleStreamRequest.
 
+import { Type } from 'typebox'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { bearerToken } from '../../http/bearer.js'
 import type { ClientIpResolver } from '../../geo/client-ip.js'
@@ -77,7 +78,8 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
   const answerHeaders = { 'cache-control': 'no-store', 'access-control-allow-origin': corsOrigin }
   const config = { errorHeaders: answerHeaders }
 
-  const schema = { querystring: StreamQuery, response: { 200: StreamJsonResponse, ...errorResponses } }
+  const Redirect = Type.Null({ description: 'the signed redirect to a node: a Location header and no body (redirect=false answers 200 with JSON instead)' })
+  const schema = { querystring: StreamQuery, response: { 200: StreamJsonResponse, 302: Redirect, ...errorResponses } }
   for (const format of ['flv', 'hls', 'ws-fmp4'] as const) {
     const path = `/${format}`
     app.get<{ Querystring: StreamQueryType }>(path, { schema, config }, (request, reply) => answer(request, reply, path, format, request.query))

@@ -1,0 +1,32 @@
+// The answer of GET /api/v1/route, for serialization and the OpenAPI document.
+
+import { Type } from 'typebox'
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()])
+
+export const RouteLocation = Type.Object({
+  country_code: Nullable(Type.String()),
+  region_iso: Nullable(Type.String()),
+  city: Nullable(Type.String()),
+  coordinates: Type.Union([Type.Array(Type.Number(), { minItems: 2, maxItems: 2, description: '[lat, lon]' }), Type.Null()]),
+  country_only: Type.Optional(Type.Boolean())
+})
+
+const Choice = Type.Object({ node: Type.String(), group: Type.String(), pattern: Type.String() })
+
+export const RouteAnswer = Type.Object({
+  location: RouteLocation,
+  location_source: Type.String({ description: 'cache, resolver or fallback' }),
+  group_rule: Type.String({ description: 'the rule that picked the group: cidr, city, region, country, nearest or default' }),
+  partner: Nullable(Type.String()),
+  groups: Type.Array(Type.String(), { description: 'the group chain, in the order it is tried' }),
+  candidates: Type.Array(Type.Object({
+    node: Type.String(),
+    group: Type.String(),
+    pattern: Type.String(),
+    eligible: Type.Boolean(),
+    reason: Type.String(),
+    score: Type.Union([Type.Number(), Type.Null()])
+  })),
+  chosen: Type.Union([Choice, Type.Null()])
+})

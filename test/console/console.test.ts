@@ -1,0 +1,279 @@
+/// <reference lib="dom" />
+// The console at /admin in a real browser (Debian's chromium, driven by puppeteer-core) against
+// the whole system: sign in, watch the nodes, edit and drain one, explain a Moscow client's
+// route, and sign out. Every test fails on a console error or a failed request in the page.
+// UPDATE_SCREENSHOTS=1 also writes the README's screenshots under docs/screenshots/.
+
+import { mkdir } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import t, { type Test } from 'tap'
+import { request } from 'undici'
+import type { ElementHandle, Page } from 'puppeteer-core'
+import { hashToken } from '../../src/auth/token-hash.js'
+import { demoNodes } from '../../src/demo/demo-data.js'
+import { findChromium, launchBrowser, watchedPage, type WatchedPage } from '../helpers/browser.js'
+import { startSystem } from '../helpers/system.js'
+
+const chromium = findChromium()
+const ADMIN = 'demo-admin-token'
+const VIEWER = 'console-viewer-token'
+const screenshots = process.env.UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : undefined
+
+async function apiGet (base: string, path: string): Promise<any> {
+  const res = await request(`${base}/api/v1${path}`, { headers: { authorization: `Bearer ${ADMIN}` } })
+  return await res.body.json()
+}
+
+async function text (page: Page, selector: string): Promise<string> {
+  return await page.$eval(selector, (el) => el.textContent ?? '')
+}
+
+async function shoot (page: Page, name: string): Promise<void> {
+  if (screenshots === undefined) return
+  await mkdir(screenshots, { recursive: true })
+  await page.screenshot({ path: `${screenshots}${name}.png` })
+}
+
+if (chromium === undefined) {
+  if (process.env.CI !== undefined && process.env.CI !== '') {
+    t.fail('chromium is not installed; CI installs it in .ci/run')
+  } else {
+    t.plan(0, 'chromium is not installed (apt-get install chromium): skipping the browser tests')
+  }
+} else {
+  const system = await startSystem(t)
+  const base = system.gatewayUrl
+  await system.store.collections.tokens.insertOne({
+    _id: hashToken(VIEWER), owner_type: 'admin', owner_id: 'ops-viewer', grants: [{ object_type: 'gateway', object_id: '*', rights: ['read'] }], expires_at: null
+  })
+  const browser = await launchBrowser(t, chromium)
+  const watched: WatchedPage = await watchedPage(browser)
+  const { page } = watched
+
+  const signIn = async (p: Page, token: string): Promise<void> => {
+    await p.goto(`${base}/admin/`)
+    await p.waitForSelector('#signin-token', { visible: true })
+    await p.type('#signin-token', token)
+    await p.click('#signin button[type=submit]')
+    await p.waitForSelector('#nodes tbody tr')
+  }
+  const noProblems = (t: Test, w: WatchedPage = watched): void => {
+    t.same(w.problems, [], 'no console error or failed request in the page')
+    w.problems.length = 0
+  }
+
+  t.test('sign in, and see every demo node with its heartbeat age ticking', async (t) => {
+    await signIn(page, ADMIN)
+    t.equal(await page.evaluate(() => sessionStorage.getItem('geogate.token')), ADMIN, 'the token is in session storage')
+    t.equal(await page.evaluate(() => localStorage.length), 0, 'and not in local storage')
+    t.notMatch(page.url(), ADMIN, 'nor in the URL')
+    for (const node of demoNodes) {
+      t.ok(await page.$(`#nodes tr[data-node="${node._id}"]`), `${node._id} is listed`)
+      t.equal(await text(page, `#nodes tr[data-node="${node._id}"] td.status`), 'up')
+    }
+    const ageOf = async (): Promise<string> => await text(page, '#nodes tr[data-node="node-moscow-1"] td.age')
+    const first = await ageOf()
+    t.match(first, /^\d+ s ago$/)
+    await page.waitForFunction((before) => document.querySelector('#nodes tr[data-node="node-moscow-1"] td.age')?.textContent !== before, { timeout: 5000 }, first)
+    t.not(await ageOf(), first, 'the heartbeat age ticks')
+    await page.waitForFunction(() => /^[1-9]\d* s ago$/.test(document.querySelector('#nodes tr[data-node="node-london-1"] td.age')?.textContent ?? ''), { timeout: 5000 })
+    await shoot(page, 'nodes')
+    noProblems(t)
+  })
+
+  t.test('change a weight inline and see the API return it', async (t) => {
+    const input = '#nodes tr[data-node="node-london-1"] input.weight'
+    await page.click(input, { clickCount: 3 })
+    await page.type(input, '7')
+    await page.keyboard.press('Tab')
+    await page.waitForFunction(() => /node-london-1: weight 7/.test(document.querySelector('#message.ok')?.textContent ?? ''))
+    t.equal((await apiGet(base, '/nodes/node-london-1')).weight, 7, 'the API returns the new weight')
+    t.equal(await page.$eval(input, (el) => (el as HTMLInputElement).value), '7')
+    noProblems(t)
+  })
+
+  t.test('a bad value shows the API\'s error message and changes nothing', async (t) => {
+    const before = await apiGet(base, '/nodes/node-london-1')
+    const input = '#nodes tr[data-node="node-london-1"] input.weight'
+    watched.expectFailure(/\/api\/v1\/nodes\/node-london-1$/)
+    await page.click(input, { clickCount: 3 })
+    await page.type(input, '-1')
+    await page.keyboard.press('Tab')
+    await page.waitForSelector('#message.error')
+    const shown = await text(page, '#message.error span')
+    // The same patch, straight to the API: the page shows its words.
+    const direct = await request(`${base}/api/v1/nodes/node-london-1`, { method: 'PATCH', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/merge-patch+json' }, body: '{"weight":-1}' })
+    const { error } = await direct.body.json() as { error: { message: string } }
+    t.equal(direct.statusCode, 400)
+    t.equal(shown, error.message, `the page shows the API's message: ${shown}`)
+    // Liveness moves on by itself (the test keeps the demo nodes alive); the rest stays.
+    const { last_seen: _seen, ...after } = await apiGet(base, '/nodes/node-london-1')
+    const { last_seen: _seenBefore, ...unchanged } = before
+    t.same(after, unchanged, 'the node is unchanged')
+    await page.waitForFunction((sel) => (document.querySelector(sel) as HTMLInputElement | null)?.value === '7', {}, input)
+    t.pass('the field shows the stored weight again')
+    noProblems(t)
+  })
+
+  const explain = async (p: Page, ip: string): Promise<{ winner: string, candidates: Record<string, string> }> => {
+    await p.goto(`${base}/admin/#/explain`)
+    await p.waitForSelector('#explain-ip')
+    await p.click('#explain-ip', { clickCount: 3 })
+    await p.type('#explain-ip', ip)
+    await p.$eval('#explain-result', (el) => el.replaceChildren())
+    await p.click('form.explain button[type=submit]')
+    await p.waitForSelector('#candidates tbody tr')
+    await p.waitForSelector('#explain-map .client')
+    const candidates = Object.fromEntries(await p.$$eval('#candidates tbody tr', (rows) => rows.map((r) => [(r as HTMLElement).dataset.node ?? '', r.querySelector('.reason')?.textContent ?? ''])))
+    const winner = await p.$eval('#candidates tr.chosen', (r) => (r as HTMLElement).dataset.node ?? '')
+    return { winner, candidates }
+  }
+
+  t.test('explain a route for a Moscow address: the candidates and the winner on the map', async (t) => {
+    const { winner, candidates } = await explain(page, '77.88.8.8')
+    t.match(winner, /^node-moscow-[12]$/, `a Moscow node wins: ${winner}`)
+    t.same(Object.keys(candidates).sort(), ['node-moscow-1', 'node-moscow-2'], 'both Moscow nodes are candidates')
+    t.equal(candidates[winner], 'chosen')
+    t.match(await text(page, '#explain-location'), /RU/)
+    t.match(await text(page, '#explain-groups'), /^ru-central/)
+    t.match(await text(page, '#explain-winner'), winner)
+    t.equal(await page.$eval('#explain-map circle.node.winner', (c) => (c as SVGElement).dataset.node), winner, 'the winner is marked on the map')
+    t.ok(await page.$$eval('#explain-map path.country', (paths) => paths.length) > 100, 'the world is drawn')
+    t.ok(await page.$('#explain-map line.route'), 'a line from the client to the winner\'s group')
+    await page.evaluate(() => window.scrollTo(0, 0))
+    await shoot(page, 'explainer')
+    noProblems(t)
+  })
+
+  t.test('drain a node and see the explainer stop choosing it', async (t) => {
+    const { winner } = await explain(page, '77.88.8.8')
+    await page.goto(`${base}/admin/#/nodes`)
+    await page.waitForSelector(`#nodes tr[data-node="${winner}"] input.draining`)
+    await page.click(`#nodes tr[data-node="${winner}"] input.draining`)
+    await page.waitForFunction((id) => new RegExp(`${id}: draining true`).test(document.querySelector('#message.ok')?.textContent ?? ''), {}, winner)
+    t.equal((await apiGet(base, `/nodes/${winner}`)).draining, true)
+    await system.gateway.refreshSnapshot()
+    const after = await explain(page, '77.88.8.8')
+    t.not(after.winner, winner, `the explainer now chooses ${after.winner}`)
+    t.equal(after.candidates[winner], 'draining', 'and says why not the drained node')
+
+    await page.goto(`${base}/admin/#/nodes`)
+    await page.waitForSelector(`#nodes tr[data-node="${winner}"] input.draining`)
+    await page.click(`#nodes tr[data-node="${winner}"] input.draining`)
+    await page.waitForFunction((id) => new RegExp(`${id}: draining false`).test(document.querySelector('#message.ok')?.textContent ?? ''), {}, winner)
+    await system.gateway.refreshSnapshot()
+    noProblems(t)
+  })
+
+  t.test('geo groups: rules in a table, groups and nodes on the map', async (t) => {
+    await page.goto(`${base}/admin/#/groups`)
+    await page.waitForSelector('#groups-map circle.node')
+    t.same(await page.$$eval('#groups-map circle.group', (cs) => cs.map((c) => (c as SVGElement).dataset.group).sort()), ['eu-west', 'ru-central', 'us-east'])
+    t.equal(await page.$$eval('#groups-map circle.node', (cs) => cs.length), demoNodes.length)
+    t.match(await text(page, '#groups tr[data-group="ru-central"] td.rules'), 'countries RU')
+    await shoot(page, 'geo-groups')
+    noProblems(t)
+  })
+
+  t.test('every page opens', async (t) => {
+    const pages: Array<[string, string]> = [['servers', 'section.card[data-server="UIN-DEMO-1"]'], ['partners', '#partners tr[data-id="demo"]'], ['tariffs', '#tariffs tr[data-id="unlimited"]'], ['accounts', '#accounts tr[data-id="acct-demo"]'], ['tokens', '#tokens tbody tr'], ['audit', '#audit tbody tr']]
+    for (const [hash, selector] of pages) {
+      await page.goto(`${base}/admin/#/${hash}`)
+      await page.waitForSelector(selector)
+      t.pass(`#/${hash} shows ${selector}`)
+    }
+    t.match(await text(page, '#audit tbody'), 'node-london-1', 'the audit trail holds the console\'s edits')
+    noProblems(t)
+  })
+
+  t.test('servers: a camera offline and back; tokens: issue one and revoke it', async (t) => {
+    const accept = (dialog: { accept: () => Promise<void> }): void => { void dialog.accept() }
+    page.on('dialog', accept)
+    t.teardown(() => { page.off('dialog', accept) })
+    await page.goto(`${base}/admin/#/servers`)
+    const camera = 'section.card[data-server="UIN-DEMO-1"] tr[data-camera="cam-2"] input[type=checkbox]'
+    await page.waitForSelector(camera)
+    await page.click(camera)
+    await page.waitForFunction(() => /UIN-DEMO-1\/cam-2 offline/.test(document.querySelector('#message.ok')?.textContent ?? ''))
+    t.equal((await apiGet(base, '/servers/UIN-DEMO-1')).cameras['cam-2'].online, false, 'the camera is offline in the API')
+    await page.waitForSelector(camera)
+    await page.click(camera)
+    await page.waitForFunction(() => /UIN-DEMO-1\/cam-2 online/.test(document.querySelector('#message.ok')?.textContent ?? ''))
+    t.equal((await apiGet(base, '/servers/UIN-DEMO-1')).cameras['cam-2'].online, true)
+
+    await page.goto(`${base}/admin/#/tokens`)
+    await page.waitForSelector('form.issue')
+    await page.type('form.issue input[name=owner_id]', 'ops-browser')
+    await page.click('form.issue button[type=submit]')
+    await page.waitForFunction(() => /token for admin:ops-browser/.test(document.querySelector('#message.ok')?.textContent ?? ''))
+    const shown = /copy it now\): (\S+)$/.exec(await text(page, '#message span'))?.[1] ?? ''
+    const session = await request(`${base}/api/v1/session`, { headers: { authorization: `Bearer ${shown}` } })
+    t.equal(session.statusCode, 200, 'the issued token works')
+    t.match(await session.body.json(), { actor: 'admin:ops-browser', can_write: false })
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#tokens tbody th')).some((th) => th.textContent === 'admin:ops-browser'))
+    const revoke = (await page.evaluateHandle(() => Array.from(document.querySelectorAll('#tokens tbody tr')).find((r) => r.querySelector('th')?.textContent === 'admin:ops-browser')?.querySelector('button.danger'))).asElement() as ElementHandle<Element> | null
+    t.ok(revoke, 'the new token has a Revoke button')
+    await revoke?.click()
+    await page.waitForFunction(() => /token of admin:ops-browser revoked/.test(document.querySelector('#message.ok')?.textContent ?? ''))
+    t.equal(await system.store.collections.tokens.countDocuments({ owner_id: 'ops-browser' }), 0, 'revoked')
+    noProblems(t)
+  })
+
+  t.test('a read-only token sees everything and no edit controls', async (t) => {
+    const viewer = await watchedPage(browser)
+    await signIn(viewer.page, VIEWER)
+    t.match(await text(viewer.page, '#actor'), 'read only')
+    const editControls = 'details.editor, button.danger, form.inline-create, form.issue, table input, button.secondary'
+    const pages: Array<[string, string]> = [['nodes', '#nodes tbody tr'], ['groups', '#groups tbody tr'], ['servers', 'section.card'], ['partners', '#partners tbody tr'], ['tariffs', '#tariffs tbody tr'], ['accounts', '#accounts tbody tr'], ['tokens', '#tokens tbody tr']]
+    for (const [hash, selector] of pages) {
+      await viewer.page.goto(`${base}/admin/#/${hash}`)
+      await viewer.page.waitForSelector(selector)
+      t.equal((await viewer.page.$$(editControls)).length, 0, `no edit controls on #/${hash}`)
+      if (hash === 'nodes') t.equal(await text(viewer.page, '#nodes tr[data-node="node-moscow-1"] td.weight'), '10', 'weights are shown as text')
+    }
+    noProblems(t, viewer)
+    await viewer.page.close()
+  })
+
+  t.test('the console is usable 390 px wide', async (t) => {
+    const narrow = await watchedPage(browser, { width: 390, height: 844 })
+    await signIn(narrow.page, ADMIN)
+    t.ok(await narrow.page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the page itself does not scroll sideways')
+    t.ok(await narrow.page.$eval('#nav', (nav) => nav.getBoundingClientRect().right <= 390), 'the navigation fits')
+    const input = '#nodes tr[data-node="node-us-1"] input.weight'
+    await narrow.page.$eval(input, (el) => el.scrollIntoView())
+    await narrow.page.click(input, { clickCount: 3 })
+    await narrow.page.type(input, '4')
+    await narrow.page.keyboard.press('Tab')
+    await narrow.page.waitForFunction(() => /node-us-1: weight 4/.test(document.querySelector('#message.ok')?.textContent ?? ''))
+    t.equal((await apiGet(base, '/nodes/node-us-1')).weight, 4, 'a weight can be edited on a phone')
+    await narrow.page.goto(`${base}/admin/#/explain?ip=77.88.8.8&server=UIN-DEMO-1&camera=cam-1&format=flv`)
+    await narrow.page.waitForSelector('#explain-map .client')
+    t.ok(await narrow.page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the explainer fits too')
+    noProblems(t, narrow)
+    await narrow.page.close()
+  })
+
+  t.test('/docs renders offline, every asset from the gateway', async (t) => {
+    const docs = await watchedPage(browser)
+    await docs.page.goto(`${base}/docs/`)
+    await docs.page.waitForSelector('.swagger-ui .opblock')
+    t.ok((await docs.page.$$('.swagger-ui .opblock')).length > 30, 'every operation is drawn')
+    noProblems(t, docs)
+    await docs.page.close()
+  })
+
+  t.test('sign out clears the token', async (t) => {
+    await page.bringToFront()
+    await page.goto(`${base}/admin/#/nodes`)
+    await page.waitForSelector('#signout', { visible: true })
+    await page.click('#signout')
+    await page.waitForSelector('#signin-token', { visible: true })
+    t.equal(await page.evaluate(() => sessionStorage.getItem('geogate.token')), null, 'session storage no longer holds it')
+    t.equal(await page.$$eval('#page *', (els) => els.length), 0, 'no data left on the page')
+    await page.reload()
+    await page.waitForSelector('#signin-token', { visible: true })
+    t.ok(await page.$eval('#nav', (nav) => (nav as HTMLElement).hidden), 'a reload asks to sign in again')
+    noProblems(t)
+  })
+}
