@@ -2,6 +2,7 @@
 // read at scrape time.
 
 import type { FastifyPluginAsync } from 'fastify'
+import { Type } from 'typebox'
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js'
 import type { RoutingSnapshotSource } from '../routing/routing-snapshot.js'
 
@@ -12,7 +13,7 @@ export interface MetricsRouteOptions {
 }
 
 export const metricsRoute: FastifyPluginAsync<MetricsRouteOptions> = async (app, { metrics, routing, now }) => {
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { schema: { response: { 200: Type.String({ description: 'Prometheus text exposition' }) } } }, async (_request, reply) => {
     const snapshot = routing.current()
     metrics.setStoreUp(routing.healthy())
     if (snapshot !== undefined) metrics.setSnapshotAge((now() - snapshot.loadedAt) / 1000)
