@@ -63,6 +63,9 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     cacheMax: config.authCacheMax,
     maxGrantTtlMs: config.authGrantTtlMs,
     denyTtlMs: config.authDenyTtlMs,
+    denyCacheBytes: config.authDenyCacheBytes,
+    staleIfErrorMs: config.authStaleIfErrorMs,
+    breaker: { failureThreshold: config.authBreakerThreshold, cooldownMs: config.authBreakerCooldownMs },
     now
   })
   const routing = createRoutingSnapshotSource({
