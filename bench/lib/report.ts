@@ -172,7 +172,22 @@ export function checkBudgets (scenarios: readonly ScenarioResult[], micro: Micro
   add('resolver down p99', '≤ 2 × warm p99',
     both ? `${fmt(down.gateway.p99Ms)} ms = ${fmt(down.gateway.p99Ms / warm.gateway.p99Ms)} × warm ${fmt(warm.gateway.p99Ms)} ms${invalid(downProblem ?? warmProblem)}` : undefined,
     both && downProblem === undefined && warmProblem === undefined && down.gateway.p99Ms <= 2 * warm.gateway.p99Ms)
+
+  // The realistic mixes: an answer other than a redirect is an error here, and fails the budget.
+  for (const [name, least] of [['players', 0.5], ['analytics', 0.7]] as const) {
+    const mix = find(name)
+    const errors = mix === undefined ? 0 : errorCount(mix.gateway)
+    add(`${name} throughput, no error`, `≥ ${fmt(least)} × baseline req/s, 0 errors at 64 connections`,
+      valid(mix) ? `${fmt(mix.ratio)} × (${int(mix.gateway.requestsPerSec)} vs ${int(mix.baseline.requestsPerSec)} req/s${ratios(mix)}); p99 ${fmt(mix.gateway.p99Ms)} ms (the baseline's ${fmt(mix.baseline.p99Ms)} ms); ${int(errors)} errors` : undefined,
+      valid(mix) && errors === 0 && mix.ratio >= least)
+  }
   return checks
+}
+
+/** Answers that were not redirects, and sockets that failed. */
+export function errorCount (run: WrkResult): number {
+  const { connect, read, write, timeout } = run.socketErrors
+  return run.non2xx3xx + connect + read + write + timeout
 }
 
 /** The server's CPU time per answered request: steadier than requests/s on a busy machine. */
