@@ -36,22 +36,37 @@ export function analyticsPass (cameras: number): WarmUpRequest[] {
   return Array.from({ length: cameras }, (_, n) => ({ token: benchToken(0), address: '77.88.8.8', camera: n }))
 }
 
-/** Sends the requests, 64 at a time; throws unless every one was redirected. */
+const CONCURRENCY = 16
+const ATTEMPTS = 5
+
+/**
+ * Sends the requests, a few at a time; a 503 (an upstream that could not keep up with a pass of
+ * new tokens: the embedded store takes milliseconds per token) is sent again after a pause.
+ * Throws unless every one was redirected in the end.
+ */
 export async function runWarmUpPass (gatewayUrl: string, requests: readonly WarmUpRequest[]): Promise<void> {
-  const pool = new Pool(gatewayUrl, { connections: 64 })
+  const pool = new Pool(gatewayUrl, { connections: CONCURRENCY })
   const failures = new Map<number, number>()
+  const send = async ({ token, address, camera }: WarmUpRequest): Promise<number> => {
+    const { statusCode, body } = await pool.request({
+      method: 'GET',
+      path: `/flv?server=${BENCH_SERVER}&camera=cam-${camera}&access_token=${token}`,
+      headers: { 'x-forwarded-for': address }
+    })
+    await body.dump()
+    return statusCode
+  }
   let next = 0
   try {
-    await Promise.all(Array.from({ length: 64 }, async () => {
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
       while (next < requests.length) {
-        const { token, address, camera } = requests[next++] as WarmUpRequest
-        const { statusCode, body } = await pool.request({
-          method: 'GET',
-          path: `/flv?server=${BENCH_SERVER}&camera=cam-${camera}&access_token=${token}`,
-          headers: { 'x-forwarded-for': address }
-        })
-        await body.dump()
-        if (statusCode !== 302) failures.set(statusCode, (failures.get(statusCode) ?? 0) + 1)
+        const request = requests[next++] as WarmUpRequest
+        let status = await send(request)
+        for (let attempt = 1; attempt < ATTEMPTS && status === 503; attempt++) {
+          await new Promise((resolve) => setTimeout(resolve, 500 * attempt))
+          status = await send(request)
+        }
+        if (status !== 302) failures.set(status, (failures.get(status) ?? 0) + 1)
       }
     }))
   } finally {
