@@ -19,6 +19,7 @@ import path from 'node:path'
 import type { GeoMatchBenchResult } from './geo-match.bench.js'
 import type { SelectionBenchResult } from './select-node.bench.js'
 import type { SignBenchResult } from './sign.bench.js'
+import type { StoreLookupBenchResult } from './store-lookup.bench.js'
 import { buildForBench, root, tsxLauncher, type Launcher } from './lib/build.js'
 import { canPin, startChild, stopAll, stopChildrenOnExit } from './lib/children.js'
 import { withCpuShare } from './lib/cpu.js'
@@ -75,6 +76,16 @@ async function runMicro (launcher: Launcher): Promise<MicroResults> {
     micro.signing = await runProgram<SignBenchResult>(launcher, 'sign bench', 'bench/sign.bench.ts', [], 120_000)
   })
   return micro
+}
+
+/** Last, after the load: filling a store with 50,000 documents keeps a core busy for minutes. */
+async function runStoreLookup (launcher: Launcher, micro: MicroResults): Promise<void> {
+  log('micro: embedded store lookups at 1,000, 10,000 and 50,000 documents')
+  try {
+    micro.storeLookup = await runProgram<StoreLookupBenchResult>(launcher, 'store lookup bench', 'bench/store-lookup.bench.ts', [], 1_200_000)
+  } catch (err) {
+    micro.errors.push(`embedded store lookups: ${(err as Error).message}`)
+  }
 }
 
 interface Servers {
@@ -334,6 +345,7 @@ async function main (): Promise<number> {
       const order = (name: string): number => loadScenarios.findIndex((s) => s.name === name)
       report.scenarios.sort((a, b) => order(a.name) - order(b.name))
     }
+    if (report.micro !== undefined) await runStoreLookup(launcher, report.micro)
   } finally {
     log('stopping the bench processes')
     await stopAll()

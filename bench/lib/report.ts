@@ -4,6 +4,7 @@
 import type { GeoMatchBenchResult } from '../geo-match.bench.js'
 import type { SelectionBenchResult } from '../select-node.bench.js'
 import type { SignBenchResult } from '../sign.bench.js'
+import type { StoreLookupBenchResult } from '../store-lookup.bench.js'
 import type { GatewaySample } from './probe.js'
 import type { LoadScenarioName } from './scenarios.js'
 import type { WrkResult } from './wrk.js'
@@ -87,6 +88,7 @@ export interface MicroResults {
   selection?: SelectionBenchResult
   geoMatch?: GeoMatchBenchResult
   signing?: SignBenchResult
+  storeLookup?: StoreLookupBenchResult
   errors: string[]
 }
 
@@ -255,6 +257,9 @@ export function markdownReport (report: BenchReport): string {
     if (sign !== undefined) {
       lines.push(`| signing a stream URL, HS256 (${sign.tokenLength}-char JWT) | ${fmt(sign.hs256UsPerOp)} µs |`)
       lines.push(`| signing a stream URL, ES256 | ${fmt(sign.es256UsPerOp)} µs |`)
+    }
+    for (const size of micro.storeLookup?.sizes ?? []) {
+      lines.push(`| embedded store, findOne by _id in a collection of ${int(size.documents)} documents | ${fmt(size.msPerLookup)} ms |`)
     }
     for (const error of micro.errors) lines.push(`| failed | ${error.split('\n')[0] ?? ''} |`)
     lines.push('')
