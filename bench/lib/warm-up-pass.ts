@@ -36,8 +36,9 @@ export function analyticsPass (cameras: number): WarmUpRequest[] {
   return Array.from({ length: cameras }, (_, n) => ({ token: benchToken(0), address: '77.88.8.8', camera: n }))
 }
 
-const CONCURRENCY = 16
-const ATTEMPTS = 5
+const CONCURRENCY = 8
+/** How long a request of the pass is tried again for (ms). */
+const PATIENCE_MS = 120_000
 
 /**
  * Sends the requests, a few at a time; a 503 (an upstream that could not keep up with a pass of
@@ -61,9 +62,11 @@ export async function runWarmUpPass (gatewayUrl: string, requests: readonly Warm
     await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
       while (next < requests.length) {
         const request = requests[next++] as WarmUpRequest
+        const giveUpAt = Date.now() + PATIENCE_MS
         let status = await send(request)
-        for (let attempt = 1; attempt < ATTEMPTS && status === 503; attempt++) {
-          await new Promise((resolve) => setTimeout(resolve, 500 * attempt))
+        // A 503 is an upstream still catching up (or its breaker cooling down): wait, ask again.
+        for (let attempt = 1; status === 503 && Date.now() < giveUpAt; attempt++) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 250 * attempt)))
           status = await send(request)
         }
         if (status !== 302) failures.set(status, (failures.get(status) ?? 0) + 1)
