@@ -37,8 +37,10 @@ const config = loadConfig({}, {
   // No resolver: clients are located by the bundled database, and nothing else is asked.
   resolverUrl: 'http://127.0.0.1:1',
   authServerUrl: authServer.url,
-  // The machine may be busy: a slow answer must not be a 503 here.
-  authTimeoutMs: 5000
+  // The machine may be busy: a slow answer must not be a 503 here, and the valid token's rights
+  // must outlast the run, however long it takes, to show they are still cached after it.
+  authTimeoutMs: 5000,
+  authGrantTtlMs: 3_600_000
 })
 const gateway = await startGatewayProcess(t, config, store)
 const pool = new Pool(gateway.url, { connections: CONCURRENCY, pipelining: 1 })
