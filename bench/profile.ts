@@ -15,6 +15,8 @@ import { stopAll, stopChildrenOnExit } from './lib/children.js'
 import { prepareGateway } from './lib/prepare.js'
 import { loadScenarios, type LoadScenario } from './lib/scenarios.js'
 import { LOAD_CORE, startGateway, startSystem } from './lib/system.js'
+import { runWarmUpPass } from './lib/warm-up-pass.js'
+import { STORE_TOKENS } from './servers/bench-data.js'
 import { requireWrk, runWrk, type WrkResult } from './lib/wrk.js'
 import { formatSummary, summarizeProfile, type CpuProfile } from './top-functions.js'
 
@@ -74,15 +76,18 @@ async function main (): Promise<void> {
     const launcher = options.tsx ? tsxLauncher() : buildForBench()
     const tokens = scenario.name === 'cold' ? 200_000 : 1000
     log('starting the store, the resolver and the auth-server')
-    const system = await startSystem(launcher, { tokens, extraNodes: scenario.database === 'manyNodes' ? 10_000 : 0 })
+    const storeTokens = ['cold-store', 'players', 'analytics'].includes(scenario.name) ? STORE_TOKENS : 0
+    const system = await startSystem(launcher, { tokens, storeTokens, extraNodes: scenario.database === 'manyNodes' ? 10_000 : 0 })
     const spawnedAt = Date.now()
     const gateway = await startGateway(launcher, system, {
       database: scenario.database,
       resolverDown: scenario.resolverDown,
+      tokenStore: scenario.tokenStore,
       nodeFlags: ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', name],
       name: 'gateway (profiled)'
     })
     await prepareGateway(scenario, system, gateway.url, log)
+    if (scenario.warmUpPass !== undefined) await runWarmUpPass(gateway.url, scenario.warmUpPass())
     let firstClient = 0
     const load = (durationS: number): Promise<WrkResult> => runWrk({
       url: gateway.url + scenario.path,

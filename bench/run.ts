@@ -19,6 +19,7 @@ import path from 'node:path'
 import type { GeoMatchBenchResult } from './geo-match.bench.js'
 import type { SelectionBenchResult } from './select-node.bench.js'
 import type { SignBenchResult } from './sign.bench.js'
+import type { StoreLookupBenchResult } from './store-lookup.bench.js'
 import { buildForBench, root, tsxLauncher, type Launcher } from './lib/build.js'
 import { canPin, startChild, stopAll, stopChildrenOnExit } from './lib/children.js'
 import { withCpuShare } from './lib/cpu.js'
@@ -27,6 +28,8 @@ import { prepareGateway } from './lib/prepare.js'
 import { expectRedirect, sampleDelta, sampleGateway, type GatewaySample } from './lib/probe.js'
 import { budgetLines, checkBudgets, markdownReport, median, pairedRatios, runProblem, summarizeRuns, type BenchReport, type MeasuredRun, type MicroResults, type ScenarioResult } from './lib/report.js'
 import { HLS_VIEWERS, loadScenarios, scenarioGroups, type LoadScenario } from './lib/scenarios.js'
+import { runWarmUpPass } from './lib/warm-up-pass.js'
+import { STORE_TOKENS } from './servers/bench-data.js'
 import { LOAD_CORE, SERVER_CORE, heapAfterGc, startBaseline, startGateway, startNodesStore, startSystem, type RunningServer, type SystemInfo } from './lib/system.js'
 import { requireWrk, runWrk, WrkMissingError, type WrkResult } from './lib/wrk.js'
 
@@ -73,6 +76,16 @@ async function runMicro (launcher: Launcher): Promise<MicroResults> {
     micro.signing = await runProgram<SignBenchResult>(launcher, 'sign bench', 'bench/sign.bench.ts', [], 120_000)
   })
   return micro
+}
+
+/** Last, after the load: filling a store with 50,000 documents keeps a core busy for minutes. */
+async function runStoreLookup (launcher: Launcher, micro: MicroResults): Promise<void> {
+  log('micro: embedded store lookups at 1,000, 10,000 and 50,000 documents')
+  try {
+    micro.storeLookup = await runProgram<StoreLookupBenchResult>(launcher, 'store lookup bench', 'bench/store-lookup.bench.ts', [], 1_200_000)
+  } catch (err) {
+    micro.errors.push(`embedded store lookups: ${(err as Error).message}`)
+  }
 }
 
 interface Servers {
@@ -147,9 +160,16 @@ async function runScenarioGroup (group: readonly LoadScenario[], servers: Server
         await load(scenario, baselineServer.url, options.warmupS, 0)
       }
       log(`${scenario.name}: starting the gateway${scenario.resolverDown ? ' (RESOLVER_URL at a closed port)' : ''}`)
-      const gateway = await startGateway(launcher, system, { database: scenario.database, resolverDown: scenario.resolverDown, name: `gateway (${scenario.name})` })
+      const gateway = await startGateway(launcher, system, { database: scenario.database, resolverDown: scenario.resolverDown, tokenStore: scenario.tokenStore, name: `gateway (${scenario.name})` })
       state.gateway = gateway
       state.host = await prepareGateway(scenario, system, gateway.url, log)
+      if (scenario.warmUpPass !== undefined) {
+        const requests = scenario.warmUpPass()
+        log(`${scenario.name}: warm-up pass, ${requests.length.toLocaleString('en-US')} requests`)
+        const from = Date.now()
+        await runWarmUpPass(gateway.url, requests)
+        log(`${scenario.name}: warm-up pass done in ${((Date.now() - from) / 1000).toFixed(1)} s`)
+      }
       if (options.warmupS > 0) {
         log(`${scenario.name}: gateway warm-up ${options.warmupS} s`)
         const warmup = await load(scenario, gateway.url, options.warmupS, 0)
@@ -189,21 +209,22 @@ function scenarioResult (state: ScenarioState, system: SystemInfo, sample: Gatew
   // A closed loop keeps one side busy: when neither the server nor wrk is, a third party had the
   // core (the cold gateway also waits for its upstreams, so it is left out).
   const runs = [
-    ...(scenario.name === 'cold' ? [] : gatewayRuns.map((run, i) => ({ name: `gateway run ${i + 1}`, run }))),
+    ...(scenario.name === 'cold' || scenario.name === 'cold-store' ? [] : gatewayRuns.map((run, i) => ({ name: `gateway run ${i + 1}`, run }))),
     ...baselineRuns.map((run, i) => ({ name: `baseline run ${i + 1}`, run }))
   ]
   const starved = runs.filter(({ run }) => run.cpuPercent < 80 && run.result.clientCpuPercent < 80).map(({ name }) => name)
   if (starved.length > 0) notes.push(`Neither server nor wrk kept a core busy in: ${starved.join(', ')}; other processes took CPU time.`)
-  if (scenario.name === 'cold') {
-    if (state.firstClient > system.tokens) {
-      notes.push(`Only ${system.tokens.toLocaleString('en-US')} tokens exist: about ${(state.firstClient - system.tokens).toLocaleString('en-US')} requests reused a token (still a new IP).`)
+  if (scenario.name === 'cold' || scenario.name === 'cold-store') {
+    const tokens = scenario.name === 'cold' ? system.tokens : STORE_TOKENS
+    if (state.firstClient > tokens) {
+      notes.push(`Only ${tokens.toLocaleString('en-US')} tokens exist: about ${(state.firstClient - tokens).toLocaleString('en-US')} requests reused a token (still a new IP).`)
     }
     notes.push('wrk shares core 1 with the resolver, the auth-server and the store, so this measures the system on two cores, not the gateway alone.')
   }
   if (scenario.name === 'hls-segments') notes.push(hlsStoreNote(sample, gatewayRuns, (Date.now() - (state.sampledAt ?? Date.now())) / 1000))
   const result: ScenarioResult = {
     name: scenario.name,
-    title: scenario.title({ extraNodes: system.nodesStore?.extraNodes ?? 0 }),
+    title: scenario.title({ extraNodes: system.nodesStore?.extraNodes ?? 0, tokens: system.tokens }),
     gatewayRuns,
     baselineRuns,
     gateway: gatewaySummary.result,
@@ -316,7 +337,9 @@ async function main (): Promise<number> {
       // Only what the chosen scenarios use: many tokens take a while to insert.
       const tokens = scenarios.some((s) => s.name === 'cold') ? options.tokens : 1000
       log(`starting the store (demo data), the resolver and the auth-server (${tokens.toLocaleString('en-US')} bench tokens)`)
-      const system = await startSystem(launcher, { tokens, extraNodes: 0 })
+      const storeTokens = scenarios.some((s) => ['cold-store', 'players', 'analytics'].includes(s.name)) ? STORE_TOKENS : 0
+      log(`the embedded store gets ${storeTokens.toLocaleString('en-US')} bench tokens`)
+      const system = await startSystem(launcher, { tokens, storeTokens, extraNodes: 0 })
       log(`store ready (seeded in ${(system.store.seededMs / 1000).toFixed(1)} s), resolver and auth-server ready`)
       const baseline = await startBaseline(launcher)
 
@@ -340,6 +363,7 @@ async function main (): Promise<number> {
       const order = (name: string): number => loadScenarios.findIndex((s) => s.name === name)
       report.scenarios.sort((a, b) => order(a.name) - order(b.name))
     }
+    if (report.micro !== undefined) await runStoreLookup(launcher, report.micro)
   } finally {
     log('stopping the bench processes')
     await stopAll()

@@ -68,6 +68,9 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     maxGrantTtlMs: config.authGrantTtlMs,
     denyTtlMs: config.authDenyTtlMs,
     sign,
+    denyCacheBytes: config.authDenyCacheBytes,
+    staleIfErrorMs: config.authStaleIfErrorMs,
+    breaker: { failureThreshold: config.authBreakerThreshold, cooldownMs: config.authBreakerCooldownMs },
     now
   })
   const routing = createRoutingSnapshotSource({

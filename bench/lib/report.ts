@@ -4,6 +4,7 @@
 import type { GeoMatchBenchResult } from '../geo-match.bench.js'
 import type { SelectionBenchResult } from '../select-node.bench.js'
 import type { SignBenchResult } from '../sign.bench.js'
+import type { StoreLookupBenchResult } from '../store-lookup.bench.js'
 import type { GatewaySample } from './probe.js'
 import type { LoadScenarioName } from './scenarios.js'
 import type { WrkResult } from './wrk.js'
@@ -87,6 +88,7 @@ export interface MicroResults {
   selection?: SelectionBenchResult
   geoMatch?: GeoMatchBenchResult
   signing?: SignBenchResult
+  storeLookup?: StoreLookupBenchResult
   errors: string[]
 }
 
@@ -172,7 +174,22 @@ export function checkBudgets (scenarios: readonly ScenarioResult[], micro: Micro
   add('resolver down p99', '≤ 2 × warm p99',
     both ? `${fmt(down.gateway.p99Ms)} ms = ${fmt(down.gateway.p99Ms / warm.gateway.p99Ms)} × warm ${fmt(warm.gateway.p99Ms)} ms${invalid(downProblem ?? warmProblem)}` : undefined,
     both && downProblem === undefined && warmProblem === undefined && down.gateway.p99Ms <= 2 * warm.gateway.p99Ms)
+
+  // The realistic mixes: an answer other than a redirect is an error here, and fails the budget.
+  for (const [name, least] of [['players', 0.5], ['analytics', 0.7]] as const) {
+    const mix = find(name)
+    const errors = mix === undefined ? 0 : errorCount(mix.gateway)
+    add(`${name} throughput, no error`, `≥ ${fmt(least)} × baseline req/s, 0 errors at 64 connections`,
+      valid(mix) ? `${fmt(mix.ratio)} × (${int(mix.gateway.requestsPerSec)} vs ${int(mix.baseline.requestsPerSec)} req/s${ratios(mix)}); p99 ${fmt(mix.gateway.p99Ms)} ms (the baseline's ${fmt(mix.baseline.p99Ms)} ms); ${int(errors)} errors` : undefined,
+      valid(mix) && errors === 0 && mix.ratio >= least)
+  }
   return checks
+}
+
+/** Answers that were not redirects, and sockets that failed. */
+export function errorCount (run: WrkResult): number {
+  const { connect, read, write, timeout } = run.socketErrors
+  return run.non2xx3xx + connect + read + write + timeout
 }
 
 /** The server's CPU time per answered request: steadier than requests/s on a busy machine. */
@@ -242,6 +259,9 @@ export function markdownReport (report: BenchReport): string {
     if (sign !== undefined) {
       lines.push(`| signing a stream URL, HS256 (${sign.tokenLength}-char JWT) | ${fmt(sign.hs256UsPerOp)} µs |`)
       lines.push(`| signing a stream URL, ES256 | ${fmt(sign.es256UsPerOp)} µs |`)
+    }
+    for (const size of micro.storeLookup?.sizes ?? []) {
+      lines.push(`| embedded store, findOne by _id in a collection of ${int(size.documents)} documents | ${fmt(size.msPerLookup)} ms |`)
     }
     for (const error of micro.errors) lines.push(`| failed | ${error.split('\n')[0] ?? ''} |`)
     lines.push('')

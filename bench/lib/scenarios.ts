@@ -8,16 +8,25 @@ import { createStreamSigner } from '../../src/signing/stream-signature.js'
 import { BENCH_SIGNING_KEYS } from '../servers/bench-data.js'
 import { root } from './build.js'
 import type { ScenarioName } from './options.js'
+import { analyticsPass, playersPass, type WarmUpRequest } from './warm-up-pass.js'
+import { BENCH_SERVER, STORE_TOKENS } from '../servers/bench-data.js'
 
 export type LoadScenarioName = Exclude<ScenarioName, 'micro'>
 
 export interface LoadScenario {
   name: LoadScenarioName
-  title: (context: { extraNodes: number }) => string
+  title: (context: { extraNodes: number, tokens: number }) => string
   /** Which of the system's databases the gateway reads: the demo data, or it plus many nodes. */
   database: 'main' | 'manyNodes'
   /** Point the gateway's RESOLVER_URL at a closed port. */
   resolverDown: boolean
+  /**
+   * Where the auth-server finds tokens: in the embedded store, as `npm start` runs it, or in
+   * memory, standing in for MongoDB's _id index (see bench/README.md).
+   */
+  tokenStore: 'store' | 'memory'
+  /** Requests sent once, before the timed warm-up: the mixes' "one warm-up pass". */
+  warmUpPass?: () => WarmUpRequest[]
   path: string
   headers: string[]
   script?: string
@@ -30,6 +39,10 @@ export interface LoadScenario {
 }
 
 const WARM_PATH = '/flv?server=UIN-DEMO-1&camera=cam-1&access_token=demo-viewer-token'
+/** The players mix: viewers, each with a token and an address of its own, over this many cameras. */
+export const PLAYERS = { viewers: 5000, cameras: 100 }
+/** The analytics mix: one token and one address, this many cameras in turn. */
+export const ANALYTICS_CAMERAS = 1000
 const MOSCOW = '77.88.8.8'
 /** The resolver-down scenario's client addresses, cycled. */
 export const BOUNDED_ADDRESSES = 20_000
@@ -57,15 +70,17 @@ export const loadScenarios: readonly LoadScenario[] = [
     title: () => 'warm: one token, one client IP (every cache hit)',
     database: 'main',
     resolverDown: false,
+    tokenStore: 'store',
     path: WARM_PATH,
     headers: [`X-Forwarded-For: ${MOSCOW}`],
     probe: warmProbe
   },
   {
     name: 'cold',
-    title: () => 'cold: a new token and a new client IP on every request (local resolver and auth-server)',
+    title: ({ tokens }) => `cold, in-memory stand-in: a new token and a new client IP on every request (local resolver; the auth-server's ${tokens.toLocaleString('en-US')} tokens in memory, as MongoDB's _id index would find them)`,
     database: 'main',
     resolverDown: false,
+    tokenStore: 'memory',
     path: '/flv?server=UIN-DEMO-1&camera=cam-1',
     headers: [],
     script: wrkScript('new-clients.lua'),
@@ -74,10 +89,23 @@ export const loadScenarios: readonly LoadScenario[] = [
     probe: ({ tokens }) => ({ path: `/flv?server=UIN-DEMO-1&camera=cam-1&access_token=bench-token-${tokens - 1}`, headers: { 'x-forwarded-for': '9.9.9.9' } })
   },
   {
+    name: 'cold-store',
+    title: () => `cold, embedded store: a new token and a new client IP on every request (local resolver; the auth-server reads the embedded store, ${STORE_TOKENS.toLocaleString('en-US')} tokens)`,
+    database: 'main',
+    resolverDown: false,
+    tokenStore: 'store',
+    path: '/flv?server=UIN-DEMO-1&camera=cam-1',
+    headers: [],
+    script: wrkScript('new-clients.lua'),
+    scriptArgs: ({ firstClient }) => [String(firstClient), String(STORE_TOKENS), String(firstClient)],
+    probe: () => ({ path: `/flv?server=UIN-DEMO-1&camera=cam-1&access_token=bench-token-${STORE_TOKENS - 1}`, headers: { 'x-forwarded-for': '9.9.9.9' } })
+  },
+  {
     name: 'resolver-down',
     title: () => `resolver down: the warm request from ${BOUNDED_ADDRESSES.toLocaleString('en-US')} client IPs in turn, new ones in each run (local fallback)`,
     database: 'main',
     resolverDown: true,
+    tokenStore: 'store',
     path: WARM_PATH,
     headers: [],
     script: wrkScript('bounded-addresses.lua'),
@@ -86,10 +114,37 @@ export const loadScenarios: readonly LoadScenario[] = [
     probe: warmProbe
   },
   {
+    name: 'players',
+    title: () => `players: ${PLAYERS.viewers.toLocaleString('en-US')} viewers, each with its own token and address, in turn, over ${PLAYERS.cameras} cameras of skewed popularity, after one warm-up pass (embedded store)`,
+    database: 'main',
+    resolverDown: false,
+    tokenStore: 'store',
+    path: '/flv',
+    headers: [],
+    script: wrkScript('players.lua'),
+    scriptArgs: () => [String(PLAYERS.viewers), String(PLAYERS.cameras)],
+    warmUpPass: () => playersPass(PLAYERS.viewers, PLAYERS.cameras),
+    probe: () => ({ path: `/flv?server=${BENCH_SERVER}&camera=cam-0&access_token=bench-token-0`, headers: { 'x-forwarded-for': '77.88.8.8' } })
+  },
+  {
+    name: 'analytics',
+    title: () => `analytics: one token and one address, ${ANALYTICS_CAMERAS.toLocaleString('en-US')} cameras in turn, after one warm-up pass (embedded store)`,
+    database: 'main',
+    resolverDown: false,
+    tokenStore: 'store',
+    path: '/flv',
+    headers: [],
+    script: wrkScript('analytics.lua'),
+    scriptArgs: () => [String(ANALYTICS_CAMERAS)],
+    warmUpPass: () => analyticsPass(ANALYTICS_CAMERAS),
+    probe: () => ({ path: `/flv?server=${BENCH_SERVER}&camera=cam-0&access_token=bench-token-0`, headers: { 'x-forwarded-for': '77.88.8.8' } })
+  },
+  {
     name: 'hls-segments',
     title: () => `HLS segment checks: GET /verify for ${HLS_VIEWERS} viewers' warm sessions, each fetching segment after segment`,
     database: 'main',
     resolverDown: false,
+    tokenStore: 'memory',
     path: '/verify',
     headers: [],
     script: wrkScript('hls-segments.lua'),
@@ -105,6 +160,7 @@ export const loadScenarios: readonly LoadScenario[] = [
     title: ({ extraNodes }) => `many nodes: the warm request over a snapshot with ${extraNodes.toLocaleString('en-US')} extra nodes`,
     database: 'manyNodes',
     resolverDown: false,
+    tokenStore: 'store',
     path: WARM_PATH,
     headers: [`X-Forwarded-For: ${MOSCOW}`],
     probe: warmProbe

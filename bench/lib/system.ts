@@ -15,12 +15,17 @@ export interface StoreInfo {
   storeUrl: string
   database: string
   extraNodes: number
+  /** Bench tokens in this store. */
+  tokens: number
   seededMs: number
 }
 
 interface UpstreamInfo {
   resolverUrl: string
+  /** The auth-server whose tokens are in memory (the in-memory stand-in for MongoDB). */
   authServerUrl: string
+  /** The auth-server that reads the embedded store's tokens, as `npm start` runs it. */
+  storeAuthServerUrl: string
   tokens: number
 }
 
@@ -31,17 +36,18 @@ export interface SystemInfo {
   nodesStore: StoreInfo | undefined
   resolverUrl: string
   authServerUrl: string
+  storeAuthServerUrl: string
   tokens: number
 }
 
-function startStore (launcher: Launcher, database: string, extraNodes: number, nice: number | undefined): Promise<StoreInfo> {
+function startStore (launcher: Launcher, database: string, extraNodes: number, nice: number | undefined, tokens = 0): Promise<StoreInfo> {
   const child = startChild(`bench store (${database})`, process.execPath, launcher.args('bench/servers/store-server.ts'), {
     core: LOAD_CORE,
     ...(nice !== undefined && { nice }),
     stdinPipe: true,
-    env: { BENCH_DATABASE: database, BENCH_EXTRA_NODES: String(extraNodes) }
+    env: { BENCH_DATABASE: database, BENCH_EXTRA_NODES: String(extraNodes), BENCH_STORE_TOKENS: String(tokens) }
   })
-  return waitForReady<StoreInfo>(child, 240_000)
+  return waitForReady<StoreInfo>(child, 600_000)
 }
 
 /**
@@ -51,17 +57,17 @@ function startStore (launcher: Launcher, database: string, extraNodes: number, n
  * the load core delays wrk, whose pace is the measurement, and doubled the p99 of the other
  * scenarios — so a bench run starts it with startNodesStore for the scenario that needs it.
  */
-export async function startSystem (launcher: Launcher, options: { tokens: number, extraNodes: number }): Promise<SystemInfo> {
+export async function startSystem (launcher: Launcher, options: { tokens: number, storeTokens: number, extraNodes: number }): Promise<SystemInfo> {
+  const [store, nodesStore] = await Promise.all([
+    startStore(launcher, MAIN_DATABASE, 0, undefined, options.storeTokens),
+    options.extraNodes > 0 ? startNodesStore(launcher, options.extraNodes) : undefined
+  ])
   const upstreams = startChild('bench upstreams', process.execPath, launcher.args('bench/servers/deps-server.ts'), {
     core: LOAD_CORE,
     stdinPipe: true,
-    env: { BENCH_TOKENS: String(options.tokens) }
+    env: { BENCH_TOKENS: String(options.tokens), BENCH_STORE_URL: store.storeUrl, BENCH_DATABASE: store.database }
   })
-  const [store, nodesStore, upstreamInfo] = await Promise.all([
-    startStore(launcher, MAIN_DATABASE, 0, undefined),
-    options.extraNodes > 0 ? startNodesStore(launcher, options.extraNodes) : undefined,
-    waitForReady<UpstreamInfo>(upstreams, 120_000)
-  ])
+  const upstreamInfo = await waitForReady<UpstreamInfo>(upstreams, 120_000)
   return { store, nodesStore, ...upstreamInfo }
 }
 
@@ -74,6 +80,8 @@ export interface GatewaySetup {
   database: 'main' | 'manyNodes'
   /** Point RESOLVER_URL at a closed port. */
   resolverDown?: boolean
+  /** Which auth-server: tokens in the embedded store, or in memory (default). */
+  tokenStore?: 'store' | 'memory'
   /** Extra flags for node, such as --cpu-prof. */
   nodeFlags?: string[]
   name?: string
@@ -105,7 +113,7 @@ export async function startGateway (launcher: Launcher, system: SystemInfo, setu
       BENCH_DATABASE: system.store.database,
       ...(nodes !== undefined && { BENCH_NODES_STORE_URL: nodes.storeUrl, BENCH_NODES_DATABASE: nodes.database }),
       BENCH_RESOLVER_URL: resolverUrl,
-      BENCH_AUTH_SERVER_URL: system.authServerUrl
+      BENCH_AUTH_SERVER_URL: setup.tokenStore === 'store' ? system.storeAuthServerUrl : system.authServerUrl
     }
   })
   const { url } = await waitForReady<{ url: string }>(child, 60_000)

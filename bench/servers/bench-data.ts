@@ -3,7 +3,7 @@
 // counter) and many extra nodes for the large-snapshot scenario.
 
 import { hashToken } from '../../src/auth/token-hash.js'
-import type { GeoGroupDoc, NodeDoc, TokenDoc } from '../../src/store/documents.js'
+import type { CameraDoc, GeoGroupDoc, NodeDoc, ServerDoc, TokenDoc } from '../../src/store/documents.js'
 import { demoGeoGroups, streamingNode } from '../../src/demo/demo-data.js'
 
 export const BENCH_SIGNING_KEYS = 'bench-1=HS256:geogate-bench-signing-secret-0123456789abcdef'
@@ -19,15 +19,28 @@ export function benchToken (n: number): string {
   return `${BENCH_TOKEN_PREFIX}${n}`
 }
 
-const viewDemoCameras = { object_type: 'camera', object_id: 'UIN-DEMO-1/*', rights: ['view'] }
+/** The video server of the realistic mixes, with BENCH_CAMERAS cameras `cam-<n>`, owned by acct-demo. */
+export const BENCH_SERVER = 'UIN-BENCH'
+export const BENCH_CAMERAS = 1000
+/** Bench tokens kept in the embedded store itself, for the mixes and the cold scenario on it. */
+export const STORE_TOKENS = 10_000
 
-/** Tokens like demo-viewer-token: view on every camera of UIN-DEMO-1, owner acct-demo. */
+const viewDemoCameras = { object_type: 'camera', object_id: 'UIN-DEMO-1/*', rights: ['view'] }
+const viewBenchCameras = { object_type: 'camera', object_id: `${BENCH_SERVER}/*`, rights: ['view'] }
+
+/** Tokens like demo-viewer-token: view on every camera of UIN-DEMO-1 and UIN-BENCH, owner acct-demo. */
 export function benchTokenDocs (from: number, to: number): TokenDoc[] {
   const docs: TokenDoc[] = []
   for (let n = from; n < to; n++) {
-    docs.push({ _id: hashToken(benchToken(n)), owner_type: 'account', owner_id: 'acct-demo', grants: [viewDemoCameras], expires_at: null })
+    docs.push({ _id: hashToken(benchToken(n)), owner_type: 'account', owner_id: 'acct-demo', grants: [viewDemoCameras, viewBenchCameras], expires_at: null })
   }
   return docs
+}
+
+export function benchServerDoc (): ServerDoc {
+  const cameras: Record<string, CameraDoc> = {}
+  for (let n = 0; n < BENCH_CAMERAS; n++) cameras[`cam-${n}`] = { online: true, streams: ['main'] }
+  return { _id: BENCH_SERVER, partner: 'demo', owner: 'acct-demo', dc: 'msk', online: true, cameras }
 }
 
 /** Extra nodes spread over the demo groups, shared, serving every format, lightly loaded. */

@@ -1,11 +1,12 @@
 // The gateway's upstreams, in a process the runner keeps off the gateway's core: the real
 // geo-resolver (bundled GeoLite2-City) and the real auth-server app, both on loopback. The
 // auth-server knows the demo tokens and `bench-token-<n>` for n below BENCH_TOKENS, held in
-// memory (see memory-tokens.ts for why not in the embedded store). Both answer only calls
-// signed with BENCH_SERVICE_KEYS, as the gateway-server makes them.
-// Prints `BENCH_READY {resolverUrl, authServerUrl, tokens}`.
+// memory (see memory-tokens.ts for why not in the embedded store). A second auth-server, the
+// one the realistic mixes use, reads its tokens from the embedded store, as `npm start` does.
+// All answer only calls signed with BENCH_SERVICE_KEYS, as the gateway-server makes them.
+// Prints `BENCH_READY {resolverUrl, authServerUrl, storeAuthServerUrl, tokens}`.
 //
-// env: BENCH_TOKENS (default 200,000).
+// env: BENCH_TOKENS (default 200,000); BENCH_STORE_URL and BENCH_DATABASE, the store.
 
 import { AUTH_SERVER_BODY_LIMIT, authServerApp } from '../../src/auth-server/app.js'
 import { createResolverService } from '../../src/commands/resolver.js'
@@ -19,10 +20,17 @@ import { parseServiceKeys } from '../../src/signing/service-request.js'
 import { announceReady, closeOnShutdown, failStart, type Closer } from './lifecycle.js'
 import { memoryNonceCollection } from './memory-nonces.js'
 import { memoryTokenCollection } from './memory-tokens.js'
+import { connectStore } from '../../src/store/mongo.js'
 
 const NAME = 'bench upstreams'
 const closers: Closer[] = []
 const shutdown = closeOnShutdown(closers, NAME)
+
+function required (name: string): string {
+  const value = process.env[name]
+  if (value === undefined || value === '') throw new Error(`${name} is required`)
+  return value
+}
 
 async function main (): Promise<void> {
   const raw = process.env.BENCH_TOKENS ?? '200000'
@@ -43,7 +51,16 @@ async function main (): Promise<void> {
   closers.push(() => auth.close())
   const authServerUrl = await listen(auth, '127.0.0.1', 0)
 
-  announceReady({ resolverUrl: new URL(resolverUrl).origin, authServerUrl: new URL(authServerUrl).origin, tokens })
+  const store = await connectStore({ url: required('BENCH_STORE_URL'), database: required('BENCH_DATABASE'), appName: 'geogate-bench-auth-server' })
+  closers.push(store.close)
+  const storeAuth = await buildApp(authServerApp, {
+    tokens: store.collections.tokens,
+    signedCalls: signedCallsOf(config, 'auth-server', createStoreNonceLedger(store.collections.serviceNonces))
+  }, { bodyLimit: AUTH_SERVER_BODY_LIMIT })
+  closers.push(() => storeAuth.close())
+  const storeAuthServerUrl = await listen(storeAuth, '127.0.0.1', 0)
+
+  announceReady({ resolverUrl: new URL(resolverUrl).origin, authServerUrl: new URL(authServerUrl).origin, storeAuthServerUrl: new URL(storeAuthServerUrl).origin, tokens })
 }
 
 main().catch((err: unknown) => failStart(NAME, err, shutdown))

@@ -1,13 +1,15 @@
 // A store the gateway under test reads, in a process of its own that the runner keeps off the
 // gateway's core: the embedded store with the demo data, plus BENCH_EXTRA_NODES extra nodes
-// (default 0), every node kept alive by a heartbeat. Prints `BENCH_READY {storeUrl, database, …}`.
+// (default 0), every node kept alive by a heartbeat, the realistic mixes' video server, and
+// BENCH_STORE_TOKENS bench tokens (default 0) for the auth-server that reads this store.
+// Prints `BENCH_READY {storeUrl, database, …}`.
 //
-// env: BENCH_DATABASE, BENCH_EXTRA_NODES.
+// env: BENCH_DATABASE, BENCH_EXTRA_NODES, BENCH_STORE_TOKENS.
 
 import { startEmbeddedStore } from '../../src/store/embedded.js'
 import { connectStore, ensureIndexes, type Store } from '../../src/store/mongo.js'
 import { seedDemoData } from '../../src/demo/seed.js'
-import { benchNodeDocs } from './bench-data.js'
+import { benchNodeDocs, benchServerDoc, benchTokenDocs } from './bench-data.js'
 import { announceReady, closeOnShutdown, failStart, type Closer } from './lifecycle.js'
 
 const NAME = 'bench store'
@@ -48,6 +50,7 @@ function startHeartbeat (store: Store): () => void {
 
 async function main (): Promise<void> {
   const extraNodes = count('BENCH_EXTRA_NODES', 0)
+  const tokens = count('BENCH_STORE_TOKENS', 0)
   const database = process.env.BENCH_DATABASE ?? 'geogate_bench'
   const started = Date.now()
   const embedded = await startEmbeddedStore({ host: '127.0.0.1', port: 0, database, startTimeoutMs: 30_000 })
@@ -60,9 +63,13 @@ async function main (): Promise<void> {
   for (let from = 0; from < nodes.length; from += INSERT_BATCH) {
     await store.collections.nodes.insertMany(nodes.slice(from, from + INSERT_BATCH), { ordered: false })
   }
+  await store.collections.servers.insertOne(benchServerDoc())
+  for (let from = 0; from < tokens; from += INSERT_BATCH) {
+    await store.collections.tokens.insertMany(benchTokenDocs(from, Math.min(tokens, from + INSERT_BATCH)), { ordered: false })
+  }
   await keepNodesAlive(store)
   closers.push(startHeartbeat(store))
-  announceReady({ storeUrl: embedded.url, database, extraNodes, seededMs: Date.now() - started })
+  announceReady({ storeUrl: embedded.url, database, extraNodes, tokens, seededMs: Date.now() - started })
 }
 
 main().catch((err: unknown) => failStart(NAME, err, shutdown))

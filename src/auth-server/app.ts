@@ -1,16 +1,18 @@
 // `geogate auth-server` as an app plugin: `POST /authorize` answers who owns a token and whether
-// it may do this to that object (DESIGN sections 1 and 2.4), from hashed tokens in MongoDB.
+// it may do this to that object (DESIGN sections 1 and 2.4), and `POST /introspect` everything
+// the token may do (RFC 7662), from hashed tokens in MongoDB.
 
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Collection } from 'mongodb'
 import { Counter, Registry } from 'prom-client'
 import { authorizeToken } from '../auth/authorize-token.js'
+import { introspectToken } from '../auth/introspect-token.js'
 import { errorPlugin } from '../http/error-plugin.js'
 import { requireSignedCalls, type SignedCallsOptions } from '../http/require-signed-calls.js'
 import { ErrorResponse, HealthAnswer } from '../http/schemas.js'
 import type { TokenDoc } from '../store/documents.js'
-import { AuthorizeAnswer, AuthorizeBody, type AuthorizeRequest } from './schemas.js'
+import { AuthorizeAnswer, AuthorizeBody, IntrospectAnswer, IntrospectBody, type AuthorizeRequest, type IntrospectRequest } from './schemas.js'
 
 export interface AuthServerAppOptions {
   tokens: Collection<TokenDoc>
@@ -30,12 +32,13 @@ const authServer: FastifyPluginAsync<AuthServerAppOptions> = async (app, options
   const registry = new Registry()
   const answers = new Counter({
     name: 'geogate_auth_requests_total',
-    help: 'POST /authorize answers by HTTP status',
-    labelNames: ['status'] as const,
+    help: 'POST /authorize and POST /introspect answers by route and HTTP status',
+    labelNames: ['route', 'status'] as const,
     registers: [registry]
   })
   app.addHook('onResponse', async (request, reply) => {
-    if (request.routeOptions.url === '/authorize') answers.inc({ status: String(reply.statusCode) })
+    const route = request.routeOptions.url
+    if (route === '/authorize' || route === '/introspect') answers.inc({ route, status: String(reply.statusCode) })
   })
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()))
 
@@ -55,6 +58,15 @@ const authServer: FastifyPluginAsync<AuthServerAppOptions> = async (app, options
       expires_at: owner.expires_at === null ? null : owner.expires_at.toISOString()
     }
   })
+
+  // An unknown token is a 200 with active false, as RFC 7662 has it; only a store that cannot
+  // answer is an error (503).
+  app.post<{ Body: IntrospectRequest }>('/introspect', {
+    schema: {
+      body: IntrospectBody,
+      response: { 200: IntrospectAnswer, 400: ErrorResponse, 500: ErrorResponse, 503: ErrorResponse }
+    }
+  }, async (request) => await introspectToken(options.tokens, request.body.token, now()))
 }
 
 export const authServerApp = fp(authServer, { name: 'geogate-auth-server', fastify: '5.x' })

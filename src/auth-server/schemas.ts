@@ -24,3 +24,26 @@ export const AuthorizeAnswer = Type.Object({
 }, { additionalProperties: false })
 
 export type AuthorizeReply = Static<typeof AuthorizeAnswer>
+
+export const IntrospectBody = Type.Object({
+  token: Type.String({ minLength: 1, maxLength: 4096 })
+}, { additionalProperties: false })
+
+export type IntrospectRequest = Static<typeof IntrospectBody>
+
+/** RFC 7662's answer: inactive, or everything the token may do. */
+export const IntrospectAnswer = Type.Union([
+  Type.Object({ active: Type.Literal(false) }, { additionalProperties: false }),
+  Type.Object({
+    active: Type.Literal(true),
+    owner_type: Type.String(),
+    owner_id: Type.String(),
+    grants: Type.Array(Type.Object({
+      object_type: Type.String(),
+      object_id: Type.String(),
+      rights: Type.Array(Type.String())
+    }, { additionalProperties: false })),
+    /** Seconds since the epoch; null: the token never expires. */
+    exp: Type.Union([Type.Integer(), Type.Null()])
+  }, { additionalProperties: false })
+])

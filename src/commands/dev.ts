@@ -14,6 +14,7 @@ import { parseSigningKeys } from '../signing/keys.js'
 import { generateServiceKey } from '../signing/service-request.js'
 import { createAuthService } from './auth-server.js'
 import { createResolverService } from './resolver.js'
+import { warnWhenEmbeddedStoreOutgrown } from '../store/size-warning.js'
 
 const DEMO_KEEPALIVE_MS = 5000
 
@@ -77,6 +78,7 @@ export async function startDev (config: Config, log: (line: string) => void): Pr
     await ensureIndexes(store.collections)
     const inserted = await seedDemoData(store.collections)
     log(`demo data seeded (${inserted} new documents)`)
+    if (config.mongodbUrl === undefined) closers.push(warnWhenEmbeddedStoreOutgrown(store.collections, log))
 
     // Until the gateway listens, the demo nodes are marked alive in the store; from then on
     // they send real heartbeats through its API, with their own keys, like any node.

@@ -14,7 +14,7 @@
 import { Pool } from 'undici'
 import { createCachedLookup } from '../cache/cached-lookup.js'
 import { startDeadline } from '../upstream/deadline.js'
-import { createCircuitBreaker, type CircuitState } from './circuit-breaker.js'
+import { createCircuitBreaker, type CircuitState } from '../upstream/circuit-breaker.js'
 import type { IPLocation } from './location.js'
 import { SKIPPED, type LocationProvider, type ProviderAnswer, type ProviderResult } from './provider-chain.js'
 

@@ -7,7 +7,7 @@
 import { Pool } from 'undici'
 import { createCachedLookup, type Cached } from '../cache/cached-lookup.js'
 import { ipVersion } from './cidr.js'
-import { createCircuitBreaker, type CircuitState } from './circuit-breaker.js'
+import { createCircuitBreaker, type CircuitState } from '../upstream/circuit-breaker.js'
 import type { IPLocation, LocationSource } from './location.js'
 import type { LocationLookup } from './maxmind-lookup.js'
 import { parseIPLocation } from './parse-location.js'

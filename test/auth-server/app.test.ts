@@ -3,6 +3,7 @@ import t from 'tap'
 import { MongoClient } from 'mongodb'
 import { request } from 'undici'
 import { createToken, revokeToken } from '../../src/auth/token-admin.js'
+import { hashToken } from '../../src/auth/token-hash.js'
 import type { TokenDoc } from '../../src/store/documents.js'
 import { startTestStore } from '../helpers/store.js'
 import { startAuthServer } from '../auth/auth-server-fixture.js'
@@ -140,4 +141,35 @@ t.test('the token never reaches the log, even where a line holds the body', asyn
   t.match(log, /request body/, 'the body line was written')
   t.match(log, /\[redacted\]/)
   t.notMatch(log, viewer.token)
+})
+
+async function introspect (body: unknown): Promise<{ status: number, body: any }> {
+  const res = await request(`${server.url}/introspect`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body)
+  })
+  return { status: res.statusCode, body: await res.body.json() }
+}
+
+t.test('POST /introspect: everything a token may do, or active false', async (t) => {
+  t.same(await introspect({ token: viewer.token }), {
+    status: 200,
+    body: { active: true, owner_type: 'account', owner_id: 'acct-demo', grants: [demoGrant], exp: null }
+  })
+  t.same((await introspect({ token: expiring.token })).body, {
+    active: true, owner_type: 'account', owner_id: 'acct-short', grants: [demoGrant], exp: Date.parse('2030-01-01T00:00:10Z') / 1000
+  })
+  t.same(await introspect({ token: 'no-such-token' }), { status: 200, body: { active: false } }, 'unknown: inactive (RFC 7662), not an error')
+  const start = clock
+  t.teardown(() => { clock = start })
+  clock = start + 10_000
+  t.same((await introspect({ token: expiring.token })).body, { active: false }, 'expired: inactive')
+  await tokens.insertOne({ _id: hashToken('odd-token'), owner_type: 'account', owner_id: 'acct-odd', grants: [demoGrant, { object_type: 'camera', object_id: '*', rights: 'view' }] as unknown as TokenDoc['grants'], expires_at: null })
+  t.same((await introspect({ token: 'odd-token' })).body.grants, [demoGrant], 'a malformed grant allows nothing, and is not sent')
+  const unrevoked = await createToken(tokens, { owner_type: 'account', owner_id: 'acct-gone', grants: [demoGrant] })
+  await revokeToken(tokens, unrevoked.token)
+  t.same((await introspect({ token: unrevoked.token })).body, { active: false }, 'revoked: inactive')
+  t.equal((await introspect({ token: 'x'.repeat(4097) })).status, 400, 'an over-long token is a bad request')
+  t.equal((await introspect({ token: 't', extra: 1 })).status, 400, 'nothing but the token')
 })

@@ -11,8 +11,8 @@ import type { TokenDoc } from '../../src/store/documents.js'
 export interface RunningAuthServer {
   app: FastifyInstance
   url: string
-  /** Requests that reached POST /authorize. */
-  readonly authorizeCalls: number
+  /** Requests that reached POST /authorize or POST /introspect. */
+  readonly calls: number
 }
 
 export async function startAuthServer (
@@ -22,7 +22,7 @@ export async function startAuthServer (
   const app = await buildApp(authServerApp, { tokens: options.tokens, signedCalls: false, now: options.now }, { logger: options.logger ?? false })
   let calls = 0
   app.addHook('onRequest', async (request) => {
-    if (request.url === '/authorize') calls++
+    if (request.url === '/authorize' || request.url === '/introspect') calls++
   })
   options.configure?.(app)
   await app.listen({ host: '127.0.0.1', port: 0 })
@@ -31,6 +31,6 @@ export async function startAuthServer (
   return {
     app,
     url: `http://127.0.0.1:${port}`,
-    get authorizeCalls () { return calls }
+    get calls () { return calls }
   }
 }

@@ -5,7 +5,7 @@ const pick = (...names: LoadScenarioName[]): LoadScenario[] => names.map((name) 
 const names = (groups: LoadScenario[][]): string[][] => groups.map((group) => group.map((s) => s.name))
 
 t.test('warm and resolver-down run in one group, the others alone', async (t) => {
-  t.same(names(scenarioGroups(loadScenarios)), [['warm', 'resolver-down'], ['cold'], ['hls-segments'], ['many-nodes']])
+  t.same(names(scenarioGroups(loadScenarios)), [['warm', 'resolver-down'], ['cold'], ['cold-store'], ['players'], ['analytics'], ['hls-segments'], ['many-nodes']])
 })
 
 t.test('a group holds only the scenarios chosen, in their order', async (t) => {

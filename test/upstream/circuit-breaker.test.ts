@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createCircuitBreaker } from '../../src/geo/circuit-breaker.js'
+import { createCircuitBreaker } from '../../src/upstream/circuit-breaker.js'
 
 function setup (): { breaker: ReturnType<typeof createCircuitBreaker>, clock: { now: number } } {
   const clock = { now: 1_000_000 }

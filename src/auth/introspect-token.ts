@@ -1,0 +1,53 @@
+// The auth-server's introspection (after RFC 7662): everything a token may do, in one answer,
+// so that a gateway asks once per token and decides each object itself with grantAllows.
+
+import type { Collection } from 'mongodb'
+import { gatewayError } from '../errors.js'
+import type { Grant, TokenDoc } from '../store/documents.js'
+import { hashToken } from './token-hash.js'
+
+export type Introspection =
+  | { active: false }
+  | {
+    active: true
+    owner_type: string
+    owner_id: string
+    grants: Grant[]
+    /** When the token expires, in seconds since the epoch (RFC 7662 `exp`); null: never. */
+    exp: number | null
+  }
+
+/**
+ * What the token may do; `{active: false}` for an unknown or expired token (or one whose
+ * document cannot be trusted). Rejects with GW_DEPENDENCY_DOWN when the store cannot answer.
+ */
+export async function introspectToken (tokens: Collection<TokenDoc>, token: string, now: number): Promise<Introspection> {
+  let doc: TokenDoc | null
+  try {
+    doc = await tokens.findOne(
+      { _id: hashToken(token) },
+      { projection: { owner_type: 1, owner_id: 1, grants: 1, expires_at: 1 } }
+    )
+  } catch (err) {
+    throw gatewayError('GW_DEPENDENCY_DOWN', 'the token store did not answer', { cause: err })
+  }
+  if (doc === null) return { active: false }
+  const expiresAt = doc.expires_at ?? null
+  // Anything but a Date or null in expires_at is a document we cannot trust: fail closed.
+  if (expiresAt !== null && (!(expiresAt instanceof Date) || !(expiresAt.getTime() > now))) return { active: false }
+  return {
+    active: true,
+    owner_type: doc.owner_type,
+    owner_id: doc.owner_id,
+    // Malformed grants allow nothing (grantAllows skips them); they are not sent.
+    grants: Array.isArray(doc.grants) ? doc.grants.filter(wellFormed).map(({ object_type: t, object_id: id, rights }) => ({ object_type: t, object_id: id, rights })) : [],
+    // Rounded down: a gateway may stop trusting the token a little early, never late.
+    exp: expiresAt === null ? null : Math.floor(expiresAt.getTime() / 1000)
+  }
+}
+
+function wellFormed (grant: unknown): grant is Grant {
+  if (typeof grant !== 'object' || grant === null) return false
+  const { object_type: type, object_id: id, rights } = grant as Record<string, unknown>
+  return typeof type === 'string' && typeof id === 'string' && Array.isArray(rights) && rights.every((r) => typeof r === 'string')
+}
