@@ -8,7 +8,9 @@ import { loadConfig } from '../../src/config.js'
 import { demoTokenDocs } from '../../src/demo/demo-data.js'
 import { seedDemoData } from '../../src/demo/seed.js'
 import { memoryTokenCollection } from '../../bench/servers/memory-tokens.js'
+import { parseServiceKeys } from '../../src/signing/service-request.js'
 import { startGatewayProcess } from '../helpers/gateway-process.js'
+import { TEST_SERVICE_KEYS } from '../helpers/processes.js'
 import { startTestStore } from '../helpers/store.js'
 import { markDemoNodesAlive, TEST_SIGNING_KEYS } from '../helpers/system.js'
 import { startAuthServer } from './auth-server-fixture.js'
@@ -31,6 +33,7 @@ t.teardown(() => clearInterval(alive))
 const authServer = await startAuthServer(t, { tokens: memoryTokenCollection(demoTokenDocs), now: Date.now })
 const config = loadConfig({}, {
   signingKeys: TEST_SIGNING_KEYS,
+  serviceKeys: parseServiceKeys(TEST_SERVICE_KEYS),
   gatewayId: 'gw-strangers',
   trustedProxies: ['127.0.0.1/32'],
   logLevel: 'silent',
