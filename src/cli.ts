@@ -66,7 +66,7 @@ async function main (argv: string[]): Promise<void> {
       await ensureIndexes(store.collections)
       const gateway = await createGateway({ config, store })
       log(`gateway listening on ${await listen(gateway.app, config.host, config.gatewayPort)}`)
-      closeOnSignal([() => store.close(), gateway.close], log)
+      closeOnSignal([() => store.close(), gateway.close], log, 10_000, { begin: gateway.drain, graceMs: config.drainGraceMs })
       return
     }
     case 'token': {

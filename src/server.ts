@@ -47,18 +47,43 @@ export async function listen (app: FastifyInstance, host: string, port: number):
 export type Closer = () => Promise<void>
 
 /**
- * Runs closers (last opened first) on SIGINT/SIGTERM, then exits. A second signal, or closers
- * that take longer than graceMs, end the process at once.
+ * From now on every answer closes its connection: a shutdown has begun, and keep-alive clients
+ * should open their next connection elsewhere rather than reuse this one until it is cut.
  */
-export function closeOnSignal (closers: Closer[], log: (msg: string) => void, graceMs = 10_000): void {
+export function closeConnectionsAfterEachAnswer (app: FastifyInstance): void {
+  // First among the listeners, so the header is set before any route can answer.
+  app.server.prependListener('request', (_request, response) => {
+    if (!response.headersSent) response.setHeader('connection', 'close')
+  })
+}
+
+export interface Drain {
+  /** Called at once on the signal (readiness turns 503, answers close their connections). */
+  begin: () => void
+  /** How long (ms) the process keeps accepting connections after begin, before closing. */
+  graceMs: number
+}
+
+/**
+ * Runs closers (last opened first) on SIGINT/SIGTERM, then exits 0. With a drain, it first
+ * begins the drain and keeps serving for its grace period, so load balancers see /readyz fail
+ * and move traffic away before the port closes. A second signal, or a shutdown that takes
+ * longer than the grace period and then graceMs, ends the process at once.
+ */
+export function closeOnSignal (closers: Closer[], log: (msg: string) => void, graceMs = 10_000, drain?: Drain): void {
   let closing = false
   const shutdown = (signal: NodeJS.Signals): void => {
     if (closing) process.exit(1)
     closing = true
     log(`${signal}: shutting down`)
-    const force = setTimeout(() => { log('shutdown took too long; exiting'); process.exit(1) }, graceMs)
+    const force = setTimeout(() => { log('shutdown took too long; exiting'); process.exit(1) }, graceMs + (drain?.graceMs ?? 0))
     force.unref()
     void (async () => {
+      if (drain !== undefined) {
+        drain.begin()
+        log(`draining for ${drain.graceMs} ms`)
+        await new Promise((resolve) => setTimeout(resolve, drain.graceMs))
+      }
       for (const close of [...closers].reverse()) {
         try { await close() } catch (err) { log(`while closing: ${(err as Error).message}`) }
       }

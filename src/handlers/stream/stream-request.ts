@@ -164,7 +164,7 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
     }
   }
   const selectionRequest = { partner: server.partner, group, pattern: input.pattern, format: input.format, key: subject }
-  const selection: Selection | null = selectNode(routing.nodes, selectionRequest, { policy: deps.policy, nowMs: deps.now(), nodeTtlMs: deps.nodeTtlMs })
+  const selection: Selection | null = selectNode(routing.nodes, selectionRequest, { policy: deps.policy, nowMs: routing.livenessFrozenAt ?? deps.now(), nodeTtlMs: deps.nodeTtlMs })
   if (selection === null) throw gatewayError('GW_NO_NODE', `no ${input.pattern} node serves ${input.format} for group ${group} or its fallbacks`)
 
   const signedUrl = (node: NodeDoc): { url: string, expiresAt: number, jti: string } => {
@@ -185,7 +185,7 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
     node,
     expiresAt: chosen.expiresAt,
     alternates: input.withAlternates === true
-      ? alternateNodes(routing.nodes, selectionRequest, { policy: deps.policy, nowMs: deps.now(), nodeTtlMs: deps.nodeTtlMs }, selection.node._id).map((node) => signedUrl(node).url)
+      ? alternateNodes(routing.nodes, selectionRequest, { policy: deps.policy, nowMs: routing.livenessFrozenAt ?? deps.now(), nodeTtlMs: deps.nodeTtlMs }, selection.node._id).map((node) => signedUrl(node).url)
       : [],
     owner: principal.owner_id,
     grantId: chosen.jti,
