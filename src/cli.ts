@@ -6,7 +6,7 @@ import { runDev } from './commands/dev.js'
 import { createResolverService } from './commands/resolver.js'
 import { runTokenCommand, tokenUsage, UsageError } from './commands/token.js'
 import { createGateway, signingKeysOf } from './gateway.js'
-import { closeOnSignal, listen } from './server.js'
+import { closeOnSignal, listen, stopAccepting } from './server.js'
 import { connectStore, ensureIndexes } from './store/mongo.js'
 
 const usage = `geogate — geo-balancing stream redirect gateway
@@ -66,7 +66,7 @@ async function main (argv: string[]): Promise<void> {
       await ensureIndexes(store.collections)
       const gateway = await createGateway({ config, store })
       log(`gateway listening on ${await listen(gateway.app, config.host, config.gatewayPort)}`)
-      closeOnSignal([() => store.close(), gateway.close], log, 10_000, { begin: gateway.drain, graceMs: config.drainGraceMs })
+      closeOnSignal([() => store.close(), gateway.close, () => stopAccepting(gateway.app)], log, 10_000, { begin: gateway.drain, graceMs: config.drainGraceMs })
       return
     }
     case 'token': {

@@ -2,6 +2,7 @@
 // timeouts, and closes gracefully on a signal. The apps themselves are plugins (src/app.ts,
 // src/resolver/app.ts, src/auth-server/app.ts); tests build them with buildApp, as processes do.
 
+import net from 'node:net'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyPluginOptions } from 'fastify'
 import { loggerOptions, quietRequestLogs, type LogSetting } from './logging.js'
@@ -20,7 +21,10 @@ export function createServer (options: ServerOptions = {}): FastifyInstance {
     logController: quietRequestLogs(),
     // The socket address is the client; X-Forwarded-For is read only from trusted proxies.
     trustProxy: false,
-    bodyLimit: options.bodyLimit ?? 64 * 1024
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    // A request that reached an accepted connection as the server closes is served, not
+    // refused with a 503: a drain ends only the connections no one is using.
+    return503OnClosing: false
   })
   // TypeBox's checker rejects what a schema does not allow and never coerces types, unlike
   // Fastify's default Ajv setup, which strips extra properties and coerces values.
@@ -55,6 +59,21 @@ export function closeConnectionsAfterEachAnswer (app: FastifyInstance): void {
   app.server.prependListener('request', (_request, response) => {
     if (!response.headersSent) response.setHeader('connection', 'close')
   })
+}
+
+/**
+ * The end of a drain: stops accepting connections, then gives those accepted just before a
+ * little time to send their request (served, and answered with Connection: close) before the
+ * app's close ends every idle connection. An http server's own close ends idle connections at
+ * once, including one whose request is already on its way: its client would see a reset.
+ */
+export async function stopAccepting (app: FastifyInstance, settleMs = 250): Promise<void> {
+  if (!app.server.listening) return
+  await new Promise<void>((resolve) => {
+    net.Server.prototype.close.call(app.server, () => resolve())
+    setTimeout(resolve, settleMs).unref()
+  })
+  await new Promise((resolve) => setTimeout(resolve, settleMs))
 }
 
 export interface Drain {
