@@ -34,7 +34,7 @@ t.test('SIGTERM drains the gateway', async (t) => {
 
   type Phase = 'before' | 'draining'
   let phase: Phase = 'before'
-  let running = true
+  const loadState = { running: true }
   const outcomes: Record<Phase, { ok: number, closeHeader: number, errors: string[] }> = {
     before: { ok: 0, closeHeader: 0, errors: [] },
     draining: { ok: 0, closeHeader: 0, errors: [] }
@@ -42,7 +42,7 @@ t.test('SIGTERM drains the gateway', async (t) => {
   let refusedAfter = 0
   let exited = false
   const worker = async (): Promise<void> => {
-    while (running) {
+    while (loadState.running) {
       const sentIn = phase
       try {
         const answer = await load.request({ path: '/healthz', method: 'GET', headersTimeout: 10_000, bodyTimeout: 10_000 })
@@ -74,7 +74,7 @@ t.test('SIGTERM drains the gateway', async (t) => {
 
   const code = await exit
   const exitMs = performance.now() - signalledAt
-  running = false
+  loadState.running = false
   await Promise.all(workers)
   t.equal(code, 0, 'the process exits 0')
   t.notOk(await portOpen(Number(new URL(origin).port)), 'the port is closed')
