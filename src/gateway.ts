@@ -85,6 +85,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
   const routing = createRoutingSnapshotSource({
     collections: guarded(true),
     refreshMs: config.snapshotRefreshMs,
+    livenessGraceMs: config.nodeTtlS * 1000,
     now,
     // The last good snapshot keeps serving; /readyz and geogate_store_up report the outage.
     onError: (err) => logger.current?.warn({ err: (err as Error).message }, 'node snapshot reload failed; serving the last one')

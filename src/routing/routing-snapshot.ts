@@ -11,6 +11,8 @@
 // the next reload succeeds. Meanwhile no heartbeat can be read, so the view's liveness is
 // frozen as of the last read (livenessFrozenAt): the nodes alive then stay eligible instead of
 // all going stale NODE_TTL_S into the outage (Traffic Router keeps its last health states).
+// The freeze outlasts the outage by livenessGraceMs (NODE_TTL_S in the gateway): nodes whose
+// heartbeats failed while the store was away need that long to be heard from again.
 
 import type { ChangeStream } from 'mongodb'
 import { buildSnapshot, NodeIndex, type Snapshot } from '../balancing/snapshot.js'
@@ -49,6 +51,8 @@ export interface RoutingSnapshotSource {
 export interface RoutingSnapshotOptions {
   collections: Pick<Collections, 'nodes' | 'geoGroups' | 'partners' | 'audit'>
   refreshMs: number
+  /** How long after MongoDB answers again node liveness stays frozen (ms); default 0. */
+  livenessGraceMs?: number
   /** Watch for changes where MongoDB supports change streams (default true). */
   watch?: boolean
   now?: () => number
@@ -151,14 +155,29 @@ export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): R
     readOk()
   }
 
+  let frozenAt: number | undefined
+  let thawAt: number | undefined
+
   function readOk (): void {
     ok = true
-    if (snapshot !== undefined) delete snapshot.livenessFrozenAt
+    if (frozenAt !== undefined) {
+      thawAt ??= now() + (options.livenessGraceMs ?? 0)
+      if (now() >= thawAt) {
+        frozenAt = undefined
+        thawAt = undefined
+      }
+    }
+    if (snapshot === undefined) return
+    if (frozenAt === undefined) delete snapshot.livenessFrozenAt
+    else snapshot.livenessFrozenAt = frozenAt
   }
 
   function readFailed (): void {
     ok = false
-    if (snapshot !== undefined) snapshot.livenessFrozenAt ??= livenessAt
+    thawAt = undefined
+    if (snapshot === undefined) return
+    frozenAt ??= livenessAt
+    snapshot.livenessFrozenAt = frozenAt
   }
 
   function refresh (): Promise<RoutingSnapshot> {
