@@ -15,6 +15,10 @@ import { parseArgs } from 'node:util'
 import { Pool } from 'undici'
 import { demoNodeKey, demoNodes } from '../src/demo/demo-data.js'
 import { seedDemoData } from '../src/demo/seed.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { restoreStore, saveStore } from '../src/store/data-dir.js'
 import { startEmbeddedStore, type EmbeddedStore } from '../src/store/embedded.js'
 import { connectStore, ensureIndexes, type Store } from '../src/store/mongo.js'
 
@@ -124,6 +128,7 @@ async function timed (kind: Kind, run: () => Promise<{ statusCode: number, body:
   record(kind, at, status, performance.now() - started)
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const clients = ['77.88.8.8', '81.2.69.160', '5.255.255.5', '2.16.20.1']
 const cameras = ['cam-1', 'cam-2']
 async function warmWorker (i: number): Promise<void> {
@@ -159,11 +164,25 @@ async function readiness (): Promise<{ status: number, body: { status?: string }
   const answer = await pool.request({ path: '/readyz', method: 'GET' })
   return { status: answer.statusCode, body: await answer.body.json() as { status?: string } }
 }
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
+// A warm-up pass, uncounted: each client and camera answered once before the clock starts.
+for (const ip of clients) {
+  for (const camera of cameras) {
+    for (let i = 0; i < 100; i++) {
+      const answer = await pool.request({ path: `/flv?server=UIN-DEMO-1&camera=${camera}&access_token=demo-viewer-token`, method: 'GET', headers: { 'x-forwarded-for': ip } })
+      await answer.body.dump()
+      if (answer.statusCode === 302) break
+      await sleep(200)
+    }
+  }
+}
 const load = [heartbeats(), adminWorker(), ...Array.from({ length: WORKERS }, async (_, i) => await warmWorker(i))]
 await sleep(BEFORE_MS)
 
+// The embedded store keeps nothing; a MongoDB comes back with its data, heartbeats as old as
+// the outage included. Kept here to put back after the restart.
+const kept = await mkdtemp(path.join(tmpdir(), 'geogate-drill-'))
+await saveStore(store.collections, kept)
 log(`killing the store (pid ${embedded.pid ?? '?'}) for ${OUTAGE_MS / 60_000} min`)
 const killedAt = performance.now()
 phase = 'outage'
@@ -179,10 +198,14 @@ log(`end of the outage: /readyz ${ready.status} ${JSON.stringify(ready.body)}`)
 embedded = await startEmbeddedStore({ port, database: 'drill' })
 const restartedAt = performance.now()
 phase = 'after'
-// The embedded store comes back empty (a MongoDB would come back with its data): fill it again.
 for (;;) {
-  try { await fill(store); break } catch { await sleep(100) }
+  try {
+    await ensureIndexes(store.collections)
+    await restoreStore(store.collections, kept)
+    break
+  } catch { await sleep(100) }
 }
+await rm(kept, { recursive: true, force: true })
 let adminBackAfter: number | undefined
 let readyAfter: number | undefined
 while (performance.now() - restartedAt < AFTER_MS) {
