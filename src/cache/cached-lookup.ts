@@ -110,8 +110,9 @@ export function createCachedLookup<K extends {}, V extends {}> (
     const entry = cache.get(key)
     if (entry === undefined) return undefined
     const at = now()
-    if (at >= entry.freshUntil) {
-      // Past its TTL, still kept for staleIfError: it answers only once a load has failed.
+    if (at > entry.freshUntil) {
+      // Past its TTL (a value exactly its TTL old is still fresh, as in the LRU), kept for
+      // staleIfError: it answers only once a load has failed.
       if (!entry.servingStale) return undefined
       if (entry.refreshAt <= at && !inflight.has(key)) {
         entry.refreshAt = at + entry.ttl
