@@ -7,7 +7,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { ClientIpResolver } from './geo/client-ip.js'
 import { adminRoutes, type AdminDeps } from './handlers/admin/admin-routes.js'
-import { healthRoutes } from './handlers/health-routes.js'
+import { healthRoutes, type Readiness } from './handlers/health-routes.js'
 import { metricsRoute } from './handlers/metrics-route.js'
 import { nodeRoutes, type NodeRoutesDeps } from './handlers/node/node-routes.js'
 import type { StreamRequestDeps } from './handlers/stream/stream-request.js'
@@ -19,7 +19,8 @@ import type { RoutingSnapshotSource } from './routing/routing-snapshot.js'
 export interface GatewayAppOptions {
   stream: StreamRequestDeps
   clientIp: ClientIpResolver
-  routing: Pick<RoutingSnapshotSource, 'current' | 'healthy'>
+  routing: Pick<RoutingSnapshotSource, 'current' | 'healthy' | 'readAt'>
+  readiness?: Readiness
   metrics: GatewayMetrics
   corsOrigin: string
   admin: AdminDeps
@@ -27,7 +28,8 @@ export interface GatewayAppOptions {
 }
 
 const gateway: FastifyPluginAsync<GatewayAppOptions> = async (app, options) => {
-  const { metrics, routing } = options
+  const { metrics, routing, readiness } = options
+  const now = options.stream.now
   await app.register(errorPlugin, {
     onError: (request, rendered) => {
       const path = request.routeOptions.url
@@ -39,11 +41,11 @@ const gateway: FastifyPluginAsync<GatewayAppOptions> = async (app, options) => {
   // routes, so that the OpenAPI document collects every one of them.
   const { registerOpenApi } = await import('./docs/openapi.js')
   await registerOpenApi(app)
-  await app.register(healthRoutes, { routing })
+  await app.register(healthRoutes, { routing, now, ...(readiness !== undefined && { readiness }) })
   await app.register(streamRoutes, { deps: options.stream, clientIp: options.clientIp, corsOrigin: options.corsOrigin, onAnswer: metrics.streamAnswer })
   await app.register(nodeRoutes, options.node)
   await app.register(adminRoutes, options.admin)
-  await app.register(metricsRoute, { metrics, routing, now: options.stream.now })
+  await app.register(metricsRoute, { metrics, routing, now, ...(readiness !== undefined && { readiness }) })
   await app.register(async (console) => { await (await import('./console/console-routes.js')).registerConsole(console) })
 }
 

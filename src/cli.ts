@@ -7,7 +7,7 @@ import { adminUsage, runAdminCommand } from './commands/admin.js'
 import { createResolverService } from './commands/resolver.js'
 import { runTokenCommand, tokenUsage, UsageError } from './commands/token.js'
 import { createGateway, signingKeysOf } from './gateway.js'
-import { closeOnSignal } from './server.js'
+import { closeOnSignal, stopAccepting } from './server.js'
 import { listenWithMetrics } from './commands/metrics-listener.js'
 import { connectStore, ensureIndexes } from './store/mongo.js'
 
@@ -87,7 +87,7 @@ async function main (argv: string[]): Promise<void> {
       await ensureIndexes(store.collections)
       const gateway = await createGateway({ config, store })
       log(listening('gateway', await listenWithMetrics(gateway.app, config.host, config.gatewayPort, metricsOf(config))))
-      closeOnSignal([() => store.close(), gateway.close], log)
+      closeOnSignal([() => store.close(), gateway.close, () => stopAccepting(gateway.app)], log, 10_000, { begin: gateway.drain, graceMs: config.drainGraceMs })
       return
     }
     case 'token': {

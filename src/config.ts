@@ -6,6 +6,7 @@ import { hostname } from 'node:os'
 import { parseSigningKeys } from './signing/keys.js'
 import { REQUEST_QUERY_TIMEOUT_MS } from './store/mongo.js'
 import { parseServiceKeys } from './signing/service-request.js'
+import { STALE_IF_ERROR_MS } from './store/stale-if-error.js'
 
 type Parser<T> = (raw: string) => T
 
@@ -170,6 +171,9 @@ export const settings = {
   snapshotRefreshMs: setting('SNAPSHOT_REFRESH_MS', 'how often the node snapshot is reloaded from MongoDB (ms)', '1000', integer(100, 600_000)),
   billingCacheTtlMs: setting('BILLING_CACHE_TTL_MS', 'how long an account\'s limits stay cached (ms)', '2000', integer(0, 600_000)),
   lookupCacheTtlMs: setting('LOOKUP_CACHE_TTL_MS', 'how long server and camera records stay cached (ms)', '2000', integer(0, 600_000)),
+  staleIfErrorMs: setting('STALE_IF_ERROR_MS', 'how long past their TTL cached server records and billing limits keep answering while MongoDB is unreachable; 0: not at all (ms)', String(STALE_IF_ERROR_MS), integer(0, 86_400_000)),
+  drainGraceMs: setting('DRAIN_GRACE_MS', 'after SIGTERM, how long the gateway keeps accepting connections (with /readyz 503) before it stops listening and finishes what is in flight (ms)', '5000', integer(0, 600_000)),
+  dataDir: setting('DATA_DIR', '`geogate dev`: where the embedded store\'s contents are saved and restored from', './.geogate', text),
   balancingPolicy: setting('BALANCING_POLICY', 'rendezvous, weighted-random or least-loaded', 'rendezvous', oneOf('rendezvous', 'weighted-random', 'least-loaded')),
   balancingEpsilon: setting('BALANCING_EPSILON', 'bounded-load slack: skip a node above (1+ε)× its group\'s mean load', '0.25', decimal(0, 10)),
   corsOrigin: setting('CORS_ORIGIN', 'Access-Control-Allow-Origin on stream answers', '*', text),

@@ -17,8 +17,10 @@ import { parseSigningKeys, type SigningKey } from './signing/keys.js'
 import { createRedirectMemo } from './handlers/stream/redirect-memo.js'
 import { createRedirectGrants } from './signing/redirect-grants.js'
 import { createStreamSigner } from './signing/stream-signature.js'
-import { buildApp } from './server.js'
+import { buildApp, closeConnectionsAfterEachAnswer } from './server.js'
+import { createQueryGuard, guardCollections } from './store/guarded-collections.js'
 import type { Store } from './store/mongo.js'
+import { createStoreHealth, type StoreHealth } from './store/store-health.js'
 import { createRoutingSnapshotSource } from './routing/routing-snapshot.js'
 import { serviceSignerOf } from './commands/signed-calls.js'
 
@@ -26,6 +28,13 @@ export interface Gateway {
   app: FastifyInstance
   /** Reloads nodes, groups and partners from MongoDB now, instead of at the next refresh. */
   refreshSnapshot: () => Promise<void>
+  /** Whether MongoDB answers, as the gateway's own queries found. */
+  storeHealth: StoreHealth
+  /**
+   * The start of a shutdown: /readyz answers 503 from now on and every answer closes its
+   * connection, so load balancers and keep-alive clients move elsewhere while it still serves.
+   */
+  drain: () => void
   close: () => Promise<void>
 }
 
@@ -40,6 +49,14 @@ export interface GatewayOptions {
 export async function createGateway (options: GatewayOptions): Promise<Gateway> {
   const { config, store } = options
   const now = options.now ?? Date.now
+  // Every query of the gateway, on any route, within MONGODB_QUERY_TIMEOUT_MS and none while
+  // the store is known to be down; the routing snapshot's reads keep trying, as the probes
+  // that find the store back.
+  const storeHealth = createStoreHealth({ now })
+  const guarded = (probe: boolean): Store['collections'] =>
+    guardCollections(store.collections, createQueryGuard({ health: storeHealth, timeoutMs: config.mongodbQueryTimeoutMs, probe }))
+  const collections = guarded(false)
+  let draining = false
   const keys = signingKeysOf(config)
   // The wall clock, not now(): a signature's time is checked against the other process's clock.
   const sign = serviceSignerOf(config)
@@ -74,14 +91,18 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     now
   })
   const routing = createRoutingSnapshotSource({
-    collections: store.collections,
+    collections: guarded(true),
     refreshMs: config.snapshotRefreshMs,
+    livenessGraceMs: config.nodeTtlS * 1000,
     now,
     // The last good snapshot keeps serving; /readyz and geogate_store_up report the outage.
     onError: (err) => logger.current?.warn({ err: (err as Error).message }, 'node snapshot reload failed; serving the last one')
   })
   const policy = createPolicy(config.balancingPolicy, { epsilon: config.balancingEpsilon })
   const nodeTtlMs = config.nodeTtlS * 1000
+  const stale = { queryTimeoutMs: config.mongodbQueryTimeoutMs, staleIfErrorMs: config.staleIfErrorMs, now }
+  const billing = createBillingChecker({ collections, cacheTtlMs: config.billingCacheTtlMs, ...stale })
+  const servers = createServerDirectory({ servers: collections.servers, cacheTtlMs: config.lookupCacheTtlMs, ...stale })
   // What is opened here closes with the app, or at once if the app cannot be built.
   const closeOpened = async (): Promise<void> => {
     await routing.close()
@@ -94,8 +115,8 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
       routing,
       policy,
       auth,
-      billing: createBillingChecker({ collections: store.collections, cacheTtlMs: config.billingCacheTtlMs, queryTimeoutMs: config.mongodbQueryTimeoutMs, now }),
-      servers: createServerDirectory({ servers: store.collections.servers, cacheTtlMs: config.lookupCacheTtlMs, queryTimeoutMs: config.mongodbQueryTimeoutMs, now }),
+      billing,
+      servers,
       memo: createRedirectMemo(now),
       grants: createRedirectGrants(createStreamSigner({ keys, issuer: config.gatewayId, ttlSeconds: config.signatureTtlS, now }), now),
       signatureParam: config.signatureParam,
@@ -107,10 +128,15 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     },
     clientIp: createClientIpResolver(config.trustedProxies),
     routing,
+    readiness: {
+      draining: () => draining,
+      storeState: storeHealth.state,
+      staleCounts: () => ({ server_records: servers.staleCount(), billing_limits: billing.staleCount() })
+    },
     metrics,
     corsOrigin: config.corsOrigin,
-    admin: { auth, geo, routing, policy, nodeTtlMs, now, collections: store.collections, nodeTtlS: config.nodeTtlS },
-    node: createNodeRoutesDeps({ config, collections: store.collections, keys, now, onHlsStore: metrics.hlsSessionStore })
+    admin: { auth, geo, routing, policy, nodeTtlMs, now, collections, nodeTtlS: config.nodeTtlS },
+    node: createNodeRoutesDeps({ config, collections, keys, now, onHlsStore: metrics.hlsSessionStore })
   }, { logger: config.logLevel, bodyLimit: GATEWAY_BODY_LIMIT }).catch(async (err: unknown) => {
     await closeOpened()
     throw err
@@ -123,6 +149,12 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
   return {
     app,
     async refreshSnapshot () { await routing.refresh() },
+    storeHealth,
+    drain () {
+      if (draining) return
+      draining = true
+      closeConnectionsAfterEachAnswer(app)
+    },
     close: () => app.close()
   }
 }

@@ -2,6 +2,7 @@
 // timeouts, and closes gracefully on a signal. The apps themselves are plugins (src/app.ts,
 // src/resolver/app.ts, src/auth-server/app.ts); tests build them with buildApp, as processes do.
 
+import net from 'node:net'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyPluginOptions } from 'fastify'
 import { loggerOptions, quietRequestLogs, type LogSetting } from './logging.js'
@@ -20,7 +21,10 @@ export function createServer (options: ServerOptions = {}): FastifyInstance {
     logController: quietRequestLogs(),
     // The socket address is the client; X-Forwarded-For is read only from trusted proxies.
     trustProxy: false,
-    bodyLimit: options.bodyLimit ?? 64 * 1024
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    // A request that reached an accepted connection as the server closes is served, not
+    // refused with a 503: a drain ends only the connections no one is using.
+    return503OnClosing: false
   })
   // TypeBox's checker rejects what a schema does not allow and never coerces types, unlike
   // Fastify's default Ajv setup, which strips extra properties and coerces values.
@@ -47,18 +51,58 @@ export async function listen (app: FastifyInstance, host: string, port: number):
 export type Closer = () => Promise<void>
 
 /**
- * Runs closers (last opened first) on SIGINT/SIGTERM, then exits. A second signal, or closers
- * that take longer than graceMs, end the process at once.
+ * From now on every answer closes its connection: a shutdown has begun, and keep-alive clients
+ * should open their next connection elsewhere rather than reuse this one until it is cut.
  */
-export function closeOnSignal (closers: Closer[], log: (msg: string) => void, graceMs = 10_000): void {
+export function closeConnectionsAfterEachAnswer (app: FastifyInstance): void {
+  // First among the listeners, so the header is set before any route can answer.
+  app.server.prependListener('request', (_request, response) => {
+    if (!response.headersSent) response.setHeader('connection', 'close')
+  })
+}
+
+/**
+ * The end of a drain: stops accepting connections, then gives those accepted just before a
+ * little time to send their request (served, and answered with Connection: close) before the
+ * app's close ends every idle connection. An http server's own close ends idle connections at
+ * once, including one whose request is already on its way: its client would see a reset.
+ */
+export async function stopAccepting (app: FastifyInstance, settleMs = 250): Promise<void> {
+  if (!app.server.listening) return
+  await new Promise<void>((resolve) => {
+    net.Server.prototype.close.call(app.server, () => resolve())
+    setTimeout(resolve, settleMs).unref()
+  })
+  await new Promise((resolve) => setTimeout(resolve, settleMs))
+}
+
+export interface Drain {
+  /** Called at once on the signal (readiness turns 503, answers close their connections). */
+  begin: () => void
+  /** How long (ms) the process keeps accepting connections after begin, before closing. */
+  graceMs: number
+}
+
+/**
+ * Runs closers (last opened first) on SIGINT/SIGTERM, then exits 0. With a drain, it first
+ * begins the drain and keeps serving for its grace period, so load balancers see /readyz fail
+ * and move traffic away before the port closes. A second signal, or a shutdown that takes
+ * longer than the grace period and then graceMs, ends the process at once.
+ */
+export function closeOnSignal (closers: Closer[], log: (msg: string) => void, graceMs = 10_000, drain?: Drain): void {
   let closing = false
   const shutdown = (signal: NodeJS.Signals): void => {
     if (closing) process.exit(1)
     closing = true
     log(`${signal}: shutting down`)
-    const force = setTimeout(() => { log('shutdown took too long; exiting'); process.exit(1) }, graceMs)
+    const force = setTimeout(() => { log('shutdown took too long; exiting'); process.exit(1) }, graceMs + (drain?.graceMs ?? 0))
     force.unref()
     void (async () => {
+      if (drain !== undefined) {
+        drain.begin()
+        log(`draining for ${drain.graceMs} ms`)
+        await new Promise((resolve) => setTimeout(resolve, drain.graceMs))
+      }
       for (const close of [...closers].reverse()) {
         try { await close() } catch (err) { log(`while closing: ${(err as Error).message}`) }
       }

@@ -2,6 +2,7 @@
 // cached briefly. The authoritative count is taken when the node reports the play.
 
 import { createCachedLookup, type Cached } from '../cache/cached-lookup.js'
+import { storeUnreachable } from '../store/stale-if-error.js'
 import { gatewayError } from '../errors.js'
 import { REQUEST_QUERY_TIMEOUT_MS, type Collections } from '../store/mongo.js'
 import { withinDeadline } from '../store/query-deadline.js'
@@ -13,6 +14,11 @@ export interface BillingOptions {
   cacheMax?: number
   /** The longest each query may take (ms); default REQUEST_QUERY_TIMEOUT_MS. */
   queryTimeoutMs?: number
+  /**
+   * How long past its TTL (ms) a cached answer keeps answering while MongoDB is unreachable;
+   * default an hour (STALE_IF_ERROR_MS), 0: not at all.
+   */
+  staleIfErrorMs?: number
   now?: () => number
 }
 
@@ -21,6 +27,8 @@ export interface BillingChecker {
   checkLimits: (owner: string, request: LimitRequest) => Promise<void>
   /** checkLimits from the cache alone: passed, why not, or undefined when owner is not cached. */
   peekLimits: (owner: string, request: LimitRequest) => Cached<true> | undefined
+  /** How many accounts' limits answer from cache past their TTL because MongoDB is unreachable. */
+  staleCount: () => number
 }
 
 export async function loadAccountLimits (
@@ -40,6 +48,7 @@ export async function loadAccountLimits (
 
 export function createBillingChecker (options: BillingOptions): BillingChecker {
   const now = options.now ?? Date.now
+  const staleIfError = storeUnreachable(options.staleIfErrorMs)
   const cache = createCachedLookup<string, AccountLimits>(
     async (owner) => {
       try {
@@ -48,7 +57,7 @@ export function createBillingChecker (options: BillingOptions): BillingChecker {
         throw gatewayError('GW_DEPENDENCY_DOWN', 'the billing store is unreachable', { cause: err })
       }
     },
-    { max: options.cacheMax ?? 50_000, ttlFor: () => options.cacheTtlMs, now }
+    { max: options.cacheMax ?? 50_000, ttlFor: () => options.cacheTtlMs, now, ...(staleIfError !== undefined && { staleIfError }) }
   )
 
   const passed = { value: true } as const
@@ -65,6 +74,7 @@ export function createBillingChecker (options: BillingOptions): BillingChecker {
     peekLimits (owner, request) {
       const hit = cache.peek(owner)
       return hit === undefined || !('value' in hit) ? hit : verdictOf(hit.value, request)
-    }
+    },
+    staleCount: () => cache.staleCount
   }
 }

@@ -7,6 +7,11 @@
 // so requests never queue behind its reload. A reload that fails with a failure worth
 // remembering (a denial, say) replaces the value at once; any other failure leaves the value
 // to expire as it would have.
+//
+// With staleIfError (nginx's proxy_cache_use_stale error timeout), a value past its TTL is kept
+// for maxStaleMs more: when a load fails in a way `when` accepts (the store is unreachable),
+// the last value answers instead of the failure, and keeps answering from peek at once, with a
+// reload tried in the background at most once per TTL, until a load succeeds again.
 
 import { LRUCache } from 'lru-cache'
 
@@ -31,6 +36,19 @@ interface Entry<V> {
   hit: Hit<V>
   /** When a hit starts a background reload (the clock's ms); Infinity for failures. */
   refreshAt: number
+  /** Until when (the clock's ms) the hit is fresh; past it only staleIfError may use it. */
+  freshUntil: number
+  /** Its TTL (ms), the pace of background reloads while it answers stale. */
+  ttl: number
+  /** Set once a load failed in a way staleIfError accepts: the stale value answers peeks. */
+  servingStale: boolean
+}
+
+export interface StaleIfError {
+  /** How long past its TTL (ms) a value may still answer while loads fail. */
+  maxStaleMs: number
+  /** Which load failures the stale value answers for (an unreachable store, not a denial). */
+  when: (error: unknown) => boolean
 }
 
 export interface CachedLookupOptions<K, V> {
@@ -45,6 +63,8 @@ export interface CachedLookupOptions<K, V> {
    * to 1; 1 turns reloading ahead off. Default 0.75.
    */
   refreshAhead?: number
+  /** Keep answering with a value past its TTL while loads fail; off by default. */
+  staleIfError?: StaleIfError
   now?: Clock
 }
 
@@ -58,6 +78,8 @@ export interface CachedLookup<K, V> {
   delete: (key: K) => void
   clear: () => void
   readonly size: number
+  /** How many keys answer with a stale value because their loads fail (staleIfError). */
+  readonly staleCount: number
 }
 
 export function createCachedLookup<K extends {}, V extends {}> (
@@ -70,6 +92,11 @@ export function createCachedLookup<K extends {}, V extends {}> (
   const now = options.now ?? Date.now
   const refreshAhead = options.refreshAhead ?? 0.75
   if (!(refreshAhead >= 0 && refreshAhead <= 1)) throw new TypeError('refreshAhead must be from 0 to 1')
+  const stale = options.staleIfError
+  if (stale !== undefined && !(Number.isFinite(stale.maxStaleMs) && stale.maxStaleMs >= 0)) {
+    throw new TypeError('staleIfError.maxStaleMs must be a number of ms, 0 or more')
+  }
+  const maxStaleMs = stale?.maxStaleMs ?? 0
   const cache = new LRUCache<K, Entry<V>>({
     max: options.max,
     ttlAutopurge: false,
@@ -82,7 +109,18 @@ export function createCachedLookup<K extends {}, V extends {}> (
   function peek (key: K): Hit<V> | undefined {
     const entry = cache.get(key)
     if (entry === undefined) return undefined
-    if (entry.refreshAt <= now() && !inflight.has(key)) {
+    const at = now()
+    if (at > entry.freshUntil) {
+      // Past its TTL (a value exactly its TTL old is still fresh, as in the LRU), kept for
+      // staleIfError: it answers only once a load has failed.
+      if (!entry.servingStale) return undefined
+      if (entry.refreshAt <= at && !inflight.has(key)) {
+        entry.refreshAt = at + entry.ttl
+        start(key).catch(() => {})
+      }
+      return entry.hit
+    }
+    if (entry.refreshAt <= at && !inflight.has(key)) {
       // Its failure is handled in start; the cached value answers meanwhile.
       start(key).catch(() => {})
     }
@@ -91,8 +129,27 @@ export function createCachedLookup<K extends {}, V extends {}> (
 
   function set (key: K, value: V): void {
     const ttl = options.ttlFor(value, key)
-    if (ttl > 0) cache.set(key, { hit: { value }, refreshAt: refreshAhead < 1 ? now() + ttl * refreshAhead : Infinity }, { ttl })
-    else cache.delete(key)
+    if (ttl <= 0) {
+      cache.delete(key)
+      return
+    }
+    const at = now()
+    const entry: Entry<V> = {
+      hit: { value },
+      refreshAt: refreshAhead < 1 ? at + ttl * refreshAhead : Infinity,
+      freshUntil: at + ttl,
+      ttl,
+      servingStale: false
+    }
+    cache.set(key, entry, { ttl: ttl + maxStaleMs })
+  }
+
+  /** The value kept for key past its TTL when error is one staleIfError answers for. */
+  function staleFor (key: K, error: unknown): Entry<V> | undefined {
+    if (stale === undefined || !stale.when(error)) return undefined
+    const entry = cache.get(key)
+    if (entry === undefined || !('value' in entry.hit)) return undefined
+    return entry
   }
 
   function start (key: K): Promise<V> {
@@ -102,8 +159,16 @@ export function createCachedLookup<K extends {}, V extends {}> (
         return value
       },
       (error: unknown) => {
+        const kept = staleFor(key, error)
+        if (kept !== undefined && 'value' in kept.hit) {
+          if (!kept.servingStale) {
+            kept.servingStale = true
+            kept.refreshAt = now() + kept.ttl
+          }
+          return kept.hit.value
+        }
         const ttl = options.errorTtlFor?.(error, key) ?? 0
-        if (ttl > 0) cache.set(key, { hit: { error }, refreshAt: Infinity }, { ttl })
+        if (ttl > 0) cache.set(key, { hit: { error }, refreshAt: Infinity, freshUntil: now() + ttl, ttl, servingStale: false }, { ttl })
         throw error
       }
     ).finally(() => inflight.delete(key))
@@ -123,6 +188,11 @@ export function createCachedLookup<K extends {}, V extends {}> (
     set,
     delete (key: K) { cache.delete(key) },
     clear () { cache.clear() },
-    get size () { return cache.size }
+    get size () { return cache.size },
+    get staleCount () {
+      let count = 0
+      for (const entry of cache.values()) if (entry.servingStale) count++
+      return count
+    }
   }
 }

@@ -1,6 +1,7 @@
 // Video servers and their cameras, from MongoDB, cached briefly: unknown → 404, offline → 503.
 
 import { createCachedLookup, type Cached } from '../cache/cached-lookup.js'
+import { storeUnreachable } from '../store/stale-if-error.js'
 import { gatewayError } from '../errors.js'
 import type { ServerDoc } from '../store/documents.js'
 import { REQUEST_QUERY_TIMEOUT_MS, type Collections } from '../store/mongo.js'
@@ -12,6 +13,11 @@ export interface ServerDirectoryOptions {
   cacheMax?: number
   /** The longest the query may take (ms); default REQUEST_QUERY_TIMEOUT_MS. */
   queryTimeoutMs?: number
+  /**
+   * How long past its TTL (ms) a cached answer keeps answering while MongoDB is unreachable;
+   * default an hour (STALE_IF_ERROR_MS), 0: not at all.
+   */
+  staleIfErrorMs?: number
   now?: () => number
 }
 
@@ -20,6 +26,8 @@ export interface ServerDirectory {
   requireOnlineCamera: (serverId: string, cameraId: string) => Promise<ServerDoc>
   /** The same check from the cache alone: the server, why not, or undefined when it is not cached. */
   peekOnlineCamera: (serverId: string, cameraId: string) => Cached<ServerDoc> | undefined
+  /** How many server records answer from cache past their TTL because MongoDB is unreachable. */
+  staleCount: () => number
 }
 
 type Found = { doc: ServerDoc | null }
@@ -35,6 +43,7 @@ export function checkCamera (server: ServerDoc | null, serverId: string, cameraI
 
 export function createServerDirectory (options: ServerDirectoryOptions): ServerDirectory {
   const queryTimeoutMs = options.queryTimeoutMs ?? REQUEST_QUERY_TIMEOUT_MS
+  const staleIfError = storeUnreachable(options.staleIfErrorMs)
   const cache = createCachedLookup<string, Found>(
     async (id) => {
       try {
@@ -43,7 +52,12 @@ export function createServerDirectory (options: ServerDirectoryOptions): ServerD
         throw gatewayError('GW_DEPENDENCY_DOWN', 'the server directory is unreachable', { cause: err })
       }
     },
-    { max: options.cacheMax ?? 50_000, ttlFor: () => options.cacheTtlMs, ...(options.now !== undefined && { now: options.now }) }
+    {
+      max: options.cacheMax ?? 50_000,
+      ttlFor: () => options.cacheTtlMs,
+      ...(options.now !== undefined && { now: options.now }),
+      ...(staleIfError !== undefined && { staleIfError })
+    }
   )
   return {
     async requireOnlineCamera (serverId, cameraId) {
@@ -57,6 +71,7 @@ export function createServerDirectory (options: ServerDirectoryOptions): ServerD
       } catch (error) {
         return { error }
       }
-    }
+    },
+    staleCount: () => cache.staleCount
   }
 }

@@ -1,33 +1,70 @@
-// /healthz: the process is up. /readyz: the store answered and the node snapshot is loaded;
-// once loaded, a store outage is reported as degraded while the last snapshot keeps serving.
+// /healthz: the process is up. /readyz: whether to send this gateway traffic. 503 only while
+// it cannot route at all (no node snapshot loaded yet) or is shutting down; while MongoDB is
+// away it still routes from its last snapshot and cached records, so it stays in rotation
+// (200) and says "degraded" and what is stale.
 
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
 import type { RoutingSnapshotSource } from '../routing/routing-snapshot.js'
 
 const Healthy = Type.Object({ status: Type.Literal('ok') })
-const Readiness = Type.Object({
-  status: Type.String({ description: 'ready, degraded (serving the last snapshot) or starting' }),
+const ReadinessAnswer = Type.Object({
+  status: Type.String({ description: 'ready, degraded (serving the last snapshot), starting or shutting down' }),
   store: Type.String({ description: 'connected or unreachable' }),
-  snapshot: Type.Union([Type.String(), Type.Object({ loaded_at: Type.String({ format: 'date-time' }) })])
+  snapshot: Type.Optional(Type.Union([Type.String(), Type.Object({
+    loaded_at: Type.String({ format: 'date-time' }),
+    read_at: Type.String({ format: 'date-time', description: 'when MongoDB was last read, heartbeats included' }),
+    age_s: Type.Integer({ description: 'seconds since read_at' })
+  })])),
+  stale: Type.Optional(Type.Object({
+    snapshot: Type.String(),
+    cached: Type.Record(Type.String(), Type.Integer(), { description: 'cached records answering past their TTL, by kind' })
+  }))
 })
 
-export interface HealthRoutesOptions {
-  routing: Pick<RoutingSnapshotSource, 'current' | 'healthy'>
+export interface Readiness {
+  /** True from the start of a shutdown: load balancers should stop sending traffic. */
+  draining: () => boolean
+  /** The gateway's own view of MongoDB (its queries' breaker). */
+  storeState: () => 'up' | 'down'
+  /** How many cached records of each kind answer past their TTL because MongoDB is away. */
+  staleCounts: () => Record<string, number>
 }
 
-export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { routing }) => {
+export interface HealthRoutesOptions {
+  routing: Pick<RoutingSnapshotSource, 'current' | 'healthy' | 'readAt'>
+  readiness?: Readiness
+  now: () => number
+}
+
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { routing, readiness, now }) => {
   app.get('/healthz', { schema: { response: { 200: Healthy } } }, async () => ({ status: 'ok' as const }))
-  app.get('/readyz', { schema: { response: { 200: Readiness, 503: Readiness } } }, async (_request, reply) => {
+  app.get('/readyz', { schema: { response: { 200: ReadinessAnswer, 503: ReadinessAnswer } } }, async (_request, reply) => {
     const snapshot = routing.current()
-    if (snapshot === undefined) {
-      return reply.code(503).send({ status: 'starting', store: routing.healthy() ? 'connected' : 'unreachable', snapshot: 'not loaded' })
+    const store = routing.healthy() && readiness?.storeState() !== 'down' ? 'connected' : 'unreachable'
+    if (readiness?.draining() === true) {
+      return reply.code(503).send({ status: 'shutting down', store })
     }
-    const store = routing.healthy() ? 'connected' : 'unreachable'
-    return reply.code(200).send({
+    if (snapshot === undefined) {
+      return reply.code(503).send({ status: 'starting', store, snapshot: 'not loaded' })
+    }
+    const readAt = routing.readAt() ?? snapshot.loadedAt
+    const body = {
       status: store === 'connected' ? 'ready' : 'degraded',
       store,
-      snapshot: { loaded_at: new Date(snapshot.loadedAt).toISOString() }
+      snapshot: {
+        loaded_at: new Date(snapshot.loadedAt).toISOString(),
+        read_at: new Date(readAt).toISOString(),
+        age_s: Math.max(0, Math.round((now() - readAt) / 1000))
+      }
+    }
+    if (store === 'connected') return reply.code(200).send(body)
+    return reply.code(200).send({
+      ...body,
+      stale: {
+        snapshot: `nodes, geo groups and partners as read at ${new Date(readAt).toISOString()}; node liveness frozen there`,
+        cached: readiness?.staleCounts() ?? {}
+      }
     })
   })
 }

@@ -8,7 +8,11 @@
 // API's back, and at once on a change where the server has change streams.
 //
 // When MongoDB is away the last good view keeps serving; the driver reconnects by itself and
-// the next reload succeeds.
+// the next reload succeeds. Meanwhile no heartbeat can be read, so the view's liveness is
+// frozen as of the last read (livenessFrozenAt): the nodes alive then stay eligible instead of
+// all going stale NODE_TTL_S into the outage (Traffic Router keeps its last health states).
+// The freeze outlasts the outage by livenessGraceMs (NODE_TTL_S in the gateway): nodes whose
+// heartbeats failed while the store was away need that long to be heard from again.
 
 import type { ChangeStream } from 'mongodb'
 import { buildSnapshot, NodeIndex, type Snapshot } from '../balancing/snapshot.js'
@@ -23,6 +27,11 @@ export interface RoutingSnapshot {
   loadedAt: number
   /** Bumped whenever node liveness is applied in place, so memos of choices know to forget. */
   livenessVersion: number
+  /**
+   * Set while MongoDB cannot be read: when (the clock's ms) liveness was last read. Node TTLs
+   * are measured from it instead of from now until a read succeeds again.
+   */
+  livenessFrozenAt?: number
 }
 
 export interface RoutingSnapshotSource {
@@ -32,6 +41,8 @@ export interface RoutingSnapshotSource {
   refresh: () => Promise<RoutingSnapshot>
   /** Whether the last attempt to load succeeded. */
   healthy: () => boolean
+  /** When (the clock's ms) MongoDB was last read successfully (a full load or liveness); undefined if never. */
+  readAt: () => number | undefined
   /** 'change-stream' once the server accepted a watch, else 'polling'. */
   mode: () => 'change-stream' | 'polling'
   close: () => Promise<void>
@@ -40,6 +51,8 @@ export interface RoutingSnapshotSource {
 export interface RoutingSnapshotOptions {
   collections: Pick<Collections, 'nodes' | 'geoGroups' | 'partners' | 'audit'>
   refreshMs: number
+  /** How long after MongoDB answers again node liveness stays frozen (ms); default 0. */
+  livenessGraceMs?: number
   /** Watch for changes where MongoDB supports change streams (default true). */
   watch?: boolean
   now?: () => number
@@ -139,7 +152,32 @@ export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): R
     // A heartbeat written just before the last look may have become visible just after it.
     await applyLiveness(options.collections, current, new Date(livenessAt - options.refreshMs))
     livenessAt = at
+    readOk()
+  }
+
+  let frozenAt: number | undefined
+  let thawAt: number | undefined
+
+  function readOk (): void {
     ok = true
+    if (frozenAt !== undefined) {
+      thawAt ??= now() + (options.livenessGraceMs ?? 0)
+      if (now() >= thawAt) {
+        frozenAt = undefined
+        thawAt = undefined
+      }
+    }
+    if (snapshot === undefined) return
+    if (frozenAt === undefined) delete snapshot.livenessFrozenAt
+    else snapshot.livenessFrozenAt = frozenAt
+  }
+
+  function readFailed (): void {
+    ok = false
+    thawAt = undefined
+    if (snapshot === undefined) return
+    frozenAt ??= livenessAt
+    snapshot.livenessFrozenAt = frozenAt
   }
 
   function refresh (): Promise<RoutingSnapshot> {
@@ -150,8 +188,8 @@ export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): R
     }
     const started = now()
     loading = Promise.all([latestAuditAt(options.collections), loadRoutingSnapshot(options.collections, started)]).then(
-      ([latest, next]) => { snapshot = next; ok = true; auditAt = latest; livenessAt = started; return next },
-      (err: unknown) => { ok = false; throw err }
+      ([latest, next]) => { snapshot = next; auditAt = latest; livenessAt = started; readOk(); return next },
+      (err: unknown) => { readFailed(); throw err }
     ).finally(() => {
       loading = undefined
       if (again && !closed) {
@@ -191,7 +229,7 @@ export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): R
   const timer = setInterval(() => {
     if (ticking) return
     ticking = true
-    tick().catch((err: unknown) => { ok = false; options.onError?.(err) }).finally(() => { ticking = false })
+    tick().catch((err: unknown) => { readFailed(); options.onError?.(err) }).finally(() => { ticking = false })
   }, options.refreshMs)
   timer.unref()
 
@@ -199,6 +237,7 @@ export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): R
     current: () => snapshot,
     refresh,
     healthy: () => ok,
+    readAt: () => snapshot === undefined ? undefined : livenessAt,
     mode: () => streams.length > 0 ? 'change-stream' : 'polling',
     async close () {
       closed = true

@@ -8,6 +8,10 @@ import { stopChild } from '../stop-child.js'
 
 export interface EmbeddedStore {
   url: string
+  /** The store process's id. */
+  pid: number | undefined
+  /** Resolves when the store process ends, stopped or not. */
+  exited: Promise<void>
   stop: () => Promise<void>
 }
 
@@ -33,8 +37,9 @@ export async function startEmbeddedStore (options: EmbeddedStoreOptions = {}): P
   const child = spawn(embeddedStoreBinary(), [`--host=${host}`, `--port=${port}`, `--database=${database}`], {
     stdio: ['ignore', 'pipe', 'pipe']
   })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const url = await waitForUri(child, options.startTimeoutMs ?? 15_000)
-  return { url, stop: () => stopChild(child) }
+  return { url, pid: child.pid, exited, stop: () => stopChild(child) }
 }
 
 function waitForUri (child: ChildProcess, timeoutMs: number): Promise<string> {

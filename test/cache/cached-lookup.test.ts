@@ -109,3 +109,51 @@ t.test('refreshAhead 1 turns reloading ahead off; a bad one is refused', async (
   t.equal(calls, 1)
   t.throws(() => createCachedLookup(async () => 1, { max: 1, ttlFor: () => 1, refreshAhead: 1.5 }), TypeError)
 })
+
+t.test('staleIfError: a value past its TTL answers while loads fail as the rule accepts, and only then', async (t) => {
+  let now = 1000
+  let down = false
+  let calls = 0
+  const unreachable = new Error('store unreachable')
+  const lookup = createCachedLookup<string, number>(async () => {
+    calls++
+    if (down) throw unreachable
+    return calls
+  }, { max: 10, ttlFor: () => 100, refreshAhead: 1, now: () => now, staleIfError: { maxStaleMs: 1000, when: (error) => error === unreachable } })
+  t.equal(await lookup.get('k'), 1)
+  down = true
+  now += 150
+  t.equal(lookup.peek('k'), undefined, 'past its TTL, a peek misses until a load has failed')
+  t.equal(await lookup.get('k'), 1, 'the failed load answers with the last value')
+  t.equal(lookup.staleCount, 1)
+  t.same(lookup.peek('k'), { value: 1 }, 'and peeks answer with it at once')
+  const before = calls
+  lookup.peek('k')
+  lookup.peek('k')
+  t.equal(calls, before, 'without a reload on every peek')
+  now += 150
+  lookup.peek('k')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(calls, before + 1, 'a reload is tried once per TTL')
+  now += 1000
+  t.equal(lookup.peek('k'), undefined, 'past maxStaleMs it is gone')
+  await t.rejects(lookup.get('k'), unreachable)
+  down = false
+  t.equal(await lookup.get('k'), calls, 'a load that succeeds is used again')
+  t.equal(lookup.staleCount, 0)
+})
+
+t.test('staleIfError answers only for the failures its rule names', async (t) => {
+  let now = 1000
+  let fail: Error | undefined
+  const lookup = createCachedLookup<string, number>(async () => { if (fail !== undefined) throw fail; return 7 }, {
+    max: 10, ttlFor: () => 100, now: () => now, staleIfError: { maxStaleMs: 1000, when: (error) => (error as Error).message === 'down' }
+  })
+  t.equal(await lookup.get('k'), 7)
+  now += 150
+  fail = new Error('denied')
+  await t.rejects(lookup.get('k'), /denied/, 'another failure is the answer')
+  fail = new Error('down')
+  t.equal(await lookup.get('k'), 7)
+  t.throws(() => createCachedLookup(async () => 1, { max: 1, ttlFor: () => 1, staleIfError: { maxStaleMs: -1, when: () => true } }), TypeError)
+})

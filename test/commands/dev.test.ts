@@ -1,13 +1,18 @@
 // `geogate dev` as a user runs it: one process that starts the embedded store, seeds the demo
 // data, serves the three services, and stops everything on SIGTERM.
 
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import t from 'tap'
 import { get } from '../helpers/system.js'
 import { startGeogate } from '../helpers/processes.js'
 import { portOpen } from '../helpers/port-open.js'
 
 t.test('dev starts everything, routes the demo requests, and shuts down cleanly', async (t) => {
-  const env: Record<string, string> = { GATEWAY_PORT: '0', RESOLVER_PORT: '0', AUTH_SERVER_PORT: '0', MONGODB_URL: '', SERVICE_KEYS: '' }
+  const dir = await mkdtemp(path.join(tmpdir(), 'geogate-dev-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const env: Record<string, string> = { GATEWAY_PORT: '0', RESOLVER_PORT: '0', AUTH_SERVER_PORT: '0', MONGODB_URL: '', SERVICE_KEYS: '', DATA_DIR: dir }
   const dev = await startGeogate(t, 'dev', env, { readyPattern: /curl -si[^\n]*'(http:\/\/[^/]+)\/flv/, timeoutMs: 60_000 })
   const out = dev.output()
   t.match(out, /signing key\s+dev-1/)

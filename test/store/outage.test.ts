@@ -70,8 +70,10 @@ async function metric (name: string): Promise<number> {
 }
 
 t.test('MongoDB away: the last snapshot serves, readiness says degraded, and it recovers', async (t) => {
-  const before = await get(watch, { headers: { 'x-forwarded-for': '77.88.8.8' } })
-  t.equal(before.status, 302, `warm before the outage: ${before.body}`)
+  // The processes above may have taken longer than a node's TTL to start on a busy machine.
+  await markDemoNodesAlive(store as never)
+  await gateway.refreshSnapshot()
+  t.equal((await get(watch, { headers: { 'x-forwarded-for': '77.88.8.8' } })).status, 302, 'warm before the outage')
   t.equal((await get(`${base}/readyz`)).json().status, 'ready')
   t.equal(await metric('geogate_store_up'), 1)
 
@@ -82,10 +84,10 @@ t.test('MongoDB away: the last snapshot serves, readiness says degraded, and it 
   t.equal(ready.json().store, 'unreachable')
   t.equal(await metric('geogate_store_up'), 0, 'the metric shows the store down')
 
-  // Billing and server records expire from their caches after 2 s; within them, a cached
-  // request still redirects from the last snapshot.
+  // Billing and server records outlive their 2 s TTL while the store is unreachable: a request
+  // answered before the outage still redirects, from the last snapshot.
   const warm = await get(watch, { headers: { 'x-forwarded-for': '77.88.8.8' } })
-  t.ok(warm.status === 302 || (warm.status === 503 && warm.json().error.code === 'GW_DEPENDENCY_DOWN'), `a warm request redirects or says a dependency is down (${warm.status})`)
+  t.equal(warm.status, 302, `a warm request still redirects (${warm.body})`)
   const cold = await get(`${base}/flv?server=UIN-NEW&camera=cam-1&access_token=demo-admin-token`)
   t.equal(cold.status, 503, 'an uncached lookup fails closed')
   t.equal(cold.json().error.code, 'GW_DEPENDENCY_DOWN')

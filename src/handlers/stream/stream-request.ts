@@ -173,7 +173,7 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
     }
   }
   const selectionRequest = { partner: server.partner, group, pattern: input.pattern, format: input.format, key: subject, ipv6 }
-  const selection: Selection | null = selectNode(routing.nodes, selectionRequest, { policy: deps.policy, nowMs: deps.now(), nodeTtlMs: deps.nodeTtlMs })
+  const selection: Selection | null = selectNode(routing.nodes, selectionRequest, { policy: deps.policy, nowMs: routing.livenessFrozenAt ?? deps.now(), nodeTtlMs: deps.nodeTtlMs })
   if (selection === null) return overflowAnswer(deps, input, routing.nodes, server.partner, group, principal.owner_id)
 
   const signedUrl = (node: NodeDoc): { url: string, expiresAt: number, jti: string } => {
@@ -194,7 +194,7 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
     node,
     expiresAt: chosen.expiresAt,
     alternates: input.withAlternates === true
-      ? alternateNodes(routing.nodes, selectionRequest, { policy: deps.policy, nowMs: deps.now(), nodeTtlMs: deps.nodeTtlMs }, selection.node._id).map((node) => signedUrl(node).url)
+      ? alternateNodes(routing.nodes, selectionRequest, { policy: deps.policy, nowMs: routing.livenessFrozenAt ?? deps.now(), nodeTtlMs: deps.nodeTtlMs }, selection.node._id).map((node) => signedUrl(node).url)
       : [],
     owner: principal.owner_id,
     grantId: chosen.jti,
