@@ -9,6 +9,7 @@
 // is its own part of the outage story.
 
 import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -47,9 +48,12 @@ function freePort (): Promise<number> {
   })
 }
 
+/** The drill's processes call each other with a key made for this run. */
+const DRILL_SERVICE_KEYS = `outage-drill:${randomBytes(24).toString('hex')}`
+
 async function geogate (command: string, env: Record<string, string>): Promise<{ url: string, child: ChildProcess }> {
   const child = spawn(process.execPath, ['--import', 'tsx', cli, command], {
-    env: { ...process.env, LOG_LEVEL: 'error', HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe']
+    env: { ...process.env, LOG_LEVEL: 'error', HOST: '127.0.0.1', SERVICE_KEYS: DRILL_SERVICE_KEYS, METRICS_PORT: 'main', ...env }, stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''
   const url = await new Promise<string>((resolve, reject) => {

@@ -4,6 +4,8 @@
 // Retry-After without waiting for it once the store is known down, and fresh data is used
 // again once the store is back, without a restart.
 
+import { parseServiceKeys } from '../../src/signing/service-request.js'
+import { TEST_SERVICE_KEYS } from '../helpers/processes.js'
 import net from 'node:net'
 import t from 'tap'
 import { createAuthService } from '../../src/commands/auth-server.js'
@@ -64,6 +66,7 @@ await seed(store)
 
 const config = loadConfig({}, {
   signingKeys: TEST_SIGNING_KEYS,
+  serviceKeys: parseServiceKeys(TEST_SERVICE_KEYS),
   trustedProxies: ['127.0.0.1/32'],
   logLevel: 'silent',
   snapshotRefreshMs: 200,

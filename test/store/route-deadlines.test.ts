@@ -5,6 +5,8 @@
 // and never answers, once with the store stopped. /verify reads nothing from the store and
 // keeps answering.
 
+import { parseServiceKeys } from '../../src/signing/service-request.js'
+import { TEST_SERVICE_KEYS } from '../helpers/processes.js'
 import t, { type Test } from 'tap'
 import { createAuthService } from '../../src/commands/auth-server.js'
 import { createResolverService } from '../../src/commands/resolver.js'
@@ -40,6 +42,7 @@ t.teardown(() => viaProxy.client.close(true))
 
 const config = loadConfig({}, {
   signingKeys: TEST_SIGNING_KEYS,
+  serviceKeys: parseServiceKeys(TEST_SERVICE_KEYS),
   gatewayId: 'gw-test',
   trustedProxies: ['127.0.0.1/32'],
   logLevel: 'silent',
