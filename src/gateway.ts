@@ -11,7 +11,9 @@ import { createServerDirectory } from './directory/server-directory.js'
 import { createClientIpResolver } from './geo/client-ip.js'
 import { defaultCityDatabasePath, openCityDatabase } from './geo/maxmind-lookup.js'
 import { createGeoLocator } from './geo/resolver-client.js'
+import { openDecisionLog } from './metrics/decision-log.js'
 import { createGatewayMetrics } from './metrics/gateway-metrics.js'
+import { countUpstreamCalls } from './metrics/upstream-metrics.js'
 import { createNodeRoutesDeps } from './handlers/node/node-routes.js'
 import { parseSigningKeys, type SigningKey } from './signing/keys.js'
 import { createRedirectMemo } from './handlers/stream/redirect-memo.js'
@@ -57,6 +59,9 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     // Which source answered each lookup, at debug level (metrics count them always).
     logger: { debug: (obj, msg) => logger.current?.debug(obj, msg) }
   })
+  metrics.watchBreaker('resolver', () => geo.breakerState)
+  const stopCountingUpstreams = countUpstreamCalls(metrics, { resolver: config.resolverUrl, 'auth-server': config.authServerUrl })
+  const decisionLog = await openDecisionLog({ target: config.decisionLog, sample: config.decisionLogSample, now, onDrop: metrics.decisionLogDropped })
   const auth = createAuthClient({
     url: config.authServerUrl,
     timeoutMs: config.authTimeoutMs,
@@ -93,6 +98,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     clientIp: createClientIpResolver(config.trustedProxies),
     routing,
     metrics,
+    decisionLog,
     corsOrigin: config.corsOrigin,
     admin: { auth, geo, routing, policy, nodeTtlMs, now, collections: store.collections },
     node: createNodeRoutesDeps({ config, collections: store.collections, keys, now })
@@ -107,7 +113,8 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     async close () {
       await routing.close()
       await app.close()
-      await Promise.allSettled([geo.close(), auth.close()])
+      await Promise.allSettled([geo.close(), auth.close(), decisionLog.close()])
+      stopCountingUpstreams()
       city.close()
     }
   }

@@ -15,7 +15,7 @@ import type { ServerDirectory } from '../../directory/server-directory.js'
 import { gatewayError } from '../../errors.js'
 import { ipVersion, normalizeIp } from '../../geo/cidr.js'
 import type { GeoAnswer, GeoLocator } from '../../geo/resolver-client.js'
-import { matchGeoGroup } from '../../geo/match-geo-group.js'
+import { matchGeoGroup, type GeoRule } from '../../geo/match-geo-group.js'
 import type { IPLocation, LocationSource } from '../../geo/location.js'
 import type { RedirectGrants } from '../../signing/redirect-grants.js'
 import type { RedirectMemo } from './redirect-memo.js'
@@ -62,6 +62,10 @@ export interface StreamAnswer {
   /** The signed grant's id (jti). */
   grantId: string
   group: string
+  /** For the decision log and metrics: how the client was placed, and the server's partner. */
+  rule: GeoRule
+  country: string | null
+  partner: string
 }
 
 const VIEW = 'view'
@@ -153,14 +157,15 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
   const { ip, location, principal, server } = facts
   const routing = deps.routing.current()
   if (routing === undefined) throw gatewayError('GW_DEPENDENCY_DOWN', 'the node list has not loaded yet')
-  const { group } = matchGeoGroup(routing.geo, ip, location)
+  const { group, rule } = matchGeoGroup(routing.geo, ip, location)
+  const country = location?.country_code ?? null
   const cip = deps.bindClientIp ? ip : ''
   // Ids, patterns and addresses hold no newline (schema-checked), so the key is unambiguous.
   const memoKey = `${subject}\n${group}\n${input.pattern}\n${input.format}\n${server.partner}\n${principal.owner_id}\n${cip}`
   if (input.withAlternates !== true && deps.memo !== undefined) {
     const hit = deps.memo.get(routing, memoKey)
     if (hit !== undefined) {
-      return { url: hit.url, node: hit.node, expiresAt: hit.expiresAt, alternates: [], owner: principal.owner_id, grantId: hit.jti, group }
+      return { url: hit.url, node: hit.node, expiresAt: hit.expiresAt, alternates: [], owner: principal.owner_id, grantId: hit.jti, group, rule, country, partner: server.partner }
     }
   }
   const selectionRequest = { partner: server.partner, group, pattern: input.pattern, format: input.format, key: subject }
@@ -189,7 +194,10 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
       : [],
     owner: principal.owner_id,
     grantId: chosen.jti,
-    group
+    group,
+    rule,
+    country,
+    partner: server.partner
   }
 }
 
