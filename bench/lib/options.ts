@@ -1,6 +1,6 @@
 // The bench's command line.
 
-export const scenarioNames = ['micro', 'warm', 'cold', 'resolver-down', 'many-nodes'] as const
+export const scenarioNames = ['micro', 'warm', 'cold', 'resolver-down', 'many-nodes', 'warm-decision-log'] as const
 export type ScenarioName = typeof scenarioNames[number]
 
 export interface BenchOptions {

@@ -172,7 +172,22 @@ export function checkBudgets (scenarios: readonly ScenarioResult[], micro: Micro
   add('resolver down p99', '≤ 2 × warm p99',
     both ? `${fmt(down.gateway.p99Ms)} ms = ${fmt(down.gateway.p99Ms / warm.gateway.p99Ms)} × warm ${fmt(warm.gateway.p99Ms)} ms${invalid(downProblem ?? warmProblem)}` : undefined,
     both && downProblem === undefined && warmProblem === undefined && down.gateway.p99Ms <= 2 * warm.gateway.p99Ms)
+
+  // Both against the baseline runs beside them: the log's cost is the share of warm throughput
+  // (relative to the baseline) it takes away.
+  const logged = find('warm-decision-log')
+  const loggedProblem = logged === undefined ? undefined : runProblem(logged)
+  const withLog = valid(logged) && valid(warm)
+  const cost = withLog ? 1 - logged.ratio / warm.ratio : 0
+  add('decision log at sample 1.0', '< 10 % of warm throughput',
+    withLog ? `${fmt(cost * 100, 1)} % (${fmt(logged.ratio)} × the baseline with the log, ${fmt(warm.ratio)} × without; CPU per request ${fmt(cpuUs(logged), 1)} vs ${fmt(cpuUs(warm), 1)} µs)${invalid(loggedProblem ?? warmProblem)}` : undefined,
+    withLog && loggedProblem === undefined && warmProblem === undefined && cost < 0.1)
   return checks
+}
+
+/** A scenario's gateway CPU time per request (µs), the median over its runs. */
+function cpuUs (s: ScenarioResult): number {
+  return median(s.gatewayRuns.map((run) => cpuPerRequestUs(run.cpuPercent, run.result)))
 }
 
 /** The server's CPU time per answered request: steadier than requests/s on a busy machine. */

@@ -76,6 +76,8 @@ export interface GatewaySetup {
   resolverDown?: boolean
   /** Extra flags for node, such as --cpu-prof. */
   nodeFlags?: string[]
+  /** Config overrides, over BENCH_GATEWAY_CONFIG's. */
+  config?: Record<string, unknown>
   name?: string
 }
 
@@ -105,7 +107,8 @@ export async function startGateway (launcher: Launcher, system: SystemInfo, setu
       BENCH_DATABASE: system.store.database,
       ...(nodes !== undefined && { BENCH_NODES_STORE_URL: nodes.storeUrl, BENCH_NODES_DATABASE: nodes.database }),
       BENCH_RESOLVER_URL: resolverUrl,
-      BENCH_AUTH_SERVER_URL: system.authServerUrl
+      BENCH_AUTH_SERVER_URL: system.authServerUrl,
+      ...(setup.config !== undefined && { BENCH_GATEWAY_CONFIG: JSON.stringify({ ...JSON.parse(process.env.BENCH_GATEWAY_CONFIG ?? '{}') as object, ...setup.config }) })
     }
   })
   const { url } = await waitForReady<{ url: string }>(child, 60_000)

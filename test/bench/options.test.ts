@@ -4,7 +4,7 @@
 import t from 'tap'
 import { parseOptions, scenarioNames, usage, type BenchOptions } from '../../bench/lib/options.js'
 
-const allScenarios = ['micro', 'warm', 'cold', 'resolver-down', 'many-nodes']
+const allScenarios = ['micro', 'warm', 'cold', 'resolver-down', 'many-nodes', 'warm-decision-log']
 
 t.test('no arguments give the full defaults and every scenario', async (t) => {
   const expected: BenchOptions = {
