@@ -72,9 +72,13 @@ async function serverStates (socket: string): Promise<Map<string, { status: stri
   return states
 }
 
+const sleep = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))
+
 interface Outcome { start: number, end: number, ok: boolean, status: number | string }
 
 async function run (binary: string): Promise<void> {
+  const dbg = (m: string): void => { if (process.env.GEOGATE_DEBUG !== undefined) process.stderr.write(`${new Date().toISOString()} ${m}\n`) }
+  dbg('start')
   const system = await startSystem(t)
   const env = {
     GATEWAY_PORT: '0',
@@ -86,8 +90,16 @@ async function run (binary: string): Promise<void> {
     // haproxy connects from loopback and appends the client's address to X-Forwarded-For.
     TRUSTED_PROXIES: '127.0.0.0/8'
   }
-  const gateways: GeogateProcess[] = await Promise.all([1, 2, 3].map(async (n) => await startGeogate(t, 'gateway', { ...env, GATEWAY_ID: `gw-${n}` }, { timeoutMs: 45_000 })))
+  dbg('system up')
+  // Each start registers its own teardown; one that fails must not leave the others running.
+  const started = await Promise.allSettled([1, 2, 3].map(async (n) => await startGeogate(t, 'gateway', { ...env, GATEWAY_ID: `gw-${n}` }, { timeoutMs: 90_000 })))
+  const gateways = started.flatMap((result) => result.status === 'fulfilled' ? [result.value] : [])
+  if (gateways.length < 3) {
+    t.fail(`a gateway did not start: ${started.map((r) => r.status === 'rejected' ? String(r.reason) : 'ok').join('; ')}`)
+    return
+  }
 
+  dbg('gateways up')
   const dir = mkdtempSync(path.join(tmpdir(), 'geogate-haproxy-'))
   const statsSocket = path.join(dir, 'admin.sock')
   const port = await freePort()
@@ -107,6 +119,7 @@ async function run (binary: string): Promise<void> {
   haproxy.stdout?.on('data', (chunk: Buffer) => { log += chunk.toString() })
   haproxy.stderr?.on('data', (chunk: Buffer) => { log += chunk.toString() })
   t.teardown(() => stopChild(haproxy))
+  haproxy.once('exit', (code, signal) => dbg(`haproxy exited ${String(code)} ${String(signal)}\n${log}`))
 
   // Every server UP before the load starts.
   const until = Date.now() + 20_000
@@ -116,8 +129,12 @@ async function run (binary: string): Promise<void> {
     if (states.size === 3 && [...states.values()].every((s) => s.status === 'UP')) break
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  t.same([...states.values()].map((s) => s.status), ['UP', 'UP', 'UP'], `haproxy sees three gateways up\n${log}`)
+  if (!t.same([...states.values()].map((s) => s.status), ['UP', 'UP', 'UP'], 'haproxy sees three gateways up')) {
+    t.comment(log)
+    return
+  }
 
+  dbg('haproxy up')
   const base = `http://127.0.0.1:${port}`
   const agent = new Agent({ connections: 32, keepAliveTimeout: 10_000 })
   t.teardown(() => agent.close())
@@ -140,55 +157,25 @@ async function run (binary: string): Promise<void> {
         outcome.ok = answer.statusCode === 302
       } catch (err) {
         outcome.status = (err as { code?: string }).code ?? 'error'
+        // No answer at all: not a tight loop against a balancer that is gone.
+        await sleep(10)
       }
       outcome.end = performance.now()
       inFlight.delete(outcome)
       outcomes.push(outcome)
     }
   }
-  const sleep = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))
   const errorsBetween = (from: number, to: number): Outcome[] => outcomes.filter((o) => !o.ok && o.end >= from && o.start < to)
 
   const clients = Promise.all(Array.from({ length: CONCURRENCY }, client))
-  await sleep(2000)
-
-  await t.test('a gateway killed with SIGKILL costs at most the requests in flight, and the /readyz check takes it out', async (t) => {
-    const killed = gateways[0] as GeogateProcess
-    const killedAt = performance.now()
-    const inFlightAtKill = inFlight.size
-    killed.child.kill('SIGKILL')
-    let downAt: number | undefined
-    let down: { status: string, check: string } | undefined
-    while (performance.now() - killedAt < 10_000) {
-      down = (await serverStates(statsSocket)).get('gw1')
-      if (down?.status.startsWith('DOWN') === true) {
-        downAt = performance.now()
-        break
-      }
-      await sleep(50)
-    }
-    await sleep(1000)
-    const errors = errorsBetween(killedAt - 1, performance.now())
-    t.comment(`SIGKILL: ${inFlightAtKill} requests in flight through haproxy; clients saw ${errors.length} errors ${JSON.stringify(errors.map((e) => e.status))}; gw1 ${down?.status ?? '?'} (check ${down?.check ?? '?'}) after ${downAt === undefined ? '?' : Math.round(downAt - killedAt)} ms`)
-    t.ok(downAt !== undefined, `haproxy marks the killed gateway DOWN\n${log}`)
-    t.match(log, /Server gateways\/gw1 is DOWN/, 'haproxy\'s log says its health check took gw1 out')
-    t.ok(errors.length <= inFlightAtKill, `errors (${errors.length}) are at most the requests in flight at the kill (${inFlightAtKill})`)
-  })
-
-  await t.test('a gateway stopped with SIGTERM loses no request', async (t) => {
-    const stopped = gateways[1] as GeogateProcess
-    const stoppedAt = performance.now()
-    const exited = stopped.stop('SIGTERM')
-    const code = await exited
-    await sleep(1500)
-    const errors = errorsBetween(stoppedAt - 1, performance.now())
-    t.comment(`SIGTERM: gw2 exited with ${String(code)} after ${Math.round(performance.now() - stoppedAt - 1500)} ms; clients saw ${errors.length} errors ${JSON.stringify(errors.map((e) => e.status))}`)
-    t.equal(code, 0, 'the gateway exits 0')
-    t.equal(errors.length, 0, 'no client saw an error')
-  })
-
-  load.stopping = true
-  await clients
+  try {
+    await underLoad()
+  } finally {
+    dbg('stopping load')
+    load.stopping = true
+    await clients
+    dbg('load stopped')
+  }
   const answered = outcomes.filter((o) => o.ok).length
   const failed = outcomes.length - answered
   t.comment(`through haproxy: ${outcomes.length} requests, ${answered} answered 302, ${failed} errors`)
@@ -196,4 +183,44 @@ async function run (binary: string): Promise<void> {
   t.comment(`haproxy at the end: ${[...final].map(([name, s]) => `${name} ${s.status} (${s.check})`).join(', ')}`)
   t.ok(answered > 100, 'the load was answered throughout')
   t.equal(final.get('gw3')?.status, 'UP', 'the last gateway kept serving')
+
+  async function underLoad (): Promise<void> {
+    await sleep(2000)
+
+    dbg('killing')
+    await t.test('a gateway killed with SIGKILL costs at most the requests in flight, and the /readyz check takes it out', async (t) => {
+      const killed = gateways[0] as GeogateProcess
+      const killedAt = performance.now()
+      const inFlightAtKill = inFlight.size
+      killed.child.kill('SIGKILL')
+      let downAt: number | undefined
+      let down: { status: string, check: string } | undefined
+      while (performance.now() - killedAt < 10_000) {
+        down = (await serverStates(statsSocket)).get('gw1')
+        if (down?.status.startsWith('DOWN') === true) {
+          downAt = performance.now()
+          break
+        }
+        await sleep(50)
+      }
+      await sleep(1000)
+      const errors = errorsBetween(killedAt - 1, performance.now())
+      t.comment(`SIGKILL: ${inFlightAtKill} requests in flight through haproxy; clients saw ${errors.length} errors ${JSON.stringify(errors.map((e) => e.status))}; gw1 ${down?.status ?? '?'} (check ${down?.check ?? '?'}) after ${downAt === undefined ? '?' : Math.round(downAt - killedAt)} ms`)
+      if (!t.ok(downAt !== undefined, 'haproxy marks the killed gateway DOWN')) t.comment(log)
+      t.match(log, /Server gateways\/gw1 is DOWN/, 'haproxy\'s log says its health check took gw1 out')
+      t.ok(errors.length <= inFlightAtKill, `errors (${errors.length}) are at most the requests in flight at the kill (${inFlightAtKill})`)
+    })
+
+    await t.test('a gateway stopped with SIGTERM loses no request', async (t) => {
+      const stopped = gateways[1] as GeogateProcess
+      const stoppedAt = performance.now()
+      const exited = stopped.stop('SIGTERM')
+      const code = await exited
+      await sleep(1500)
+      const errors = errorsBetween(stoppedAt - 1, performance.now())
+      t.comment(`SIGTERM: gw2 exited with ${String(code)} after ${Math.round(performance.now() - stoppedAt - 1500)} ms; clients saw ${errors.length} errors ${JSON.stringify(errors.map((e) => e.status))}`)
+      t.equal(code, 0, 'the gateway exits 0')
+      t.equal(errors.length, 0, 'no client saw an error')
+    })
+  }
 }
