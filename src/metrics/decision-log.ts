@@ -54,6 +54,7 @@ export interface DecisionLogOptions {
 export const DECISION_LOG_OFF: DecisionLog = { sampled: () => false, write: () => {}, close: async () => {} }
 
 /** Nothing JSON must escape: ids and addresses almost always, and then quoting is enough. */
+// eslint-disable-next-line no-control-regex -- the control characters are what JSON must escape
 const PLAIN = /^[^"\\\u0000-\u001f\u2028\u2029]*$/
 
 /** A JSON string for s; a regular-expression test is cheaper than JSON.stringify on the warm path. */
