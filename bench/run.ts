@@ -13,7 +13,7 @@
 //   npm run bench -- --scenario warm,micro --duration 5 --strict
 
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
+import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { GeoMatchBenchResult } from './geo-match.bench.js'
@@ -27,7 +27,7 @@ import { parseOptions, usage, type BenchOptions } from './lib/options.js'
 import { prepareGateway } from './lib/prepare.js'
 import { expectRedirect, sampleDelta, sampleGateway, type GatewaySample } from './lib/probe.js'
 import { budgetLines, checkBudgets, markdownReport, median, pairedRatios, runProblem, summarizeRuns, type BenchReport, type MeasuredRun, type MicroResults, type ScenarioResult } from './lib/report.js'
-import { HLS_VIEWERS, loadScenarios, scenarioGroups, type LoadScenario } from './lib/scenarios.js'
+import { DECISION_LOG_FILE, HLS_VIEWERS, loadScenarios, scenarioGroups, type LoadScenario } from './lib/scenarios.js'
 import { runWarmUpPass } from './lib/warm-up-pass.js'
 import { STORE_TOKENS } from './servers/bench-data.js'
 import { LOAD_CORE, SERVER_CORE, heapAfterGc, startBaseline, startGateway, startNodesStore, startSystem, type RunningServer, type SystemInfo } from './lib/system.js'
@@ -160,7 +160,7 @@ async function runScenarioGroup (group: readonly LoadScenario[], servers: Server
         await load(scenario, baselineServer.url, options.warmupS, 0)
       }
       log(`${scenario.name}: starting the gateway${scenario.resolverDown ? ' (RESOLVER_URL at a closed port)' : ''}`)
-      const gateway = await startGateway(launcher, system, { database: scenario.database, resolverDown: scenario.resolverDown, tokenStore: scenario.tokenStore, name: `gateway (${scenario.name})` })
+      const gateway = await startGateway(launcher, system, { database: scenario.database, resolverDown: scenario.resolverDown, tokenStore: scenario.tokenStore, name: `gateway (${scenario.name})`, ...(scenario.gatewayConfig !== undefined && { config: scenario.gatewayConfig }) })
       state.gateway = gateway
       state.host = await prepareGateway(scenario, system, gateway.url, log)
       if (scenario.warmUpPass !== undefined) {
@@ -189,10 +189,16 @@ async function runScenarioGroup (group: readonly LoadScenario[], servers: Server
     for (const state of states) {
       const gateway = state.gateway as RunningServer
       const sample = sampleDelta(state.before as GatewaySample, await sampleGateway(gateway.url))
-      results.push(scenarioResult(state, system, sample, await heapAfterGc(gateway.child)))
+      const result = scenarioResult(state, system, sample, await heapAfterGc(gateway.child))
+      if (state.scenario.gatewayConfig?.decisionLog === DECISION_LOG_FILE) {
+        const bytes = statSync(DECISION_LOG_FILE, { throwIfNoEntry: false })?.size ?? 0
+        result.notes.push(`Its decision log grew to ${(bytes / 1024 / 1024).toFixed(1)} MB: a line for every answer of its warm-up and runs.`)
+      }
+      results.push(result)
     }
   } finally {
     await Promise.all(states.map((state) => state.gateway?.child.stop()))
+    rmSync(DECISION_LOG_FILE, { force: true })
   }
   return results
 }

@@ -3,16 +3,18 @@
 // gateway`, `geogate dev`, the bench and the tests all build this same plugin (src/gateway.ts
 // makes its dependencies from the configuration); this file only wires routes to them.
 
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyRequest, onResponseHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import type { ClientIpResolver } from './geo/client-ip.js'
 import { adminRoutes, type AdminDeps } from './handlers/admin/admin-routes.js'
 import { healthRoutes, type Readiness } from './handlers/health-routes.js'
 import { metricsRoute } from './handlers/metrics-route.js'
 import { nodeRoutes, type NodeRoutesDeps } from './handlers/node/node-routes.js'
+import { createStreamObserver } from './handlers/stream/stream-observer.js'
 import type { StreamRequestDeps } from './handlers/stream/stream-request.js'
 import { STREAM_PATHS, streamRoutes } from './handlers/stream/stream-routes.js'
 import { errorPlugin } from './http/error-plugin.js'
+import { DECISION_LOG_OFF, type DecisionLog } from './metrics/decision-log.js'
 import type { GatewayMetrics } from './metrics/gateway-metrics.js'
 import type { RoutingSnapshotSource } from './routing/routing-snapshot.js'
 
@@ -22,6 +24,8 @@ export interface GatewayAppOptions {
   routing: Pick<RoutingSnapshotSource, 'current' | 'healthy' | 'readAt'>
   readiness?: Readiness
   metrics: GatewayMetrics
+  /** A line per stream answer, when sampled; default off. */
+  decisionLog?: DecisionLog
   corsOrigin: string
   admin: AdminDeps
   node: NodeRoutesDeps
@@ -30,10 +34,25 @@ export interface GatewayAppOptions {
 const gateway: FastifyPluginAsync<GatewayAppOptions> = async (app, options) => {
   const { metrics, routing, readiness } = options
   const now = options.stream.now
+  const observer = createStreamObserver({ metrics, decisionLog: options.decisionLog ?? DECISION_LOG_OFF, clientIp: options.clientIp })
+  // Stream routes report their answers themselves (no hook on the hot path); every other route
+  // is counted when its response is sent, with the code its error had.
+  const errorCodes = new WeakMap<FastifyRequest, string>()
+  const countResponse: onResponseHookHandler = (request, reply, done) => {
+    metrics.requestAnswered(request.routeOptions.url, reply.statusCode, errorCodes.get(request), reply.elapsedTime / 1000)
+    done()
+  }
+  app.addHook('onRoute', (route) => {
+    if (STREAM_PATHS.has(route.url)) return
+    metrics.knowRoute(route.url)
+    route.onResponse = [...[route.onResponse ?? []].flat(), countResponse]
+  })
   await app.register(errorPlugin, {
     onError: (request, rendered) => {
       const path = request.routeOptions.url
-      if (path !== undefined && STREAM_PATHS.has(path)) metrics.streamAnswer(path, rendered.status)
+      if (path === undefined) metrics.requestAnswered(undefined, rendered.status, rendered.code, 0)
+      else if (STREAM_PATHS.has(path)) observer.failed(request, path, rendered)
+      else errorCodes.set(request, rendered.code)
     }
   })
   // Loaded here, not at the top: the resolver and auth-server processes share the CLI with the
@@ -42,7 +61,7 @@ const gateway: FastifyPluginAsync<GatewayAppOptions> = async (app, options) => {
   const { registerOpenApi } = await import('./docs/openapi.js')
   await registerOpenApi(app)
   await app.register(healthRoutes, { routing, now, ...(readiness !== undefined && { readiness }) })
-  await app.register(streamRoutes, { deps: options.stream, clientIp: options.clientIp, corsOrigin: options.corsOrigin, onAnswer: metrics.streamAnswer })
+  await app.register(streamRoutes, { deps: options.stream, clientIp: options.clientIp, corsOrigin: options.corsOrigin, onAnswer: observer.answered })
   await app.register(nodeRoutes, options.node)
   await app.register(adminRoutes, options.admin)
   await app.register(metricsRoute, { metrics, routing, now, ...(readiness !== undefined && { readiness }) })

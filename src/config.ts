@@ -116,6 +116,12 @@ function metricsPort (raw: string): MetricsPort {
   return port(raw)
 }
 
+function decisionLogTarget (raw: string): string {
+  if (raw === 'off' || raw === 'stdout') return raw
+  if (!raw.startsWith('/')) throw new Error(`must be off, stdout or an absolute file path, got ${JSON.stringify(raw)}`)
+  return raw
+}
+
 /** The development signing key; `geogate dev` uses it when SIGNING_KEYS is unset. Never for production. */
 export const DEV_SIGNING_KEYS = 'dev-1=HS256:geogate-development-signing-secret-not-for-production'
 
@@ -177,6 +183,8 @@ export const settings = {
   balancingPolicy: setting('BALANCING_POLICY', 'rendezvous, weighted-random or least-loaded', 'rendezvous', oneOf('rendezvous', 'weighted-random', 'least-loaded')),
   balancingEpsilon: setting('BALANCING_EPSILON', 'bounded-load slack: skip a node above (1+ε)× its group\'s mean load', '0.25', decimal(0, 10)),
   corsOrigin: setting('CORS_ORIGIN', 'Access-Control-Allow-Origin on stream answers', '*', text),
+  decisionLog: setting('DECISION_LOG', 'where the decision log (a JSON line per stream answer) goes: off, stdout, or a file path', 'off', decisionLogTarget),
+  decisionLogSample: setting('DECISION_LOG_SAMPLE', 'share of stream answers the decision log records, 0 to 1', '1', decimal(0, 1)),
   logLevel: setting('LOG_LEVEL', 'fatal, error, warn, info, debug or trace', 'info', oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'))
 } as const
 

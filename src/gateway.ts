@@ -11,7 +11,9 @@ import { createServerDirectory } from './directory/server-directory.js'
 import { createClientIpResolver } from './geo/client-ip.js'
 import { defaultCityDatabasePath, openCityDatabase } from './geo/maxmind-lookup.js'
 import { createGeoLocator } from './geo/resolver-client.js'
+import { openDecisionLog } from './metrics/decision-log.js'
 import { createGatewayMetrics } from './metrics/gateway-metrics.js'
+import { countUpstreamCalls } from './metrics/upstream-metrics.js'
 import { createNodeRoutesDeps } from './handlers/node/node-routes.js'
 import { parseSigningKeys, type SigningKey } from './signing/keys.js'
 import { createRedirectMemo } from './handlers/stream/redirect-memo.js'
@@ -78,6 +80,9 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     // Which source answered each lookup, at debug level (metrics count them always).
     logger: { debug: (obj, msg) => logger.current?.debug(obj, msg) }
   })
+  metrics.watchBreaker('resolver', () => geo.breakerState)
+  const stopCountingUpstreams = countUpstreamCalls(metrics, { resolver: config.resolverUrl, 'auth-server': config.authServerUrl })
+  const decisionLog = await openDecisionLog({ target: config.decisionLog, sample: config.decisionLogSample, now, onDrop: metrics.decisionLogDropped })
   const auth = createAuthClient({
     url: config.authServerUrl,
     timeoutMs: config.authTimeoutMs,
@@ -90,6 +95,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     breaker: { failureThreshold: config.authBreakerThreshold, cooldownMs: config.authBreakerCooldownMs },
     now
   })
+  metrics.watchBreaker('auth-server', () => auth.breakerState)
   const routing = createRoutingSnapshotSource({
     collections: guarded(true),
     refreshMs: config.snapshotRefreshMs,
@@ -106,7 +112,8 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
   // What is opened here closes with the app, or at once if the app cannot be built.
   const closeOpened = async (): Promise<void> => {
     await routing.close()
-    await Promise.allSettled([geo.close(), auth.close()])
+    await Promise.allSettled([geo.close(), auth.close(), decisionLog.close()])
+    stopCountingUpstreams()
     city.close()
   }
   const app = await buildApp(gatewayApp, {
@@ -134,6 +141,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
       staleCounts: () => ({ server_records: servers.staleCount(), billing_limits: billing.staleCount() })
     },
     metrics,
+    decisionLog,
     corsOrigin: config.corsOrigin,
     admin: { auth, geo, routing, policy, nodeTtlMs, now, collections, nodeTtlS: config.nodeTtlS },
     node: createNodeRoutesDeps({ config, collections, keys, now, onHlsStore: metrics.hlsSessionStore })

@@ -51,11 +51,12 @@ export interface GatewaySample {
   eventLoopDelayP99Ms: number
 }
 
-/** A counter's values summed by one label, the first of labels the metric has. */
-function metricValues (text: string, name: string, labels: readonly string[]): Record<string, number> {
+/** A counter's values summed by one label, the first of labels the metric has; only series whose labels match `only`. */
+function metricValues (text: string, name: string, labels: readonly string[], only?: RegExp): Record<string, number> {
   const values: Record<string, number> = {}
   const pattern = new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm')
   for (const match of text.matchAll(pattern)) {
+    if (only !== undefined && !only.test(match[1] as string)) continue
     const found = labels.map((label) => new RegExp(`\\b${label}="([^"]*)"`).exec(match[1] as string)?.[1])
     const key = found.find((value) => value !== undefined)
     if (key !== undefined) values[key] = (values[key] ?? 0) + Number(match[2])
@@ -77,8 +78,7 @@ export async function sampleGateway (gatewayUrl: string): Promise<GatewaySample>
   // prom-client samples the delay with a 10 ms timer (its default precision); an idle loop reads 10.
   const delay = (seconds: number): number => Math.max(0, Math.round((seconds * 1000 - LAG_TIMER_MS) * 10) / 10)
   return {
-    // The answer's label has been called outcome and status.
-    answers: metricValues(answer.body, 'geogate_stream_requests_total', ['status', 'outcome']),
+    answers: metricValues(answer.body, 'geogate_requests_total', ['status'], /\broute="\/(flv|hls|ws-fmp4|stream)"/),
     geoSources: metricValues(answer.body, 'geogate_geo_lookups_total', ['source']),
     hlsStore: metricValues(answer.body, 'geogate_hls_session_store_total', ['op']),
     heapUsedMb: mb(gauge(answer.body, 'nodejs_heap_size_used_bytes')),

@@ -183,6 +183,15 @@ export function checkBudgets (scenarios: readonly ScenarioResult[], micro: Micro
       valid(mix) ? `${fmt(mix.ratio)} × (${int(mix.gateway.requestsPerSec)} vs ${int(mix.baseline.requestsPerSec)} req/s${ratios(mix)}); p99 ${fmt(mix.gateway.p99Ms)} ms (the baseline's ${fmt(mix.baseline.p99Ms)} ms); ${int(errors)} errors` : undefined,
       valid(mix) && errors === 0 && mix.ratio >= least)
   }
+  // Both against the baseline runs beside them: the log's cost is the share of warm throughput
+  // (relative to the baseline) it takes away.
+  const logged = find('warm-decision-log')
+  const loggedProblem = logged === undefined ? undefined : runProblem(logged)
+  const withLog = valid(logged) && valid(warm)
+  const cost = withLog ? 1 - logged.ratio / warm.ratio : 0
+  add('decision log at sample 1.0', '< 10 % of warm throughput',
+    withLog ? `${fmt(cost * 100, 1)} % (${fmt(logged.ratio)} × the baseline with the log, ${fmt(warm.ratio)} × without; CPU per request ${fmt(cpuUs(logged), 1)} vs ${fmt(cpuUs(warm), 1)} µs)${invalid(loggedProblem ?? warmProblem)}` : undefined,
+    withLog && loggedProblem === undefined && warmProblem === undefined && cost < 0.1)
   return checks
 }
 
@@ -190,6 +199,11 @@ export function checkBudgets (scenarios: readonly ScenarioResult[], micro: Micro
 export function errorCount (run: WrkResult): number {
   const { connect, read, write, timeout } = run.socketErrors
   return run.non2xx3xx + connect + read + write + timeout
+}
+
+/** A scenario's gateway CPU time per request (µs), the median over its runs. */
+function cpuUs (s: ScenarioResult): number {
+  return median(s.gatewayRuns.map((run) => cpuPerRequestUs(run.cpuPercent, run.result)))
 }
 
 /** The server's CPU time per answered request: steadier than requests/s on a busy machine. */

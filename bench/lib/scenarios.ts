@@ -2,6 +2,7 @@
 // the very same load in each (it ignores the query and the headers, but wrk's own cost —
 // a Lua script building every request — is then the same on both sides).
 
+import os from 'node:os'
 import path from 'node:path'
 import { parseSigningKeys } from '../../src/signing/keys.js'
 import { createStreamSigner } from '../../src/signing/stream-signature.js'
@@ -27,6 +28,8 @@ export interface LoadScenario {
   tokenStore: 'store' | 'memory'
   /** Requests sent once, before the timed warm-up: the mixes' "one warm-up pass". */
   warmUpPass?: () => WarmUpRequest[]
+  /** Settings of the gateway beyond the bench's own (Config overrides). */
+  gatewayConfig?: Record<string, unknown>
   path: string
   headers: string[]
   script?: string
@@ -44,6 +47,8 @@ export const PLAYERS = { viewers: 5000, cameras: 100 }
 /** The analytics mix: one token and one address, this many cameras in turn. */
 export const ANALYTICS_CAMERAS = 1000
 const MOSCOW = '77.88.8.8'
+/** Where the warm-decision-log scenario's gateway writes its log (removed when it stops). */
+export const DECISION_LOG_FILE = path.join(os.tmpdir(), `geogate-bench-decisions-${process.pid}.log`)
 /** The resolver-down scenario's client addresses, cycled. */
 export const BOUNDED_ADDRESSES = 20_000
 
@@ -164,14 +169,26 @@ export const loadScenarios: readonly LoadScenario[] = [
     path: WARM_PATH,
     headers: [`X-Forwarded-For: ${MOSCOW}`],
     probe: warmProbe
+  },
+  {
+    name: 'warm-decision-log',
+    title: () => 'warm with the decision log on: a JSON line per answer to a file (DECISION_LOG_SAMPLE=1)',
+    database: 'main',
+    resolverDown: false,
+    tokenStore: 'store',
+    gatewayConfig: { decisionLog: DECISION_LOG_FILE, decisionLogSample: 1 },
+    path: WARM_PATH,
+    headers: [`X-Forwarded-For: ${MOSCOW}`],
+    probe: warmProbe
   }
 ]
 
 /**
  * Scenarios measured by turns, in one group, because a budget compares them: the
- * resolver-down p99 against the warm p99 is fair only when both come from the same minutes.
+ * resolver-down p99 against the warm p99, and the decision log's cost against warm
+ * throughput, are fair only when both come from the same minutes.
  */
-const MEASURED_TOGETHER: readonly (readonly LoadScenarioName[])[] = [['warm', 'resolver-down']]
+const MEASURED_TOGETHER: readonly (readonly LoadScenarioName[])[] = [['warm', 'resolver-down', 'warm-decision-log']]
 
 /** The chosen scenarios in the groups they run in, in the order of their first member. */
 export function scenarioGroups (chosen: readonly LoadScenario[]): LoadScenario[][] {

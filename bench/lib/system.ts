@@ -84,6 +84,8 @@ export interface GatewaySetup {
   tokenStore?: 'store' | 'memory'
   /** Extra flags for node, such as --cpu-prof. */
   nodeFlags?: string[]
+  /** Config overrides, over BENCH_GATEWAY_CONFIG's. */
+  config?: Record<string, unknown>
   name?: string
 }
 
@@ -113,7 +115,8 @@ export async function startGateway (launcher: Launcher, system: SystemInfo, setu
       BENCH_DATABASE: system.store.database,
       ...(nodes !== undefined && { BENCH_NODES_STORE_URL: nodes.storeUrl, BENCH_NODES_DATABASE: nodes.database }),
       BENCH_RESOLVER_URL: resolverUrl,
-      BENCH_AUTH_SERVER_URL: setup.tokenStore === 'store' ? system.storeAuthServerUrl : system.authServerUrl
+      BENCH_AUTH_SERVER_URL: setup.tokenStore === 'store' ? system.storeAuthServerUrl : system.authServerUrl,
+      ...(setup.config !== undefined && { BENCH_GATEWAY_CONFIG: JSON.stringify({ ...JSON.parse(process.env.BENCH_GATEWAY_CONFIG ?? '{}') as object, ...setup.config }) })
     }
   })
   const { url } = await waitForReady<{ url: string }>(child, 60_000)

@@ -47,7 +47,7 @@ export function renderError (err: FastifyError): RenderedError {
 }
 
 export interface ErrorPluginOptions {
-  /** Told of every error answer (metrics). */
+  /** Told of every error answer (metrics), a request no route matched included. */
   onError?: (request: FastifyRequest, rendered: RenderedError) => void
 }
 
@@ -68,7 +68,9 @@ const errors: FastifyPluginAsync<ErrorPluginOptions> = async (app, options) => {
   })
   // An unknown path and a known path with another method answer alike.
   app.setNotFoundHandler((request, reply) => {
-    return reply.code(404).send(errorBody('GW_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`))
+    const message = `no route ${request.method} ${request.url.split('?')[0] ?? ''}`
+    options.onError?.(request, { status: 404, code: 'GW_NOT_FOUND', message })
+    return reply.code(404).send(errorBody('GW_NOT_FOUND', message))
   })
 }
 

@@ -1,92 +1,204 @@
-// The gateway's Prometheus metrics, on a registry of its own so several apps can share a process.
+// The gateway's Prometheus metrics (DESIGN section 9), on a registry of its own so several apps
+// can share a process. The request path only counts into plain numbers and arrays, indexed
+// through bounded labels (src/metrics/bounded-label.ts); the series are built when /metrics is
+// scraped. Every label set is bounded: a route, status or error code the gateway does not know,
+// and any node, group or partner past the first few hundred, is counted as `other`.
 
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import { errorRegistry } from '../errors.js'
 import type { LocationSource } from '../geo/location.js'
+import { createBoundedLabel } from './bounded-label.js'
+import { createHistogramCounts, histogramValues, observe, registerScrapedMetric, type HistogramCounts, type ScrapedValue } from './scraped-metric.js'
+
+export type UpstreamName = 'resolver' | 'auth-server'
+export const UPSTREAMS: readonly UpstreamName[] = ['resolver', 'auth-server']
+export type BreakerState = 'closed' | 'half-open' | 'open'
 
 export interface GatewayMetrics {
   registry: Registry
-  /** A stream route answered: its path ('/flv', …) and HTTP status. */
-  streamAnswer: (path: string, status: number) => void
+  /**
+   * A request answered: its route pattern ('/flv', '/api/v1/nodes/:id'; undefined when no route
+   * matched), HTTP status, error code (undefined for a success) and time taken in seconds.
+   */
+  requestAnswered: (route: string | undefined, status: number, code: string | undefined, seconds: number) => void
+  /** A stream request sent to a node: the node, the client's geo group, the server's partner. */
+  redirected: (node: string, group: string, partner: string) => void
+  /** A route of the app, so that it has a label of its own. */
+  knowRoute: (route: string) => void
   geoSource: (source: LocationSource) => void
-  /** A stream sent to an overflow URL, named by a partner or a group. */
-  overflow: (from: 'partner' | 'group') => void
+  upstreamCall: (upstream: UpstreamName) => void
+  upstreamError: (upstream: UpstreamName) => void
+  /** How to read an upstream's breaker at scrape time. */
+  watchBreaker: (upstream: UpstreamName, state: () => BreakerState) => void
+  decisionLogDropped: (lines: number) => void
   setStoreUp: (up: boolean) => void
   setSnapshotAge: (seconds: number) => void
+  /** A stream sent to an overflow URL, named by a partner or a group. */
+  overflow: (from: 'partner' | 'group') => void
   /** An HLS session went to the store: read (a session this process did not know), admit or renew. */
   hlsSessionStore: (op: HlsStoreOp) => void
 }
 
 export type HlsStoreOp = 'read' | 'admit' | 'renew'
 
+/** Request-duration buckets (seconds): a warm answer takes well under a millisecond. */
+export const DURATION_BOUNDS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+
+const STATUSES = ['200', '201', '204', '302', '400', '401', '402', '403', '404', '405', '409', '413', '415', '429', '500', '503', '504']
+/** The label of an answer without an error code. */
+export const NO_CODE = 'none'
+/** The route label of a request no route matched. */
+export const UNMATCHED = 'unmatched'
+const MAX_ROUTES = 100
+const MAX_NODES = 1000
+const MAX_GROUPS = 200
+const MAX_PARTNERS = 200
+/** Most node × group × partner series; past it, redirects count under other/other/other. */
+const MAX_REDIRECT_SERIES = 10_000
+
+const BREAKER_VALUES: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 }
+
 export function createGatewayMetrics (options: { defaultMetrics?: boolean } = {}): GatewayMetrics {
   const registry = new Registry()
   if (options.defaultMetrics === true) collectDefaultMetrics({ register: registry })
-  // The hot path bumps plain numbers; the counters read them at scrape time.
-  const answerCounts = new Map<string, { format: string, status: string, count: number }>()
+
+  const routes = createBoundedLabel({ known: [UNMATCHED], learn: MAX_ROUTES })
+  const statuses = createBoundedLabel({ known: STATUSES })
+  const codes = createBoundedLabel({ known: [NO_CODE, ...Object.keys(errorRegistry)] })
+  const statusIndex = new Map<number, number>(STATUSES.map((s) => [Number(s), statuses.index(s)]))
+  const noCode = codes.index(NO_CODE)
+  const width = statuses.values.length * codes.values.length
+  // Per route: counts by status × code, and a duration histogram.
+  const requestCounts: Array<Float64Array | undefined> = []
+  const durations: Array<HistogramCounts | undefined> = []
+
+  const nodes = createBoundedLabel({ learn: MAX_NODES })
+  const groups = createBoundedLabel({ learn: MAX_GROUPS })
+  const partners = createBoundedLabel({ learn: MAX_PARTNERS })
+  // Keyed by node × 2^20 + group × 2^10 + partner: each index is below 2^10 (node's below 2^10
+  // too), so the key is a small integer.
+  const redirects = new Map<number, number>()
+
   const geoCounts: Record<LocationSource, number> = { cache: 0, resolver: 0, fallback: 0 }
   const overflowCounts = { partner: 0, group: 0 }
-  // eslint-disable-next-line no-new -- registered in registry, read through collect
-  new Counter({
-    name: 'geogate_stream_requests_total',
-    help: 'Stream requests by route format (any for /stream) and HTTP status',
-    labelNames: ['format', 'status'] as const,
-    registers: [registry],
-    collect () {
-      this.reset()
-      for (const { format, status, count } of answerCounts.values()) this.inc({ format, status }, count)
-    }
-  })
-  // eslint-disable-next-line no-new -- registered in registry, read through collect
-  new Counter({
-    name: 'geogate_geo_lookups_total',
-    help: 'Client locations by the source that answered: cache, resolver or fallback',
-    labelNames: ['source'] as const,
-    registers: [registry],
-    collect () {
-      this.reset()
-      for (const source of ['cache', 'resolver', 'fallback'] as const) this.inc({ source }, geoCounts[source])
-    }
-  })
   const hlsStoreCounts: Record<HlsStoreOp, number> = { read: 0, admit: 0, renew: 0 }
-  // eslint-disable-next-line no-new -- registered in registry, read through collect
-  new Counter({
-    name: 'geogate_hls_session_store_total',
-    help: 'HLS session store calls made by /verify: read, admit, renew (a renewal writes the session and its slot)',
-    labelNames: ['op'] as const,
-    registers: [registry],
-    collect () {
-      this.reset()
-      for (const op of ['read', 'admit', 'renew'] as const) this.inc({ op }, hlsStoreCounts[op])
-    }
-  })
-  // eslint-disable-next-line no-new -- registered in registry, read through collect
-  new Counter({
+  registerScrapedMetric(registry, {
     name: 'geogate_overflow_redirects_total',
     help: 'Streams no node could take, sent to the overflow URL of a partner or a geo group',
-    labelNames: ['source'] as const,
-    registers: [registry],
-    collect () {
-      this.reset()
-      for (const source of ['partner', 'group'] as const) this.inc({ source }, overflowCounts[source])
+    type: 'counter',
+    values: () => (['partner', 'group'] as const).map((source) => ({ labels: { source }, value: overflowCounts[source] }))
+  })
+  registerScrapedMetric(registry, {
+    name: 'geogate_hls_session_store_total',
+    help: 'HLS session store calls made by /verify: read, admit, renew (a renewal writes the session and its slot)',
+    type: 'counter',
+    values: () => (['read', 'admit', 'renew'] as const).map((op) => ({ labels: { op }, value: hlsStoreCounts[op] }))
+  })
+  const upstreamCalls: Record<UpstreamName, number> = { resolver: 0, 'auth-server': 0 }
+  const upstreamErrors: Record<UpstreamName, number> = { resolver: 0, 'auth-server': 0 }
+  const breakers = new Map<UpstreamName, () => BreakerState>()
+  let decisionLogDropped = 0
+
+  registerScrapedMetric(registry, {
+    name: 'geogate_requests_total',
+    help: 'Requests answered, by route pattern, HTTP status and error code (none for a success)',
+    type: 'counter',
+    values: () => {
+      const values: ScrapedValue[] = []
+      requestCounts.forEach((counts, route) => {
+        counts?.forEach((value, i) => {
+          if (value === 0) return
+          const status = statuses.values[Math.floor(i / codes.values.length)] as string
+          const code = codes.values[i % codes.values.length] as string
+          values.push({ labels: { route: routes.values[route] as string, status, code }, value })
+        })
+      })
+      return values
     }
+  })
+  registerScrapedMetric(registry, {
+    name: 'geogate_request_duration_seconds',
+    help: 'Time to answer a request, by route pattern: for stream routes from the handler\'s start, for the others from the request\'s arrival',
+    type: 'histogram',
+    values: () => durations.flatMap((histogram, route) => histogram === undefined
+      ? []
+      : histogramValues('geogate_request_duration_seconds', { route: routes.values[route] as string }, histogram))
+  })
+  registerScrapedMetric(registry, {
+    name: 'geogate_redirects_total',
+    help: 'Stream requests sent to a node, by node, the client\'s geo group and the server\'s partner',
+    type: 'counter',
+    values: () => [...redirects].map(([key, value]) => ({
+      labels: {
+        node: nodes.values[Math.floor(key / 1_048_576)] as string,
+        group: groups.values[Math.floor(key / 1024) % 1024] as string,
+        partner: partners.values[key % 1024] as string
+      },
+      value
+    }))
+  })
+  registerScrapedMetric(registry, {
+    name: 'geogate_geo_lookups_total',
+    help: 'Client locations by the source that answered: cache, resolver or fallback',
+    type: 'counter',
+    values: () => (['cache', 'resolver', 'fallback'] as const).map((source) => ({ labels: { source }, value: geoCounts[source] }))
+  })
+  registerScrapedMetric(registry, {
+    name: 'geogate_upstream_requests_total',
+    help: 'Calls to an upstream service (resolver, auth-server)',
+    type: 'counter',
+    values: () => UPSTREAMS.map((upstream) => ({ labels: { upstream }, value: upstreamCalls[upstream] }))
+  })
+  registerScrapedMetric(registry, {
+    name: 'geogate_upstream_errors_total',
+    help: 'Calls to an upstream service that failed: no answer in time, a broken connection, or a 5xx',
+    type: 'counter',
+    values: () => UPSTREAMS.map((upstream) => ({ labels: { upstream }, value: upstreamErrors[upstream] }))
+  })
+  registerScrapedMetric(registry, {
+    name: 'geogate_upstream_breaker_state',
+    help: 'Circuit breaker of an upstream service: 0 closed, 1 half-open (probing), 2 open',
+    type: 'gauge',
+    values: () => [...breakers].map(([upstream, state]) => ({ labels: { upstream }, value: BREAKER_VALUES[state()] }))
+  })
+  registerScrapedMetric(registry, {
+    name: 'geogate_decision_log_dropped_total',
+    help: 'Decision log lines dropped because the log\'s destination fell too far behind',
+    type: 'counter',
+    values: () => [{ labels: {}, value: decisionLogDropped }]
   })
   const storeUp = new Gauge({ name: 'geogate_store_up', help: '1 when the last snapshot load from MongoDB succeeded', registers: [registry] })
   const snapshotAge = new Gauge({ name: 'geogate_snapshot_age_seconds', help: 'Age of the node snapshot in use', registers: [registry] })
+
   return {
     registry,
-    streamAnswer (path, status) {
-      const key = `${path} ${status}`
-      const entry = answerCounts.get(key)
-      if (entry !== undefined) {
-        entry.count++
-        return
-      }
-      answerCounts.set(key, { format: path === '/stream' ? 'any' : path.slice(1), status: String(status), count: 1 })
+    requestAnswered (route, status, code, seconds) {
+      const r = route === undefined ? 1 : routes.index(route)
+      const counts = requestCounts[r] ??= new Float64Array(width)
+      const s = statusIndex.get(status) ?? 0
+      const c = code === undefined ? noCode : codes.index(code)
+      const i = s * codes.values.length + c
+      counts[i] = (counts[i] as number) + 1
+      observe(durations[r] ??= createHistogramCounts(DURATION_BOUNDS), seconds)
     },
+    redirected (node, group, partner) {
+      let key = nodes.index(node) * 1_048_576 + groups.index(group) * 1024 + partners.index(partner)
+      let count = redirects.get(key)
+      if (count === undefined && redirects.size >= MAX_REDIRECT_SERIES) {
+        key = 0
+        count = redirects.get(0)
+      }
+      redirects.set(key, (count ?? 0) + 1)
+    },
+    knowRoute (route) { routes.index(route) },
     geoSource (source) { geoCounts[source]++ },
     overflow (from) { overflowCounts[from]++ },
+    hlsSessionStore (op) { hlsStoreCounts[op]++ },
+    upstreamCall (upstream) { upstreamCalls[upstream]++ },
+    upstreamError (upstream) { upstreamErrors[upstream]++ },
+    watchBreaker (upstream, state) { breakers.set(upstream, state) },
+    decisionLogDropped (lines) { decisionLogDropped += lines },
     setStoreUp (up) { storeUp.set(up ? 1 : 0) },
-    setSnapshotAge (seconds) { snapshotAge.set(seconds) },
-    hlsSessionStore (op) { hlsStoreCounts[op]++ }
+    setSnapshotAge (seconds) { snapshotAge.set(seconds) }
   }
 }

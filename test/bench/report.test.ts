@@ -182,7 +182,8 @@ t.test('with nothing measured every budget is skipped, in the order of DESIGN se
     'snapshot of many nodes, in the running gateway',
     'resolver down p99',
     'players throughput, no error',
-    'analytics throughput, no error'
+    'analytics throughput, no error',
+    'decision log at sample 1.0'
   ])
   for (const check of checks) {
     t.equal(check.status, 'SKIP', check.name)
@@ -346,7 +347,7 @@ t.test('the sample report used below is consistent: its ratios are paired and it
   t.strictSame(warm.roundRatios, [0.8, 9000 / 11_000])
   t.equal(warm.gateway.requestsPerSec, 8500)
   t.equal(warm.baseline.requestsPerSec, 10_000)
-  t.strictSame(report.budgets.map((b) => b.status), ['PASS', 'PASS', 'PASS', 'PASS', 'SKIP', 'FAIL', 'SKIP', 'SKIP'])
+  t.strictSame(report.budgets.map((b) => b.status), ['PASS', 'PASS', 'PASS', 'PASS', 'SKIP', 'FAIL', 'SKIP', 'SKIP', 'SKIP'])
 })
 
 t.test('the Markdown report has a gateway and a baseline row per scenario with the numbers in them', async (t) => {
@@ -391,7 +392,7 @@ t.test('the Markdown report ends with the budget table, each with PASS, FAIL or 
   t.ok(start > 0, 'a Budgets section')
   t.strictSame(lines.slice(start + 2, start + 4), ['| budget | limit | measured | result |', '| --- | --- | --- | --- |'])
   const rows = lines.slice(start + 4, start + 4 + report.budgets.length)
-  t.equal(rows.length, 8)
+  t.equal(rows.length, 9)
   t.equal(rows[1], "| warm p99 | ≤ 5 ms at 64 connections | 3.75 ms (median of 4.00, 3.50); the baseline's own, same runs: 2.00 ms | PASS |")
   t.equal(rows[4], '| snapshot of many nodes, in the running gateway | < 50 MB heap | not measured | SKIP |')
   t.equal(rows[5], '| resolver down p99 | ≤ 2 × warm p99 | 20.00 ms = 5.33 × warm 3.75 ms | FAIL |')
@@ -416,7 +417,7 @@ t.test('a report with no scenarios and no micro results has only the budgets', a
   t.match(md, 'load average undefined at the start, ? at the end', 'missing environment values are printed, not thrown on')
   t.match(md, '1 gateway runs between 2 baseline runs')
   t.match(md, 'before each, 0 s of the same load', 'a missing settle reads as 0')
-  t.equal(md.split('\n').filter((line) => line.endsWith(' | SKIP |')).length, 8)
+  t.equal(md.split('\n').filter((line) => line.endsWith(' | SKIP |')).length, 9)
 })
 
 t.test('the mixes pass at their ratio with no error, and fail on one error', async (t) => {
@@ -426,4 +427,13 @@ t.test('the mixes pass at their ratio with no error, and fail on one error', asy
   t.equal(byName(checkBudgets([scenario('players', { ratio: 0.6, gateway: wrk({ non2xx3xx: 1 }) })], undefined), name).status, 'FAIL', 'one error')
   t.equal(byName(checkBudgets([scenario('analytics', { ratio: 0.6 })], undefined), 'analytics throughput, no error').status, 'FAIL', 'below 0.7')
   t.equal(byName(checkBudgets([scenario('analytics', { ratio: 0.75 })], undefined), 'analytics throughput, no error').status, 'PASS')
+})
+
+t.test('the decision log budget compares its scenario with warm, both against the baseline', async (t) => {
+  const logged = (ratio: number): ScenarioResult => ({ ...scenario('warm', { ratio }), name: 'warm-decision-log' })
+  const check = (ratio: number): { status: string, measured: string } => byName(checkBudgets([scenario('warm', { ratio: 0.8 }), logged(ratio)], undefined), 'decision log at sample 1.0')
+  t.equal(check(0.76).status, 'PASS', '5 % less')
+  t.match(check(0.76).measured, /^5\.0 % \(0\.76 × the baseline with the log, 0\.80 × without; CPU per request /)
+  t.equal(check(0.72).status, 'FAIL', '10 % less')
+  t.equal(byName(checkBudgets([scenario('warm')], undefined), 'decision log at sample 1.0').status, 'SKIP', 'not measured without its scenario')
 })

@@ -15,7 +15,7 @@ import type { ServerDirectory } from '../../directory/server-directory.js'
 import { gatewayError } from '../../errors.js'
 import { ipVersion, normalizeIp } from '../../geo/cidr.js'
 import type { GeoAnswer, GeoLocator } from '../../geo/resolver-client.js'
-import { matchGeoGroup } from '../../geo/match-geo-group.js'
+import { matchGeoGroup, type GeoRule } from '../../geo/match-geo-group.js'
 import type { IPLocation, LocationSource } from '../../geo/location.js'
 import type { RedirectGrants } from '../../signing/redirect-grants.js'
 import { overflowTarget, overflowUrl } from '../../balancing/overflow.js'
@@ -67,6 +67,10 @@ export interface StreamAnswer {
   group: string
   /** Sent to an overflow URL, unsigned: no node could take the stream. */
   overflow?: boolean
+  /** For the decision log and metrics: how the client was placed, and the server's partner. */
+  rule: GeoRule
+  country: string | null
+  partner: string
 }
 
 const VIEW = 'view'
@@ -158,7 +162,8 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
   const { ip, location, principal, server } = facts
   const routing = deps.routing.current()
   if (routing === undefined) throw gatewayError('GW_DEPENDENCY_DOWN', 'the node list has not loaded yet')
-  const { group } = matchGeoGroup(routing.geo, ip, location)
+  const { group, rule } = matchGeoGroup(routing.geo, ip, location)
+  const country = location?.country_code ?? null
   const cip = deps.bindClientIp ? ip : ''
   // The address is normalized: only a client that came over IPv6 has a colon in it.
   const ipv6 = ip.indexOf(':') >= 0
@@ -169,12 +174,12 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
   if (memo !== undefined) {
     const hit = memo.get(routing, memoKey)
     if (hit !== undefined) {
-      return { url: hit.url, node: hit.node, expiresAt: hit.expiresAt, alternates: [], owner: principal.owner_id, grantId: hit.jti, group }
+      return { url: hit.url, node: hit.node, expiresAt: hit.expiresAt, alternates: [], owner: principal.owner_id, grantId: hit.jti, group, rule, country, partner: server.partner }
     }
   }
   const selectionRequest = { partner: server.partner, group, pattern: input.pattern, format: input.format, key: subject, ipv6 }
   const selection: Selection | null = selectNode(routing.nodes, selectionRequest, { policy: deps.policy, nowMs: routing.livenessFrozenAt ?? deps.now(), nodeTtlMs: deps.nodeTtlMs })
-  if (selection === null) return overflowAnswer(deps, input, routing.nodes, server.partner, group, principal.owner_id)
+  if (selection === null) return overflowAnswer(deps, input, routing.nodes, { partner: server.partner, group, rule, country }, principal.owner_id)
 
   const signedUrl = (node: NodeDoc): { url: string, expiresAt: number, jti: string } => {
     const grant = deps.grants.grant({
@@ -198,12 +203,19 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
       : [],
     owner: principal.owner_id,
     grantId: chosen.jti,
-    group
+    group,
+    rule,
+    country,
+    partner: server.partner
   }
 }
 
 /** No node anywhere: the overflow URL of the partner or the group, else 503 GW_NO_NODE. */
-function overflowAnswer (deps: StreamRequestDeps, input: StreamRequestInput, snapshot: Snapshot, partner: string, group: string, owner: string): StreamAnswer {
+function overflowAnswer (
+  deps: StreamRequestDeps, input: StreamRequestInput, snapshot: Snapshot,
+  placed: { partner: string, group: string, rule: GeoRule, country: string | null }, owner: string
+): StreamAnswer {
+  const { partner, group, rule, country } = placed
   const target = overflowTarget(snapshot, partner, group)
   if (target === null) throw gatewayError('GW_NO_NODE', `no ${input.pattern} node serves ${input.format} for group ${group} or its fallbacks`)
   deps.onOverflow?.(target.from)
@@ -216,6 +228,9 @@ function overflowAnswer (deps: StreamRequestDeps, input: StreamRequestInput, sna
     owner,
     grantId: '',
     group,
+    rule,
+    country,
+    partner,
     overflow: true
   }
 }

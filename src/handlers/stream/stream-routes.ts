@@ -6,7 +6,7 @@ import { bearerToken } from '../../http/bearer.js'
 import type { ClientIpResolver } from '../../geo/client-ip.js'
 import { type StreamFormat } from '../../store/documents.js'
 import { createRedirectWriter } from './redirect-writer.js'
-import { handleStreamRequest, type StreamAnswer, type StreamRequestDeps } from './stream-request.js'
+import { handleStreamRequest, type StreamAnswer, type StreamRequestDeps, type StreamRequestInput } from './stream-request.js'
 import { ErrorResponse } from '../../http/schemas.js'
 import { AnyFormatQuery, StreamJsonResponse, StreamQuery, type AnyFormatQuery as AnyFormatQueryType, type StreamQuery as StreamQueryType } from './stream-schema.js'
 
@@ -14,8 +14,19 @@ export interface StreamRouteOptions {
   deps: StreamRequestDeps
   clientIp: ClientIpResolver
   corsOrigin: string
-  /** Told of every successful answer: the route's path and the status (errors: STREAM_PATHS). */
-  onAnswer?: (path: string, status: number) => void
+  /**
+   * Told of every successful answer: the route's path, the status, the answer, the request as
+   * the gateway read it, and performance.now() at the handler's start (errors: STREAM_PATHS and
+   * request.streamStartedAt).
+   */
+  onAnswer?: (path: string, status: number, answer: StreamAnswer, input: StreamRequestInput, startedAt: number) => void
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** performance.now() when a stream route's handler started; 0 before it (a schema refusal). */
+    streamStartedAt: number
+  }
 }
 
 /** The stream routes' paths, as metrics name them. */
@@ -33,13 +44,15 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
   const { deps, clientIp, corsOrigin } = options
   const onAnswer = options.onAnswer ?? (() => {})
   const writeRedirect = createRedirectWriter({ allowOrigin: corsOrigin })
+  app.decorateRequest('streamStartedAt', 0)
 
   // A warm request is answered synchronously, in the same turn as its parse, like a bare route;
   // only a request with something to load waits on a promise.
   function answer (request: FastifyRequest, reply: FastifyReply, path: string, format: StreamFormat, query: StreamQueryType): Promise<void> | undefined {
+    const startedAt = request.streamStartedAt = performance.now()
     const forwarded = request.headers['x-forwarded-for']
     const json = wantsJson(request, query.redirect)
-    const result = handleStreamRequest(deps, {
+    const input: StreamRequestInput = {
       format,
       server: query.server,
       camera: query.camera,
@@ -48,15 +61,16 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
       clientIp: clientIp(request.socket.remoteAddress ?? '', Array.isArray(forwarded) ? forwarded.join(',') : forwarded),
       fromIp: query.fromip,
       withAlternates: json
-    })
-    if (result instanceof Promise) return result.then((answer) => { send(reply, path, json, answer) })
-    send(reply, path, json, result)
+    }
+    const result = handleStreamRequest(deps, input)
+    if (result instanceof Promise) return result.then((answer) => { send(reply, path, json, answer, input, startedAt) })
+    send(reply, path, json, result, input, startedAt)
     return undefined
   }
 
-  function send (reply: FastifyReply, path: string, json: boolean, result: StreamAnswer): void {
+  function send (reply: FastifyReply, path: string, json: boolean, result: StreamAnswer, input: StreamRequestInput, startedAt: number): void {
     if (json) {
-      onAnswer(path, 200)
+      onAnswer(path, 200, result, input, startedAt)
       void reply.code(200).headers(answerHeaders).send({
         url: result.url,
         node: result.node,
@@ -65,7 +79,7 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
       })
       return
     }
-    onAnswer(path, 302)
+    onAnswer(path, 302, result, input, startedAt)
     // The redirect is the hot path and has no body: it goes straight to the socket, past
     // Fastify's send pipeline (serializers and onSend hooks have nothing to do here), at the
     // end of the turn together with the other redirects the turn answered.
