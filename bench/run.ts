@@ -79,8 +79,10 @@ async function runMicro (launcher: Launcher): Promise<MicroResults> {
 }
 
 /** Last, after the load: filling a store with 50,000 documents keeps a core busy for minutes. */
-async function runStoreLookup (launcher: Launcher, micro: MicroResults): Promise<void> {
-  log('micro: embedded store lookups at 1,000, 10,000 and 50,000 documents')
+async function runStoreLookup (launcher: Launcher, micro: MicroResults, quick: boolean): Promise<void> {
+  // A quick run is a smoke test of the bench: the smallest size only, in seconds.
+  if (quick) process.env.BENCH_STORE_LOOKUP_SIZES = '1000'
+  log(`micro: embedded store lookups at ${quick ? '1,000' : '1,000, 10,000 and 50,000'} documents`)
   try {
     micro.storeLookup = await runProgram<StoreLookupBenchResult>(launcher, 'store lookup bench', 'bench/store-lookup.bench.ts', [], 1_200_000)
   } catch (err) {
@@ -369,7 +371,7 @@ async function main (): Promise<number> {
       const order = (name: string): number => loadScenarios.findIndex((s) => s.name === name)
       report.scenarios.sort((a, b) => order(a.name) - order(b.name))
     }
-    if (report.micro !== undefined) await runStoreLookup(launcher, report.micro)
+    if (report.micro !== undefined) await runStoreLookup(launcher, report.micro, options.quick)
   } finally {
     log('stopping the bench processes')
     await stopAll()

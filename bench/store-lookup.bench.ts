@@ -54,7 +54,9 @@ export async function runStoreLookupBench (sizes: readonly number[] = STORE_LOOK
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  runStoreLookupBench().then((result) => { process.stdout.write(JSON.stringify(result, null, 2) + '\n') }, (err: unknown) => {
+  // BENCH_STORE_LOOKUP_SIZES=1000,10000 picks the sizes (a quick run measures the smallest alone).
+  const given = (process.env.BENCH_STORE_LOOKUP_SIZES ?? '').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0)
+  runStoreLookupBench(given.length > 0 ? given : STORE_LOOKUP_SIZES).then((result) => { process.stdout.write(JSON.stringify(result, null, 2) + '\n') }, (err: unknown) => {
     process.stderr.write(`${(err as Error).stack ?? String(err)}\n`)
     process.exitCode = 1
   })
