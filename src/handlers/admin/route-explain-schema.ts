@@ -9,7 +9,8 @@ export const RouteLocation = Type.Object({
   region_iso: Nullable(Type.String()),
   city: Nullable(Type.String()),
   coordinates: Type.Union([Type.Array(Type.Number(), { minItems: 2, maxItems: 2, description: '[lat, lon]' }), Type.Null()]),
-  country_only: Type.Optional(Type.Boolean())
+  country_only: Type.Optional(Type.Boolean()),
+  asn: Type.Optional(Type.Union([Type.Integer(), Type.Null()], { description: 'the network\'s autonomous system, when the resolver knows it' }))
 })
 
 const Choice = Type.Object({ node: Type.String(), group: Type.String(), pattern: Type.String() })
@@ -17,7 +18,7 @@ const Choice = Type.Object({ node: Type.String(), group: Type.String(), pattern:
 export const RouteAnswer = Type.Object({
   location: RouteLocation,
   location_source: Type.String({ description: 'cache, resolver or fallback' }),
-  group_rule: Type.String({ description: 'the rule that picked the group: cidr, city, region, country, nearest or default' }),
+  group_rule: Type.String({ description: 'the rule that picked the group: cidr, asn, city, region, country, large_country, nearest or default' }),
   partner: Nullable(Type.String()),
   groups: Type.Array(Type.String(), { description: 'the group chain, in the order it is tried' }),
   candidates: Type.Array(Type.Object({
@@ -28,5 +29,14 @@ export const RouteAnswer = Type.Object({
     reason: Type.String(),
     score: Type.Union([Type.Number(), Type.Null()])
   })),
-  chosen: Type.Union([Choice, Type.Null()])
+  chosen: Type.Union([Choice, Type.Null()]),
+  ipv6: Type.Union([Type.Literal('ipv6_node'), Type.Literal('no_ipv6_node'), Type.Null()], {
+    description: 'for a client over IPv6: whether a node serving IPv6 was found (ipv6_node) or not (no_ipv6_node); else null'
+  }),
+  overflow: Type.Union([Type.Object({
+    url: Type.String(),
+    from: Type.String({ description: 'partner or group' }),
+    id: Type.String(),
+    redirect: Type.String({ description: 'where this stream would be sent' })
+  }), Type.Null()], { description: 'when no node can take the stream: the overflow URL it goes to, if any' })
 })
