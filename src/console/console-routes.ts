@@ -5,14 +5,15 @@
 
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { fileURLToPath } from 'node:url'
+import path from 'node:path'
 import fastifyStatic from '@fastify/static'
 import type { FastifyInstance } from 'fastify'
 import { PAGE_HEADERS } from '../docs/page-security.js'
+import { packageRoot } from '../package-root.js'
 
 const require = createRequire(import.meta.url)
-// From src/console or dist/console alike.
-const consoleRoot = fileURLToPath(new URL('../../console/', import.meta.url))
+// From any build of the code alike.
+const consoleRoot = path.join(packageRoot(), 'console') + path.sep
 const worldAtlas = require.resolve('world-atlas/countries-110m.json')
 
 export async function registerConsole (app: FastifyInstance): Promise<void> {

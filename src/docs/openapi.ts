@@ -4,14 +4,16 @@
 
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import { createRequire } from 'node:module'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import type { FastifyInstance, RouteOptions } from 'fastify'
+import { packageRoot } from '../package-root.js'
 import { DOCS_CSP } from './page-security.js'
 
 export const OPENAPI_PATH = '/api/v1/openapi.json'
 
-// From src/docs or dist/docs alike, the package's own package.json.
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
+// From any build of the code alike, the package's own package.json.
+const { version } = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }
 
 const description = `Geo-balancing stream redirect gateway. Clients ask for a camera stream and are
 answered with a signed redirect to a streaming node. Everything under /api/v1 takes a bearer
