@@ -1,10 +1,9 @@
 // The auth-server's introspection (after RFC 7662): everything a token may do, in one answer,
 // so that a gateway asks once per token and decides each object itself with grantAllows.
 
+import { findLiveToken } from './live-token.js'
 import type { Collection } from 'mongodb'
-import { gatewayError } from '../errors.js'
 import type { Grant, TokenDoc } from '../store/documents.js'
-import { hashToken } from './token-hash.js'
 
 export type Introspection =
   | { active: false }
@@ -22,19 +21,9 @@ export type Introspection =
  * document cannot be trusted). Rejects with GW_DEPENDENCY_DOWN when the store cannot answer.
  */
 export async function introspectToken (tokens: Collection<TokenDoc>, token: string, now: number): Promise<Introspection> {
-  let doc: TokenDoc | null
-  try {
-    doc = await tokens.findOne(
-      { _id: hashToken(token) },
-      { projection: { owner_type: 1, owner_id: 1, grants: 1, expires_at: 1 } }
-    )
-  } catch (err) {
-    throw gatewayError('GW_DEPENDENCY_DOWN', 'the token store did not answer', { cause: err })
-  }
-  if (doc === null) return { active: false }
-  const expiresAt = doc.expires_at ?? null
-  // Anything but a Date or null in expires_at is a document we cannot trust: fail closed.
-  if (expiresAt !== null && (!(expiresAt instanceof Date) || !(expiresAt.getTime() > now))) return { active: false }
+  const live = await findLiveToken(tokens, token, now)
+  if (live === null) return { active: false }
+  const { doc, expiresAt } = live
   return {
     active: true,
     owner_type: doc.owner_type,
