@@ -3,8 +3,8 @@
 // src/resolver/app.ts, src/auth-server/app.ts); tests build them with buildApp, as processes do.
 
 import net from 'node:net'
-import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyPluginOptions } from 'fastify'
+import { checkFirstValidatorCompiler } from './http/validator.js'
 import { loggerOptions, quietRequestLogs, type LogSetting } from './logging.js'
 
 export interface ServerOptions {
@@ -26,9 +26,10 @@ export function createServer (options: ServerOptions = {}): FastifyInstance {
     // refused with a 503: a drain ends only the connections no one is using.
     return503OnClosing: false
   })
-  // TypeBox's checker rejects what a schema does not allow and never coerces types, unlike
-  // Fastify's default Ajv setup, which strips extra properties and coerces values.
-  app.setValidatorCompiler(TypeBoxValidatorCompiler)
+  // TypeBox's checker rejects what a schema does not allow and never strips properties, unlike
+  // Fastify's default Ajv setup; only text in a query, path or header is converted to the
+  // schema's type, and only when it does not already fit.
+  app.setValidatorCompiler(checkFirstValidatorCompiler)
   return app
 }
 
