@@ -160,6 +160,7 @@ export const settings = {
   signingKeys: setting('SIGNING_KEYS', 'signing keys `KID=HS256:SECRET` or `KID=ES256:/path/key.pem`, comma-separated; the first signs', '', signingKeySpec),
   serviceKeys: setting('SERVICE_KEYS', 'keys of the services that call each other, `ID:SECRET` (secret of 32+ characters), comma-separated; the first signs this process\'s calls, all verify; list a new and an old secret of one id to rotate; required by gateway, resolver and auth-server (`geogate dev` makes its own)', '', parseServiceKeys),
   serviceClockSkewS: setting('SERVICE_CLOCK_SKEW_S', 'how far a signed call\'s timestamp may be from this clock, either way, before the call is refused (s)', '30', integer(1, 600)),
+  serviceNonces: setting('SERVICE_NONCES', 'where the auth-server remembers the nonces of signed calls: `store` (one insert per call, shared by every replica, so a call replayed to another replica is refused) or `memory` (this process only: for a single auth-server, as `geogate dev` runs; its default there)', 'store', oneOf('store', 'memory')),
   metricsHost: setting('METRICS_HOST', 'address of the separate /metrics listener', '127.0.0.1', text),
   metricsPort: setting('METRICS_PORT', '/metrics on a listener of its own at this port; default: the process\'s port + 1000 (9080, 9081, 9082); `main`: on the process\'s own port (what `geogate dev` does)', '', metricsPort),
   signatureParam: setting('SIG_PARAM', 'query parameter carrying the signature', 'sig', text),

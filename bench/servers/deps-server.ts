@@ -2,13 +2,15 @@
 // geo-resolver (bundled GeoLite2-City) and the real auth-server app, both on loopback. The
 // auth-server knows the demo tokens and `bench-token-<n>` for n below BENCH_TOKENS, held in
 // memory (see memory-tokens.ts for why not in the embedded store). A second auth-server, the
-// one the realistic mixes use, reads its tokens from the embedded store, as `npm start` does.
+// one the realistic mixes use, reads its tokens from the embedded store, as `npm start` does,
+// and keeps the nonces of signed calls in memory, as `npm start` does.
 // All answer only calls signed with BENCH_SERVICE_KEYS, as the gateway-server makes them.
 // Prints `BENCH_READY {resolverUrl, authServerUrl, storeAuthServerUrl, tokens}`.
 //
 // env: BENCH_TOKENS (default 200,000); BENCH_STORE_URL and BENCH_DATABASE, the store.
 
 import { AUTH_SERVER_BODY_LIMIT, authServerApp } from '../../src/auth-server/app.js'
+import { createAuthService } from '../../src/commands/auth-server.js'
 import { createResolverService } from '../../src/commands/resolver.js'
 import { signedCallsOf } from '../../src/commands/signed-calls.js'
 import { loadConfig } from '../../src/config.js'
@@ -43,7 +45,7 @@ async function main (): Promise<void> {
   const resolverUrl = await listen(resolver, '127.0.0.1', 0)
 
   // createAuthService(config, store) is this call with store.collections.tokens and
-  // store.collections.serviceNonces.
+  // store.collections.serviceNonces (MongoDB's inserts, here in memory too).
   const auth = await buildApp(authServerApp, {
     tokens: memoryTokenCollection([...demoTokenDocs, ...benchTokenDocs(0, tokens)]),
     signedCalls: signedCallsOf(config, 'auth-server', createStoreNonceLedger(memoryNonceCollection()))
@@ -53,10 +55,8 @@ async function main (): Promise<void> {
 
   const store = await connectStore({ url: required('BENCH_STORE_URL'), database: required('BENCH_DATABASE'), appName: 'geogate-bench-auth-server' })
   closers.push(store.close)
-  const storeAuth = await buildApp(authServerApp, {
-    tokens: store.collections.tokens,
-    signedCalls: signedCallsOf(config, 'auth-server', createStoreNonceLedger(store.collections.serviceNonces))
-  }, { bodyLimit: AUTH_SERVER_BODY_LIMIT })
+  // As `geogate dev` runs its one auth-server: the nonces of signed calls in memory.
+  const storeAuth = await createAuthService({ ...config, serviceNonces: 'memory' }, store)
   closers.push(() => storeAuth.close())
   const storeAuthServerUrl = await listen(storeAuth, '127.0.0.1', 0)
 

@@ -133,6 +133,8 @@ export function devConfig (config: Config, env: NodeJS.ProcessEnv): Config {
     serviceKeys: config.serviceKeys.length === 0 ? [generateServiceKey('geogate-dev')] : config.serviceKeys,
     // For convenience; dev starts three servers in one process, so one metrics port would not do.
     metricsPort: 'main',
+    // Its one auth-server is the only one to see its calls.
+    serviceNonces: env.SERVICE_NONCES === undefined ? 'memory' : config.serviceNonces,
     // In dev, loopback plays a trusted proxy so X-Forwarded-For can stand in for a client.
     trustedProxies: env.TRUSTED_PROXIES === undefined ? ['127.0.0.0/8', '::1/128'] : config.trustedProxies,
     gatewayId: env.GATEWAY_ID === undefined ? 'geogate-dev' : config.gatewayId
