@@ -74,7 +74,7 @@ async function main (): Promise<void> {
   try {
     log(options.tsx ? 'running the sources with tsx' : 'compiling src and the bench servers (tsc)')
     const launcher = options.tsx ? tsxLauncher() : buildForBench()
-    const tokens = scenario.name === 'cold' ? 200_000 : 1000
+    const tokens = scenario.name === 'cold' || scenario.name === 'cold-unsigned' ? 200_000 : 1000
     log('starting the store, the resolver and the auth-server')
     const storeTokens = ['cold-store', 'players', 'analytics'].includes(scenario.name) ? STORE_TOKENS : 0
     const system = await startSystem(launcher, { tokens, storeTokens, extraNodes: scenario.database === 'manyNodes' ? 10_000 : 0 })

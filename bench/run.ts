@@ -27,7 +27,7 @@ import { parseOptions, usage, type BenchOptions } from './lib/options.js'
 import { prepareGateway } from './lib/prepare.js'
 import { expectRedirect, sampleDelta, sampleGateway, type GatewaySample } from './lib/probe.js'
 import { budgetLines, checkBudgets, markdownReport, median, pairedRatios, runProblem, summarizeRuns, type BenchReport, type MeasuredRun, type MicroResults, type ScenarioResult } from './lib/report.js'
-import { DECISION_LOG_FILE, HLS_VIEWERS, loadScenarios, scenarioGroups, type LoadScenario } from './lib/scenarios.js'
+import { DECISION_LOG_FILE, HLS_VIEWERS, loadScenarios, scenarioGroups, type LoadScenario, type LoadScenarioName } from './lib/scenarios.js'
 import { runWarmUpPass } from './lib/warm-up-pass.js'
 import { STORE_TOKENS } from './servers/bench-data.js'
 import { LOAD_CORE, SERVER_CORE, heapAfterGc, startBaseline, startGateway, startNodesStore, startSystem, type RunningServer, type SystemInfo } from './lib/system.js'
@@ -162,7 +162,7 @@ async function runScenarioGroup (group: readonly LoadScenario[], servers: Server
         await load(scenario, baselineServer.url, options.warmupS, 0)
       }
       log(`${scenario.name}: starting the gateway${scenario.resolverDown ? ' (RESOLVER_URL at a closed port)' : ''}`)
-      const gateway = await startGateway(launcher, system, { database: scenario.database, resolverDown: scenario.resolverDown, tokenStore: scenario.tokenStore, name: `gateway (${scenario.name})`, ...(scenario.gatewayConfig !== undefined && { config: scenario.gatewayConfig }) })
+      const gateway = await startGateway(launcher, system, { database: scenario.database, resolverDown: scenario.resolverDown, tokenStore: scenario.tokenStore, unsignedCalls: scenario.unsignedCalls === true, name: `gateway (${scenario.name})`, ...(scenario.gatewayConfig !== undefined && { config: scenario.gatewayConfig }) })
       state.gateway = gateway
       state.host = await prepareGateway(scenario, system, gateway.url, log)
       if (scenario.warmUpPass !== undefined) {
@@ -205,6 +205,11 @@ async function runScenarioGroup (group: readonly LoadScenario[], servers: Server
   return results
 }
 
+/** A new token and a new client on every request: the gateway waits for its upstreams. */
+function isCold (name: LoadScenarioName): boolean {
+  return name === 'cold' || name === 'cold-unsigned' || name === 'cold-store'
+}
+
 function scenarioResult (state: ScenarioState, system: SystemInfo, sample: GatewaySample, heapAfterGcMb: number): ScenarioResult {
   const { scenario, gatewayRuns, baselineRuns } = state
   const gatewaySummary = summarizeRuns(gatewayRuns)
@@ -217,13 +222,13 @@ function scenarioResult (state: ScenarioState, system: SystemInfo, sample: Gatew
   // A closed loop keeps one side busy: when neither the server nor wrk is, a third party had the
   // core (the cold gateway also waits for its upstreams, so it is left out).
   const runs = [
-    ...(scenario.name === 'cold' || scenario.name === 'cold-store' ? [] : gatewayRuns.map((run, i) => ({ name: `gateway run ${i + 1}`, run }))),
+    ...(isCold(scenario.name) ? [] : gatewayRuns.map((run, i) => ({ name: `gateway run ${i + 1}`, run }))),
     ...baselineRuns.map((run, i) => ({ name: `baseline run ${i + 1}`, run }))
   ]
   const starved = runs.filter(({ run }) => run.cpuPercent < 80 && run.result.clientCpuPercent < 80).map(({ name }) => name)
   if (starved.length > 0) notes.push(`Neither server nor wrk kept a core busy in: ${starved.join(', ')}; other processes took CPU time.`)
-  if (scenario.name === 'cold' || scenario.name === 'cold-store') {
-    const tokens = scenario.name === 'cold' ? system.tokens : STORE_TOKENS
+  if (isCold(scenario.name)) {
+    const tokens = scenario.name === 'cold-store' ? STORE_TOKENS : system.tokens
     if (state.firstClient > tokens) {
       notes.push(`Only ${tokens.toLocaleString('en-US')} tokens exist: about ${(state.firstClient - tokens).toLocaleString('en-US')} requests reused a token (still a new IP).`)
     }
@@ -343,7 +348,7 @@ async function main (): Promise<number> {
 
     if (scenarios.length > 0) {
       // Only what the chosen scenarios use: many tokens take a while to insert.
-      const tokens = scenarios.some((s) => s.name === 'cold') ? options.tokens : 1000
+      const tokens = scenarios.some((s) => s.name === 'cold' || s.name === 'cold-unsigned') ? options.tokens : 1000
       log(`starting the store (demo data), the resolver and the auth-server (${tokens.toLocaleString('en-US')} bench tokens)`)
       const storeTokens = scenarios.some((s) => ['cold-store', 'players', 'analytics'].includes(s.name)) ? STORE_TOKENS : 0
       log(`the embedded store gets ${storeTokens.toLocaleString('en-US')} bench tokens`)

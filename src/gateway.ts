@@ -46,6 +46,11 @@ export interface GatewayOptions {
   now?: () => number
   /** Prometheus process metrics; off in tests that build several gateways. */
   defaultMetrics?: boolean
+  /**
+   * False sends the resolver and the auth-server unsigned calls, which only services built
+   * without signed calls answer: the bench measures against it what signing costs.
+   */
+  signCalls?: boolean
 }
 
 export async function createGateway (options: GatewayOptions): Promise<Gateway> {
@@ -61,7 +66,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
   let draining = false
   const keys = signingKeysOf(config)
   // The wall clock, not now(): a signature's time is checked against the other process's clock.
-  const sign = serviceSignerOf(config)
+  const sign = options.signCalls === false ? undefined : serviceSignerOf(config)
   const metrics = createGatewayMetrics({ defaultMetrics: options.defaultMetrics ?? true })
   // The app (and its logger) is built last; parts made before it log through this.
   const logger: { current?: FastifyInstance['log'] } = {}

@@ -1,6 +1,6 @@
 // The bench's command line.
 
-export const scenarioNames = ['micro', 'warm', 'cold', 'cold-store', 'resolver-down', 'players', 'analytics', 'hls-segments', 'many-nodes', 'warm-decision-log'] as const
+export const scenarioNames = ['micro', 'warm', 'cold', 'cold-unsigned', 'cold-store', 'resolver-down', 'players', 'analytics', 'hls-segments', 'many-nodes', 'warm-decision-log'] as const
 export type ScenarioName = typeof scenarioNames[number]
 
 export interface BenchOptions {

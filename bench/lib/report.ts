@@ -183,6 +183,17 @@ export function checkBudgets (scenarios: readonly ScenarioResult[], micro: Micro
       valid(mix) ? `${fmt(mix.ratio)} × (${int(mix.gateway.requestsPerSec)} vs ${int(mix.baseline.requestsPerSec)} req/s${ratios(mix)}); p99 ${fmt(mix.gateway.p99Ms)} ms (the baseline's ${fmt(mix.baseline.p99Ms)} ms); ${int(errors)} errors` : undefined,
       valid(mix) && errors === 0 && mix.ratio >= least)
   }
+  // Signing and checking every service call, against the same cold load with none (issue's
+  // budget: no more than 5 % of the cold throughput), each against the baseline runs beside it.
+  const cold = find('cold')
+  const unsigned = find('cold-unsigned')
+  const coldProblem = cold === undefined ? undefined : runProblem(cold)
+  const unsignedProblem = unsigned === undefined ? undefined : runProblem(unsigned)
+  const pair = valid(cold) && valid(unsigned)
+  const signing = pair ? 1 - cold.ratio / unsigned.ratio : 0
+  add('signed service calls', '≤ 5 % of cold throughput',
+    pair ? `${fmt(signing * 100, 1)} % (${fmt(cold.ratio)} × the baseline signed, ${int(cold.gateway.requestsPerSec)} req/s; ${fmt(unsigned.ratio)} × unsigned, ${int(unsigned.gateway.requestsPerSec)} req/s; gateway CPU per request ${fmt(cpuUs(cold), 1)} vs ${fmt(cpuUs(unsigned), 1)} µs)${invalid(coldProblem ?? unsignedProblem)}` : undefined,
+    pair && coldProblem === undefined && unsignedProblem === undefined && signing <= 0.05)
   // Both against the baseline runs beside them: the log's cost is the share of warm throughput
   // (relative to the baseline) it takes away.
   const logged = find('warm-decision-log')

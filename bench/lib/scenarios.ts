@@ -21,6 +21,8 @@ export interface LoadScenario {
   database: 'main' | 'manyNodes'
   /** Point the gateway's RESOLVER_URL at a closed port. */
   resolverDown: boolean
+  /** Unsigned calls to a resolver and an auth-server that ask for no signature. */
+  unsignedCalls?: boolean
   /**
    * Where the auth-server finds tokens: in the embedded store, as `npm start` runs it, or in
    * memory, standing in for MongoDB's _id index (see bench/README.md).
@@ -91,6 +93,19 @@ export const loadScenarios: readonly LoadScenario[] = [
     script: wrkScript('new-clients.lua'),
     scriptArgs: ({ firstClient, tokens }) => [String(firstClient), String(tokens), String(firstClient)],
     // The last bench token: it exists, and the load reaches it last.
+    probe: ({ tokens }) => ({ path: `/flv?server=UIN-DEMO-1&camera=cam-1&access_token=bench-token-${tokens - 1}`, headers: { 'x-forwarded-for': '9.9.9.9' } })
+  },
+  {
+    name: 'cold-unsigned',
+    title: ({ tokens }) => `cold with unsigned service calls: the cold scenario (in-memory stand-in, ${tokens.toLocaleString('en-US')} tokens) against a resolver and an auth-server that check no signature, and a gateway that signs nothing: what signing costs`,
+    database: 'main',
+    resolverDown: false,
+    unsignedCalls: true,
+    tokenStore: 'memory',
+    path: '/flv?server=UIN-DEMO-1&camera=cam-1',
+    headers: [],
+    script: wrkScript('new-clients.lua'),
+    scriptArgs: ({ firstClient, tokens }) => [String(firstClient), String(tokens), String(firstClient)],
     probe: ({ tokens }) => ({ path: `/flv?server=UIN-DEMO-1&camera=cam-1&access_token=bench-token-${tokens - 1}`, headers: { 'x-forwarded-for': '9.9.9.9' } })
   },
   {
@@ -185,10 +200,11 @@ export const loadScenarios: readonly LoadScenario[] = [
 
 /**
  * Scenarios measured by turns, in one group, because a budget compares them: the
- * resolver-down p99 against the warm p99, and the decision log's cost against warm
- * throughput, are fair only when both come from the same minutes.
+ * resolver-down p99 against the warm p99, the decision log's cost against warm throughput,
+ * and signed calls' cost against cold throughput, are fair only when both come from the same
+ * minutes.
  */
-const MEASURED_TOGETHER: readonly (readonly LoadScenarioName[])[] = [['warm', 'resolver-down', 'warm-decision-log']]
+const MEASURED_TOGETHER: readonly (readonly LoadScenarioName[])[] = [['warm', 'resolver-down', 'warm-decision-log'], ['cold', 'cold-unsigned']]
 
 /** The chosen scenarios in the groups they run in, in the order of their first member. */
 export function scenarioGroups (chosen: readonly LoadScenario[]): LoadScenario[][] {

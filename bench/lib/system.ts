@@ -26,6 +26,9 @@ interface UpstreamInfo {
   authServerUrl: string
   /** The auth-server that reads the embedded store's tokens, as `npm start` runs it. */
   storeAuthServerUrl: string
+  /** A resolver and an in-memory auth-server that check no signature. */
+  unsignedResolverUrl: string
+  unsignedAuthServerUrl: string
   tokens: number
 }
 
@@ -37,6 +40,8 @@ export interface SystemInfo {
   resolverUrl: string
   authServerUrl: string
   storeAuthServerUrl: string
+  unsignedResolverUrl: string
+  unsignedAuthServerUrl: string
   tokens: number
 }
 
@@ -62,12 +67,16 @@ export async function startSystem (launcher: Launcher, options: { tokens: number
     startStore(launcher, MAIN_DATABASE, 0, undefined, options.storeTokens),
     options.extraNodes > 0 ? startNodesStore(launcher, options.extraNodes) : undefined
   ])
-  const upstreams = startChild('bench upstreams', process.execPath, launcher.args('bench/servers/deps-server.ts'), {
+  const upstreams = (role: 'resolvers' | 'auth-servers'): Child => startChild(`bench ${role}`, process.execPath, launcher.args('bench/servers/deps-server.ts'), {
     core: LOAD_CORE,
     stdinPipe: true,
-    env: { BENCH_TOKENS: String(options.tokens), BENCH_STORE_URL: store.storeUrl, BENCH_DATABASE: store.database }
+    env: { BENCH_UPSTREAMS: role, BENCH_TOKENS: String(options.tokens), BENCH_STORE_URL: store.storeUrl, BENCH_DATABASE: store.database }
   })
-  const upstreamInfo = await waitForReady<UpstreamInfo>(upstreams, 120_000)
+  const [resolvers, authServers] = await Promise.all([
+    waitForReady<Pick<UpstreamInfo, 'resolverUrl' | 'unsignedResolverUrl'>>(upstreams('resolvers'), 120_000),
+    waitForReady<Omit<UpstreamInfo, 'resolverUrl' | 'unsignedResolverUrl'>>(upstreams('auth-servers'), 120_000)
+  ])
+  const upstreamInfo: UpstreamInfo = { ...resolvers, ...authServers }
   return { store, nodesStore, ...upstreamInfo }
 }
 
@@ -82,6 +91,8 @@ export interface GatewaySetup {
   resolverDown?: boolean
   /** Which auth-server: tokens in the embedded store, or in memory (default). */
   tokenStore?: 'store' | 'memory'
+  /** The gateway signs nothing and calls the upstreams that check no signature. */
+  unsignedCalls?: boolean
   /** Extra flags for node, such as --cpu-prof. */
   nodeFlags?: string[]
   /** Config overrides, over BENCH_GATEWAY_CONFIG's. */
@@ -104,7 +115,9 @@ export async function closedPort (): Promise<number> {
 }
 
 export async function startGateway (launcher: Launcher, system: SystemInfo, setup: GatewaySetup): Promise<RunningServer & { resolverUrl: string }> {
-  const resolverUrl = setup.resolverDown === true ? `http://127.0.0.1:${await closedPort()}` : system.resolverUrl
+  const unsigned = setup.unsignedCalls === true
+  const resolverUrl = setup.resolverDown === true ? `http://127.0.0.1:${await closedPort()}` : unsigned ? system.unsignedResolverUrl : system.resolverUrl
+  const authServerUrl = unsigned ? system.unsignedAuthServerUrl : setup.tokenStore === 'store' ? system.storeAuthServerUrl : system.authServerUrl
   const nodes = setup.database === 'manyNodes' ? system.nodesStore : undefined
   if (setup.database === 'manyNodes' && nodes === undefined) throw new Error('the store with many nodes was not started')
   const child = startChild(setup.name ?? 'gateway', process.execPath, launcher.args('bench/servers/gateway-server.ts', ['--expose-gc', ...(setup.nodeFlags ?? [])]), {
@@ -115,7 +128,8 @@ export async function startGateway (launcher: Launcher, system: SystemInfo, setu
       BENCH_DATABASE: system.store.database,
       ...(nodes !== undefined && { BENCH_NODES_STORE_URL: nodes.storeUrl, BENCH_NODES_DATABASE: nodes.database }),
       BENCH_RESOLVER_URL: resolverUrl,
-      BENCH_AUTH_SERVER_URL: setup.tokenStore === 'store' ? system.storeAuthServerUrl : system.authServerUrl,
+      BENCH_AUTH_SERVER_URL: authServerUrl,
+      ...(unsigned && { BENCH_UNSIGNED_CALLS: '1' }),
       ...(setup.config !== undefined && { BENCH_GATEWAY_CONFIG: JSON.stringify({ ...JSON.parse(process.env.BENCH_GATEWAY_CONFIG ?? '{}') as object, ...setup.config }) })
     }
   })

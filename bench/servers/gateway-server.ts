@@ -4,7 +4,8 @@
 //
 // env: BENCH_STORE_URL, BENCH_DATABASE, BENCH_RESOLVER_URL, BENCH_AUTH_SERVER_URL; optionally
 // BENCH_GATEWAY_CONFIG, a JSON object of Config overrides to try a setting under load
-// (`BENCH_GATEWAY_CONFIG='{"billingCacheTtlMs":60000}' npm run bench -- --scenario warm`); and
+// (`BENCH_GATEWAY_CONFIG='{"billingCacheTtlMs":60000}' npm run bench -- --scenario warm`);
+// BENCH_UNSIGNED_CALLS=1, calls signed by nothing, for upstreams that check nothing; and
 // BENCH_NODES_STORE_URL and BENCH_NODES_DATABASE: a second store to read the node
 // documents from. The embedded store answers other queries only after a reload of thousands
 // of nodes (about a second there, tens of milliseconds in MongoDB), so the large-snapshot
@@ -59,7 +60,7 @@ async function main (): Promise<void> {
     resolverUrl: required('BENCH_RESOLVER_URL'),
     authServerUrl: required('BENCH_AUTH_SERVER_URL')
   })
-  const gateway = await createGateway({ config, store: gatewayStore })
+  const gateway = await createGateway({ config, store: gatewayStore, signCalls: process.env.BENCH_UNSIGNED_CALLS !== '1' })
   closers.push(gateway.close)
   const url = await listen(gateway.app, '127.0.0.1', 0)
   announceReady({ url, pid: process.pid })

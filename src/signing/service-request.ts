@@ -10,7 +10,7 @@
 // sig = hex(HMAC-SHA256(secret, "v1\n" + id + "\n" + ts + "\n" + nonce + "\n" + METHOD + "\n" +
 //   path with query, as sent + "\n" + hex(sha256(body))))
 
-import { createHash, createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto'
+import { createHmac, createSecretKey, hash, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto'
 
 export const SERVICE_SIGNATURE_HEADER = 'x-geogate-signature'
 
@@ -54,11 +54,12 @@ export function formatServiceKeys (keys: ServiceKey[]): string {
 }
 
 /** hex(sha256('')): the body digest of a request without a body. */
-export const EMPTY_BODY_DIGEST = createHash('sha256').digest('hex')
+export const EMPTY_BODY_DIGEST = hash('sha256', '', 'hex')
 
 export function bodyDigest (body: string | Buffer | undefined): string {
   if (body === undefined || body.length === 0) return EMPTY_BODY_DIGEST
-  return createHash('sha256').update(body).digest('hex')
+  // The one-shot hash: a third of a Hash object's cost for a body this small.
+  return hash('sha256', body, 'hex')
 }
 
 function hmacHex (key: KeyObject, id: string, ts: string, nonce: string, method: string, path: string, digest: string): string {

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { parseOptions, scenarioNames, usage, type BenchOptions } from '../../bench/lib/options.js'
 
-const allScenarios = ['micro', 'warm', 'cold', 'cold-store', 'resolver-down', 'players', 'analytics', 'hls-segments', 'many-nodes', 'warm-decision-log']
+const allScenarios = ['micro', 'warm', 'cold', 'cold-unsigned', 'cold-store', 'resolver-down', 'players', 'analytics', 'hls-segments', 'many-nodes', 'warm-decision-log']
 
 t.test('no arguments give the full defaults and every scenario', async (t) => {
   const expected: BenchOptions = {
@@ -137,7 +137,7 @@ t.test('--scenario trims spaces and skips empty names', async (t) => {
 })
 
 t.test('an unknown scenario is refused with the known ones listed', async (t) => {
-  const message = 'unknown scenario "hot"; known: micro, warm, cold, cold-store, resolver-down, players, analytics, hls-segments, many-nodes, warm-decision-log'
+  const message = 'unknown scenario "hot"; known: micro, warm, cold, cold-unsigned, cold-store, resolver-down, players, analytics, hls-segments, many-nodes, warm-decision-log'
   t.throws(() => parseOptions(['--scenario', 'hot']), { message })
   t.throws(() => parseOptions(['--scenario', 'warm,hot']), { message }, 'one bad name in a list is enough')
   t.throws(() => parseOptions(['--scenario', 'Warm']), { message: /unknown scenario "Warm"/ }, 'names are case-sensitive')

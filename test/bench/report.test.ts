@@ -183,6 +183,7 @@ t.test('with nothing measured every budget is skipped, in the order of DESIGN se
     'resolver down p99',
     'players throughput, no error',
     'analytics throughput, no error',
+    'signed service calls',
     'decision log at sample 1.0'
   ])
   for (const check of checks) {
@@ -347,7 +348,7 @@ t.test('the sample report used below is consistent: its ratios are paired and it
   t.strictSame(warm.roundRatios, [0.8, 9000 / 11_000])
   t.equal(warm.gateway.requestsPerSec, 8500)
   t.equal(warm.baseline.requestsPerSec, 10_000)
-  t.strictSame(report.budgets.map((b) => b.status), ['PASS', 'PASS', 'PASS', 'PASS', 'SKIP', 'FAIL', 'SKIP', 'SKIP', 'SKIP'])
+  t.strictSame(report.budgets.map((b) => b.status), ['PASS', 'PASS', 'PASS', 'PASS', 'SKIP', 'FAIL', 'SKIP', 'SKIP', 'SKIP', 'SKIP'])
 })
 
 t.test('the Markdown report has a gateway and a baseline row per scenario with the numbers in them', async (t) => {
@@ -392,7 +393,7 @@ t.test('the Markdown report ends with the budget table, each with PASS, FAIL or 
   t.ok(start > 0, 'a Budgets section')
   t.strictSame(lines.slice(start + 2, start + 4), ['| budget | limit | measured | result |', '| --- | --- | --- | --- |'])
   const rows = lines.slice(start + 4, start + 4 + report.budgets.length)
-  t.equal(rows.length, 9)
+  t.equal(rows.length, 10)
   t.equal(rows[1], "| warm p99 | ≤ 5 ms at 64 connections | 3.75 ms (median of 4.00, 3.50); the baseline's own, same runs: 2.00 ms | PASS |")
   t.equal(rows[4], '| snapshot of many nodes, in the running gateway | < 50 MB heap | not measured | SKIP |')
   t.equal(rows[5], '| resolver down p99 | ≤ 2 × warm p99 | 20.00 ms = 5.33 × warm 3.75 ms | FAIL |')
@@ -417,7 +418,7 @@ t.test('a report with no scenarios and no micro results has only the budgets', a
   t.match(md, 'load average undefined at the start, ? at the end', 'missing environment values are printed, not thrown on')
   t.match(md, '1 gateway runs between 2 baseline runs')
   t.match(md, 'before each, 0 s of the same load', 'a missing settle reads as 0')
-  t.equal(md.split('\n').filter((line) => line.endsWith(' | SKIP |')).length, 9)
+  t.equal(md.split('\n').filter((line) => line.endsWith(' | SKIP |')).length, 10)
 })
 
 t.test('the mixes pass at their ratio with no error, and fail on one error', async (t) => {
@@ -436,4 +437,13 @@ t.test('the decision log budget compares its scenario with warm, both against th
   t.match(check(0.76).measured, /^5\.0 % \(0\.76 × the baseline with the log, 0\.80 × without; CPU per request /)
   t.equal(check(0.72).status, 'FAIL', '10 % less')
   t.equal(byName(checkBudgets([scenario('warm')], undefined), 'decision log at sample 1.0').status, 'SKIP', 'not measured without its scenario')
+})
+
+t.test('the signed-calls budget compares cold with cold-unsigned, both against the baseline', async (t) => {
+  const name = 'signed service calls'
+  const pair = (signed: number, unsigned: number): ScenarioResult[] => [scenario('cold', { ratio: signed }), { ...scenario('cold', { ratio: unsigned }), name: 'cold-unsigned' }]
+  t.equal(byName(checkBudgets(pair(0.196, 0.2), undefined), name).status, 'PASS', '2 % less')
+  t.match(byName(checkBudgets(pair(0.196, 0.2), undefined), name).measured, /^2\.0 % \(0\.20 × the baseline signed/)
+  t.equal(byName(checkBudgets(pair(0.18, 0.2), undefined), name).status, 'FAIL', '10 % less')
+  t.equal(byName(checkBudgets([scenario('cold')], undefined), name).status, 'SKIP', 'not measured without its pair')
 })

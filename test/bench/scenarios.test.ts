@@ -4,8 +4,8 @@ import { loadScenarios, scenarioGroups, type LoadScenario, type LoadScenarioName
 const pick = (...names: LoadScenarioName[]): LoadScenario[] => names.map((name) => loadScenarios.find((s) => s.name === name) as LoadScenario)
 const names = (groups: LoadScenario[][]): string[][] => groups.map((group) => group.map((s) => s.name))
 
-t.test('warm, resolver-down and warm-decision-log run in one group, the others alone', async (t) => {
-  t.same(names(scenarioGroups(loadScenarios)), [['warm', 'resolver-down', 'warm-decision-log'], ['cold'], ['cold-store'], ['players'], ['analytics'], ['hls-segments'], ['many-nodes']])
+t.test('warm, resolver-down and warm-decision-log run in one group, cold and cold-unsigned in another, the others alone', async (t) => {
+  t.same(names(scenarioGroups(loadScenarios)), [['warm', 'resolver-down', 'warm-decision-log'], ['cold', 'cold-unsigned'], ['cold-store'], ['players'], ['analytics'], ['hls-segments'], ['many-nodes']])
 })
 
 t.test('a group holds only the scenarios chosen, in their order', async (t) => {
