@@ -71,6 +71,21 @@ function sharedHlsGrant (): string {
   return hlsGrant
 }
 
+/** A new token and a new client IP on every request, tokens in memory. */
+const coldScenario: LoadScenario = {
+  name: 'cold',
+  title: ({ tokens }) => `cold, in-memory stand-in: a new token and a new client IP on every request (local resolver; the auth-server's ${tokens.toLocaleString('en-US')} tokens in memory, as MongoDB's _id index would find them)`,
+  database: 'main',
+  resolverDown: false,
+  tokenStore: 'memory',
+  path: '/flv?server=UIN-DEMO-1&camera=cam-1',
+  headers: [],
+  script: wrkScript('new-clients.lua'),
+  scriptArgs: ({ firstClient, tokens }) => [String(firstClient), String(tokens), String(firstClient)],
+  // The last bench token: it exists, and the load reaches it last.
+  probe: ({ tokens }) => ({ path: `/flv?server=UIN-DEMO-1&camera=cam-1&access_token=bench-token-${tokens - 1}`, headers: { 'x-forwarded-for': '9.9.9.9' } })
+}
+
 export const loadScenarios: readonly LoadScenario[] = [
   {
     name: 'warm',
@@ -82,31 +97,12 @@ export const loadScenarios: readonly LoadScenario[] = [
     headers: [`X-Forwarded-For: ${MOSCOW}`],
     probe: warmProbe
   },
+  coldScenario,
   {
-    name: 'cold',
-    title: ({ tokens }) => `cold, in-memory stand-in: a new token and a new client IP on every request (local resolver; the auth-server's ${tokens.toLocaleString('en-US')} tokens in memory, as MongoDB's _id index would find them)`,
-    database: 'main',
-    resolverDown: false,
-    tokenStore: 'memory',
-    path: '/flv?server=UIN-DEMO-1&camera=cam-1',
-    headers: [],
-    script: wrkScript('new-clients.lua'),
-    scriptArgs: ({ firstClient, tokens }) => [String(firstClient), String(tokens), String(firstClient)],
-    // The last bench token: it exists, and the load reaches it last.
-    probe: ({ tokens }) => ({ path: `/flv?server=UIN-DEMO-1&camera=cam-1&access_token=bench-token-${tokens - 1}`, headers: { 'x-forwarded-for': '9.9.9.9' } })
-  },
-  {
+    ...coldScenario,
     name: 'cold-unsigned',
     title: ({ tokens }) => `cold with unsigned service calls: the cold scenario (in-memory stand-in, ${tokens.toLocaleString('en-US')} tokens) against a resolver and an auth-server that check no signature, and a gateway that signs nothing: what signing costs`,
-    database: 'main',
-    resolverDown: false,
-    unsignedCalls: true,
-    tokenStore: 'memory',
-    path: '/flv?server=UIN-DEMO-1&camera=cam-1',
-    headers: [],
-    script: wrkScript('new-clients.lua'),
-    scriptArgs: ({ firstClient, tokens }) => [String(firstClient), String(tokens), String(firstClient)],
-    probe: ({ tokens }) => ({ path: `/flv?server=UIN-DEMO-1&camera=cam-1&access_token=bench-token-${tokens - 1}`, headers: { 'x-forwarded-for': '9.9.9.9' } })
+    unsignedCalls: true
   },
   {
     name: 'cold-store',

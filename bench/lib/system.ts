@@ -32,17 +32,11 @@ interface UpstreamInfo {
   tokens: number
 }
 
-export interface SystemInfo {
+export interface SystemInfo extends UpstreamInfo {
   /** The demo data. */
   store: StoreInfo
   /** The demo data plus the extra nodes; absent when none were asked for. */
   nodesStore: StoreInfo | undefined
-  resolverUrl: string
-  authServerUrl: string
-  storeAuthServerUrl: string
-  unsignedResolverUrl: string
-  unsignedAuthServerUrl: string
-  tokens: number
 }
 
 function startStore (launcher: Launcher, database: string, extraNodes: number, nice: number | undefined, tokens = 0): Promise<StoreInfo> {

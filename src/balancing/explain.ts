@@ -4,8 +4,7 @@
 // question, so the two agree; it is not on the hot path and allocates freely.
 
 import type { IneligibleReason } from './eligibility.js'
-import type { ChoiceContext } from './policy.js'
-import type { SelectionOptions, SelectionRequest } from './select-node.js'
+import { choiceContext, type SelectionOptions, type SelectionRequest } from './select-node.js'
 import { groupChain, groupNodes, patternChain, type Snapshot } from './snapshot.js'
 
 export type CandidateReason = IneligibleReason | 'eligible' | 'chosen' | 'over_load_bound'
@@ -51,14 +50,7 @@ function explainWalk (snapshot: Snapshot, request: SelectionRequest, options: Se
   const candidates: ExplainedCandidate[] = []
   if (groups.length === 0) return { groups, candidates, chosen: null }
   for (const pattern of patternChain(snapshot, request.partner, request.pattern)) {
-    const context: ChoiceContext = {
-      partner: request.partner,
-      pattern,
-      format: request.format,
-      ipv6Only,
-      nowMs: options.nowMs,
-      nodeTtlMs: options.nodeTtlMs
-    }
+    const context = choiceContext(request, pattern, options, ipv6Only)
     for (const group of groups) {
       const nodes = groupNodes(snapshot, group)
       const choice = options.policy.choose(nodes, request.key, context)

@@ -50,14 +50,7 @@ function selectInChain (
   options: SelectionOptions,
   ipv6Only: boolean
 ): Selection | null {
-  const context: ChoiceContext = {
-    partner: request.partner,
-    pattern,
-    format: request.format,
-    ipv6Only,
-    nowMs: options.nowMs,
-    nodeTtlMs: options.nodeTtlMs
-  }
+  const context = choiceContext(request, pattern, options, ipv6Only)
   for (const group of chain) {
     const nodes = snapshot.nodesByGroup.get(group)
     if (nodes === undefined) continue
@@ -87,4 +80,9 @@ export function selectNode (snapshot: Snapshot, request: SelectionRequest, optio
     if (overIpv6 !== null) return overIpv6
   }
   return selectInPatterns(snapshot, chain, request, options, false)
+}
+
+/** What a policy is told about one try: the request, under one pattern, at one time. */
+export function choiceContext (request: SelectionRequest, pattern: string, options: SelectionOptions, ipv6Only: boolean): ChoiceContext {
+  return { partner: request.partner, pattern, format: request.format, ipv6Only, nowMs: options.nowMs, nodeTtlMs: options.nodeTtlMs }
 }
