@@ -287,6 +287,7 @@ export function markdownReport (report: BenchReport): string {
     }
     for (const size of micro.storeLookup?.sizes ?? []) {
       lines.push(`| embedded store, findOne by _id in a collection of ${int(size.documents)} documents | ${fmt(size.msPerLookup)} ms |`)
+      lines.push(`| embedded store, insertOne into a collection of ${int(size.documents)} documents | ${fmt(size.msPerInsert, 1)} ms |`)
     }
     for (const error of micro.errors) lines.push(`| failed | ${error.split('\n')[0] ?? ''} |`)
     lines.push('')
