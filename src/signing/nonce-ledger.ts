@@ -59,25 +59,49 @@ export function createStoreNonceLedger (nonces: Pick<Collection<ServiceNonceDoc>
   }
 }
 
-/** One process's memory: for a service with no store (the resolver), and for tests. */
+/**
+ * One process's memory: for a service with no store (the resolver), a single auth-server, and
+ * tests. Nonces are forgotten in the order they came, from the front of a queue, a few at each
+ * claim: a sweep over every nonce of the last minute (hundreds of thousands under load) held
+ * the event loop for tens of milliseconds, long enough for the gateway's 50 ms resolver calls
+ * to time out. Calls arrive roughly in the order of their timestamps, so the front of the
+ * queue is the first to expire; one that expires later than those behind it only keeps them a
+ * little longer.
+ */
 export function createMemoryNonceLedger (options: NonceLedgerOptions = {}): NonceLedger {
   const now = options.now ?? Date.now
-  const sweepMs = options.sweepMs ?? 10_000
   const seen = new Map<string, number>()
-  let nextSweep = now() + sweepMs
+  let queue: string[] = []
+  let head = 0
+
+  function forgetExpired (at: number): void {
+    while (head < queue.length) {
+      const key = queue[head] as string
+      const until = seen.get(key)
+      if (until !== undefined && until >= at) break
+      seen.delete(key)
+      head++
+    }
+    // The forgotten front is dropped once it is most of the array.
+    if (head > 1024 && head * 2 > queue.length) {
+      queue = queue.slice(head)
+      head = 0
+    }
+  }
 
   return {
     claim (id, nonce, keepUntil) {
-      const at = now()
-      if (at >= nextSweep) {
-        nextSweep = at + sweepMs
-        for (const [key, until] of seen) if (until < at) seen.delete(key)
-      }
+      forgetExpired(now())
       const key = `${id}:${nonce}`
       if (seen.has(key)) return false
       seen.set(key, keepUntil)
+      queue.push(key)
       return true
     },
-    close () { seen.clear() }
+    close () {
+      seen.clear()
+      queue = []
+      head = 0
+    }
   }
 }

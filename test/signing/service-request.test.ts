@@ -100,13 +100,29 @@ t.test('rotation: both secrets of an id verify while both are listed, only the l
 t.test('a memory ledger refuses a nonce twice and forgets it once its time is past', async (t) => {
   const start = clock
   t.teardown(() => { clock = start })
-  const ledger = createMemoryNonceLedger({ now, sweepMs: 1000 })
+  const ledger = createMemoryNonceLedger({ now })
   t.equal(await ledger.claim('gw', 'n1', clock + 5000), true)
   t.equal(await ledger.claim('gw', 'n1', clock + 5000), false)
   t.equal(await ledger.claim('other', 'n1', clock + 5000), true, 'nonces are per caller')
   clock += 6000
   t.equal(await ledger.claim('gw', 'n2', clock + 5000), true, 'a sweep runs')
   t.equal(await ledger.claim('gw', 'n1', clock + 5000), true, 'n1 was swept: its timestamp would be refused anyway')
+  ledger.close()
+})
+
+t.test('a memory ledger forgets many nonces in the order they came, and keeps the ones still accepted', async (t) => {
+  const start = clock
+  t.teardown(() => { clock = start })
+  const ledger = createMemoryNonceLedger({ now })
+  for (let i = 0; i < 3000; i++) t.equal(ledger.claim('gw', `old-${i}`, clock + 1000), true)
+  // One whose timestamp is accepted longer, behind the others.
+  t.equal(ledger.claim('gw', 'late', clock + 60_000), true)
+  for (let i = 0; i < 3000; i += 500) t.equal(ledger.claim('gw', `old-${i}`, clock + 1000), false, `old-${i} is a replay while accepted`)
+  clock += 2000
+  t.equal(ledger.claim('gw', 'new', clock + 1000), true)
+  for (let i = 0; i < 3000; i += 500) t.equal(ledger.claim('gw', `old-${i}`, clock + 1000), true, `old-${i} forgotten once its time was past`)
+  t.equal(ledger.claim('gw', 'late', clock + 60_000), false, 'one still accepted is still remembered')
+  t.equal(ledger.claim('gw', 'new', clock + 1000), false)
   ledger.close()
 })
 
