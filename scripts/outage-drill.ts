@@ -14,6 +14,7 @@ import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Pool } from 'undici'
+import { hashToken } from '../src/auth/token-hash.js'
 import { demoNodeKey, demoNodes } from '../src/demo/demo-data.js'
 import { seedDemoData } from '../src/demo/seed.js'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -61,6 +62,8 @@ async function geogate (command: string, env: Record<string, string>): Promise<{
       output += chunk.toString()
       const match = /listening on (http:\/\/\S+)/.exec(output)
       if (match?.[1] !== undefined) resolve(match[1])
+      // What went wrong inside, printed with the table (LOG_LEVEL=error: only errors).
+      for (const line of chunk.toString().split('\n')) if (line.includes('"level":50')) errorLines.push(`${command}: ${line.slice(0, 600)}`)
     }
     child.stdout?.on('data', onData)
     child.stderr?.on('data', onData)
@@ -70,6 +73,8 @@ async function geogate (command: string, env: Record<string, string>): Promise<{
   return { url: new URL(url).origin, child }
 }
 
+/** Error lines the drill's processes logged. */
+const errorLines: string[] = []
 /** Every process the drill started, ended with it whatever happens. */
 const started: ChildProcess[] = []
 process.on('exit', () => { for (const child of started) child.kill('SIGKILL') })
@@ -80,7 +85,7 @@ async function fill (store: Store): Promise<void> {
 }
 
 type Phase = 'before' | 'outage' | 'after'
-type Kind = 'warm redirect' | 'admin read' | 'heartbeat'
+type Kind = 'warm redirect' | 'admin read' | 'heartbeat' | 'new token' | 'new server'
 interface Tally { statuses: Map<string, number>, ms: number[] }
 const tallies = new Map<string, Tally>()
 function record (kind: Kind, phase: Phase, status: string, ms: number): void {
@@ -96,6 +101,15 @@ let embedded: EmbeddedStore = await startEmbeddedStore({ port, database: 'drill'
 process.on('exit', () => { if (embedded.pid !== undefined) try { process.kill(embedded.pid, 'SIGKILL') } catch {} })
 const store = await connectStore({ url: embedded.url, database: 'drill', serverSelectionTimeoutMs: 2000 })
 await fill(store)
+// Enough unused viewer tokens for one every 50 ms of the whole drill.
+// One insertMany: the embedded store pays for each write command by the collection's size.
+const freshTokens = Array.from({ length: Math.ceil((BEFORE_MS + OUTAGE_MS + AFTER_MS) / 50) + 100 }, () => randomBytes(24).toString('base64url'))
+// And one that may view any camera, known to the gateway before the outage, for servers it has
+// never looked up.
+const wideToken = randomBytes(24).toString('base64url')
+await store.collections.tokens.insertMany([...freshTokens.map((token) => ({
+  _id: hashToken(token), owner_type: 'account', owner_id: 'acct-demo', grants: [{ object_type: 'camera', object_id: 'UIN-DEMO-1/*', rights: ['view'] }], expires_at: null
+})), { _id: hashToken(wideToken), owner_type: 'account', owner_id: 'acct-demo', grants: [{ object_type: 'camera', object_id: '*', rights: ['view'] }], expires_at: null }])
 const resolver = await geogate('resolver', { RESOLVER_PORT: '0' })
 const authServer = await geogate('auth-server', { AUTH_SERVER_PORT: '0', MONGODB_URL: embedded.url, MONGODB_DB: 'drill' })
 const gateway = await geogate('gateway', {
@@ -113,7 +127,7 @@ const pool = new Pool(gateway.url, { connections: WORKERS + 4 })
 
 let phase: Phase = 'before'
 const drill = { running: true }
-async function timed (kind: Kind, run: () => Promise<{ statusCode: number, body: { json: () => Promise<unknown>, dump: () => Promise<void> } }>): Promise<void> {
+async function timed (kind: Kind, run: () => Promise<{ statusCode: number, headers?: Record<string, unknown>, body: { json: () => Promise<unknown>, dump: () => Promise<void> } }>): Promise<void> {
   const started = performance.now()
   let status: string
   const at = phase
@@ -121,7 +135,9 @@ async function timed (kind: Kind, run: () => Promise<{ statusCode: number, body:
     const answer = await run()
     if (answer.statusCode >= 400) {
       const body = await answer.body.json().catch(() => ({})) as { error?: { code?: string } }
-      status = `${answer.statusCode} ${body.error?.code ?? ''}`.trim()
+      const retryAfter = answer.statusCode === 503 && answer.headers?.['retry-after'] === undefined ? ' without Retry-After' : ''
+      status = `${answer.statusCode} ${body.error?.code ?? ''}${retryAfter}`.trim()
+      if (body.error?.code === 'GW_NO_NODE' && noNodeSeen++ < 3) log(`${kind}: GW_NO_NODE ${JSON.stringify(body.error)}`)
     } else {
       await answer.body.dump()
       status = String(answer.statusCode)
@@ -132,6 +148,7 @@ async function timed (kind: Kind, run: () => Promise<{ statusCode: number, body:
   record(kind, at, status, performance.now() - started)
 }
 
+let noNodeSeen = 0
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const clients = ['77.88.8.8', '81.2.69.160', '5.255.255.5', '2.16.20.1']
 const cameras = ['cam-1', 'cam-2']
@@ -142,6 +159,25 @@ async function warmWorker (i: number): Promise<void> {
     await timed('warm redirect', async () => await pool.request({
       path: `/flv?server=UIN-DEMO-1&camera=${camera}&access_token=demo-viewer-token`, method: 'GET', headers: { 'x-forwarded-for': ip }, headersTimeout: 30_000
     }))
+  }
+}
+// Requests the gateway has not answered before: a token it has never seen (it exists in the
+// store, so the auth-server must read it), and a server it has never looked up. During the
+// outage both must get a quick 503 GW_DEPENDENCY_DOWN with Retry-After.
+async function newTokenWorker (): Promise<void> {
+  for (let n = 0; drill.running && n < freshTokens.length; n++) {
+    await timed('new token', async () => await pool.request({
+      path: `/flv?server=UIN-DEMO-1&camera=cam-1&access_token=${freshTokens[n] ?? ''}`, method: 'GET', headers: { 'x-forwarded-for': '77.88.8.8' }, headersTimeout: 30_000
+    }))
+    await sleep(50)
+  }
+}
+async function newServerWorker (): Promise<void> {
+  for (let n = 0; drill.running; n++) {
+    await timed('new server', async () => await pool.request({
+      path: `/flv?server=UIN-NEW-${n}&camera=cam-1&access_token=${wideToken}`, method: 'GET', headers: { 'x-forwarded-for': '77.88.8.8' }, headersTimeout: 30_000
+    }))
+    await sleep(50)
   }
 }
 async function adminWorker (): Promise<void> {
@@ -180,7 +216,9 @@ for (const ip of clients) {
     }
   }
 }
-const load = [heartbeats(), adminWorker(), ...Array.from({ length: WORKERS }, async (_, i) => await warmWorker(i))]
+// The wide token's rights, learned before the clock starts (a server it may not know is a 404).
+await (await pool.request({ path: `/flv?server=UIN-DEMO-1&camera=cam-1&access_token=${wideToken}`, method: 'GET', headers: { 'x-forwarded-for': '77.88.8.8' } })).body.dump()
+const load = [heartbeats(), adminWorker(), newTokenWorker(), newServerWorker(), ...Array.from({ length: WORKERS }, async (_, i) => await warmWorker(i))]
 await sleep(BEFORE_MS)
 
 // The embedded store keeps nothing; a MongoDB comes back with its data, heartbeats as old as
@@ -237,6 +275,9 @@ process.stdout.write([
   '| request | phase | count | answers | p50 ms | p99 ms | max ms |',
   '| --- | --- | --- | --- | --- | --- | --- |',
   ...rows.sort(),
+  '',
+  errorLines.length === 0 ? 'No process logged an error.' : `Errors the processes logged (${errorLines.length}):`,
+  ...errorLines.slice(0, 20),
   ''
 ].join('\n'))
 
