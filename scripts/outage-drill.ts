@@ -205,7 +205,9 @@ async function readiness (): Promise<{ status: number, body: { status?: string }
   return { status: answer.statusCode, body: await answer.body.json() as { status?: string } }
 }
 
-// A warm-up pass, uncounted: each client and camera answered once before the clock starts.
+// The nodes' heartbeats first: until a node has sent one it gets no viewers. Then a warm-up
+// pass, uncounted: each client and camera answered once before the clock starts.
+const beating = heartbeats()
 for (const ip of clients) {
   for (const camera of cameras) {
     for (let i = 0; i < 100; i++) {
@@ -218,7 +220,7 @@ for (const ip of clients) {
 }
 // The wide token's rights, learned before the clock starts (a server it may not know is a 404).
 await (await pool.request({ path: `/flv?server=UIN-DEMO-1&camera=cam-1&access_token=${wideToken}`, method: 'GET', headers: { 'x-forwarded-for': '77.88.8.8' } })).body.dump()
-const load = [heartbeats(), adminWorker(), newTokenWorker(), newServerWorker(), ...Array.from({ length: WORKERS }, async (_, i) => await warmWorker(i))]
+const load = [beating, adminWorker(), newTokenWorker(), newServerWorker(), ...Array.from({ length: WORKERS }, async (_, i) => await warmWorker(i))]
 await sleep(BEFORE_MS)
 
 // The embedded store keeps nothing; a MongoDB comes back with its data, heartbeats as old as
