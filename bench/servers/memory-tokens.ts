@@ -15,6 +15,15 @@ export function memoryTokenCollection (docs: Iterable<TokenDoc>): Collection<Tok
     async findOne (filter: { _id?: unknown }): Promise<TokenDoc | null> {
       if (typeof filter._id !== 'string') throw new TypeError('the bench token collection answers findOne by _id only')
       return byId.get(filter._id) ?? null
+    },
+    find (filter: { _id?: { $in?: unknown } }): { toArray: () => Promise<TokenDoc[]> } {
+      const ids = filter._id?.$in
+      if (!Array.isArray(ids)) throw new TypeError('the bench token collection answers find by _id $in only')
+      return {
+        async toArray (): Promise<TokenDoc[]> {
+          return ids.flatMap((id) => byId.get(id as string) ?? [])
+        }
+      }
     }
   }
   return tokens as unknown as Collection<TokenDoc>

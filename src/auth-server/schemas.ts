@@ -1,4 +1,5 @@
-// The auth-server's wire contract: `POST /authorize` body and answers, and `GET /healthz`.
+// The auth-server's wire contract: `POST /authorize`, `POST /introspect` and
+// `POST /introspect/batch` bodies and answers, and `GET /healthz`.
 
 import { Type, type Static } from 'typebox'
 
@@ -31,6 +32,15 @@ export const IntrospectBody = Type.Object({
 
 export type IntrospectRequest = Static<typeof IntrospectBody>
 
+/** Most tokens in one POST /introspect/batch. */
+export const INTROSPECT_BATCH_MAX = 64
+
+export const IntrospectBatchBody = Type.Object({
+  tokens: Type.Array(Type.String({ minLength: 1, maxLength: 4096 }), { minItems: 1, maxItems: INTROSPECT_BATCH_MAX })
+}, { additionalProperties: false })
+
+export type IntrospectBatchRequest = Static<typeof IntrospectBatchBody>
+
 /** RFC 7662's answer: inactive, or everything the token may do. */
 export const IntrospectAnswer = Type.Union([
   Type.Object({ active: Type.Literal(false) }, { additionalProperties: false }),
@@ -47,3 +57,8 @@ export const IntrospectAnswer = Type.Union([
     exp: Type.Union([Type.Integer(), Type.Null()])
   }, { additionalProperties: false })
 ])
+
+/** One introspection answer per token, in their order. */
+export const IntrospectBatchAnswer = Type.Object({
+  answers: Type.Array(IntrospectAnswer)
+}, { additionalProperties: false })

@@ -5,7 +5,8 @@
 // - A token's rights are cached no longer than maxGrantTtlMs nor past its expiry, and reloaded
 //   in the background while in use late in that life: a revoked token is refused within
 //   maxGrantTtlMs on every gateway.
-// - Concurrent misses for one token share one call.
+// - Concurrent misses for one token share one call, and misses for many tokens within one
+//   event-loop turn share one call too (POST /introspect/batch, src/upstream/batch-calls.ts).
 // - When the auth-server cannot answer (down, 5xx, timed out, its breaker open), a token's last
 //   known rights keep answering for up to staleIfErrorMs after they were learned (stale-if-
 //   error); a token never seen is a 503, at once while the breaker is open.
@@ -20,6 +21,8 @@ import { gatewayError, isGatewayError, type GatewayError } from '../errors.js'
 import type { Grant } from '../store/documents.js'
 import { createCircuitBreaker, type CircuitState } from '../upstream/circuit-breaker.js'
 import { startDeadline } from '../upstream/deadline.js'
+import { createBatchCalls } from '../upstream/batch-calls.js'
+import { INTROSPECT_BATCH_MAX } from '../auth-server/schemas.js'
 import type { SignRequest } from '../signing/service-request.js'
 import { grantAllows, type GrantRequest } from './grants.js'
 
@@ -51,6 +54,8 @@ export interface AuthClientOptions {
   breaker?: { failureThreshold: number, cooldownMs: number }
   /** Most connections kept to the auth-server. Default 32. */
   connections?: number
+  /** Most tokens in one call (POST /introspect/batch); default 64; 1: one call per token. */
+  maxBatch?: number
   now?: () => number
 }
 
@@ -99,6 +104,8 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
   const now = options.now ?? Date.now
   const { sign } = options
   const { origin, path } = introspectUrl(options.url)
+  const batchPath = `${path}/batch`
+  const maxBatch = options.maxBatch ?? INTROSPECT_BATCH_MAX
   const breaker = createCircuitBreaker({ failureThreshold: 5, cooldownMs: 5000, ...options.breaker, now })
 
   const pool = new Pool(origin, {
@@ -161,7 +168,7 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
   function load (token: string): Promise<TokenRights> {
     const pending = inflight.get(token)
     if (pending !== undefined) return pending
-    const started = introspect(token).then(
+    const started = introspectBatched(token).then(
       (answer) => {
         const entry = answer === undefined ? undefined : rightsOf(answer)
         if (entry === undefined) {
@@ -202,12 +209,12 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
     }
   }
 
-  /** The token's rights, or undefined when it is not active; rejects when there is no answer. */
-  async function introspect (token: string): Promise<Introspected | undefined> {
+  /** One call to the auth-server, under the breaker and the deadline. */
+  async function call<T> (path: string, question: string, read: (body: Dispatcher.ResponseData['body']) => Promise<T>): Promise<T> {
     if (!breaker.canRequest()) throw gatewayError('GW_DEPENDENCY_DOWN', 'the auth-server is failing; not asked for a while')
     const deadline = startDeadline(timeoutMs)
     try {
-      const answer = await askWithin(token, deadline.signal)
+      const answer = await askWithin(path, question, deadline.signal, read)
       breaker.recordSuccess()
       return answer
     } catch (err) {
@@ -219,9 +226,8 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
     }
   }
 
-  async function askWithin (token: string, signal: AbortSignal): Promise<Introspected | undefined> {
+  async function askWithin<T> (path: string, question: string, signal: AbortSignal, read: (body: Dispatcher.ResponseData['body']) => Promise<T>): Promise<T> {
     let response
-    const question = JSON.stringify({ token })
     try {
       response = await pool.request({
         method: 'POST',
@@ -243,15 +249,55 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
       if (statusCode === 400) throw gatewayError('GW_BAD_REQUEST', 'the auth-server refused the request as malformed')
       throw unavailable(`the auth-server answered ${statusCode}`)
     }
-    let answer: unknown
+    return await read(body)
+  }
+
+  /** The token's rights, or undefined when it is not active; rejects when there is no answer. */
+  function introspect (token: string): Promise<Introspected | undefined> {
+    return call(path, JSON.stringify({ token }), async (body) => {
+      const introspected = toIntrospected(await json(body))
+      if (introspected === null) throw unavailable('the auth-server\'s answer is malformed')
+      return introspected
+    })
+  }
+
+  /** introspect for several tokens in one call (POST /introspect/batch). */
+  async function introspectMany (tokens: string[]): Promise<Array<Introspected | undefined | Failed>> {
     try {
-      answer = await body.json()
+      return await call(batchPath, JSON.stringify({ tokens }), async (body) => {
+        const { answers } = await json(body) as { answers?: unknown }
+        if (!Array.isArray(answers) || answers.length !== tokens.length) throw unavailable('the auth-server\'s batch answer is malformed')
+        return answers.map((answer: unknown) => {
+          const introspected = toIntrospected(answer)
+          if (introspected === null) throw unavailable('the auth-server\'s answer is malformed')
+          return introspected
+        })
+      })
     } catch (err) {
-      throw unavailable('the auth-server\'s answer is not JSON', err)
+      // One token the auth-server finds malformed must not fail the others: each is asked alone.
+      if (isGatewayError(err) && err.code === 'GW_BAD_REQUEST') return await Promise.all(tokens.map(settledIntrospect))
+      throw err
     }
-    const introspected = toIntrospected(answer)
-    if (introspected === null) throw unavailable('the auth-server\'s answer is malformed')
-    return introspected
+  }
+
+  /** A token's own answer inside a batch asked again one by one: its failure is its alone. */
+  function settledIntrospect (token: string): Promise<Introspected | undefined | Failed> {
+    return introspect(token).catch((error: unknown) => new Failed(error))
+  }
+
+  const ask = createBatchCalls<string, Introspected | undefined | Failed>({
+    maxBatch,
+    // A body of tokens written out as JSON escapes at worst (6 bytes a character) stays under this.
+    maxWeight: 512 * 1024,
+    weightOf: (token) => token.length * 6 + 3,
+    one: introspect,
+    many: introspectMany
+  })
+
+  async function introspectBatched (token: string): Promise<Introspected | undefined> {
+    const answer = await ask(token)
+    if (answer instanceof Failed) throw answer.error
+    return answer
   }
 
   let closing: Promise<void> | undefined
@@ -288,6 +334,19 @@ interface Introspected {
 }
 
 const UNAVAILABLE = Symbol('auth-server unavailable')
+
+/** A batch member's own failure, carried as its answer so that the others' stand. */
+class Failed {
+  constructor (readonly error: unknown) {}
+}
+
+async function json (body: Dispatcher.ResponseData['body']): Promise<unknown> {
+  try {
+    return await body.json()
+  } catch (err) {
+    throw unavailable('the auth-server\'s answer is not JSON', err)
+  }
+}
 
 /** GW_DEPENDENCY_DOWN, marked as the auth-server's failure to answer: what the breaker counts. */
 function unavailable (message: string, cause?: unknown): GatewayError {

@@ -1,7 +1,7 @@
 // The auth-server's introspection (after RFC 7662): everything a token may do, in one answer,
 // so that a gateway asks once per token and decides each object itself with grantAllows.
 
-import { findLiveToken } from './live-token.js'
+import { findLiveToken, findLiveTokens, type LiveToken } from './live-token.js'
 import type { Collection } from 'mongodb'
 import type { Grant, TokenDoc } from '../store/documents.js'
 
@@ -21,7 +21,15 @@ export type Introspection =
  * document cannot be trusted). Rejects with GW_DEPENDENCY_DOWN when the store cannot answer.
  */
 export async function introspectToken (tokens: Collection<TokenDoc>, token: string, now: number): Promise<Introspection> {
-  const live = await findLiveToken(tokens, token, now)
+  return introspection(await findLiveToken(tokens, token, now))
+}
+
+/** introspectToken for many tokens with one store query, answered in their order. */
+export async function introspectTokens (tokens: Collection<TokenDoc>, list: readonly string[], now: number): Promise<Introspection[]> {
+  return (await findLiveTokens(tokens, list, now)).map(introspection)
+}
+
+function introspection (live: LiveToken | null): Introspection {
   if (live === null) return { active: false }
   const { doc, expiresAt } = live
   return {

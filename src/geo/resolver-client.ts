@@ -1,10 +1,12 @@
 // Where a client is, as the gateway asks it on every request: from a cache when it can, else
 // from the geo-resolver service over a keep-alive pool, else — resolver down, slow or behind
 // an open breaker — from the local MaxMind database. Concurrent misses for one IP share one
-// resolver call. The client never waits longer than timeoutMs for the resolver, and while the
-// breaker is open a new client is located from the local database at once, without a wait.
+// resolver call, and misses for many IPs within one event-loop turn share one call
+// (POST /resolve/batch, src/upstream/batch-calls.ts). The client never waits longer than
+// timeoutMs for the resolver, and while the breaker is open a new client is located from the
+// local database at once, without a wait.
 
-import { Pool } from 'undici'
+import { Pool, type Dispatcher } from 'undici'
 import { createCachedLookup, type Cached } from '../cache/cached-lookup.js'
 import { ipVersion } from './cidr.js'
 import { createCircuitBreaker, type CircuitState } from '../upstream/circuit-breaker.js'
@@ -12,6 +14,7 @@ import type { IPLocation, LocationSource } from './location.js'
 import type { LocationLookup } from './maxmind-lookup.js'
 import { parseIPLocation } from './parse-location.js'
 import { startDeadline } from '../upstream/deadline.js'
+import { createBatchCalls } from '../upstream/batch-calls.js'
 import type { SignRequest } from '../signing/service-request.js'
 
 export interface GeoLocatorOptions {
@@ -38,6 +41,8 @@ export interface GeoLocatorOptions {
   sign?: SignRequest
   /** Most connections to the resolver; default 16. */
   connections?: number
+  /** Most IPs in one call to the resolver; default 64; 1: one call per IP, never a batch. */
+  maxBatch?: number
   now?: () => number
   logger?: { debug: (obj: object, msg: string) => void }
   /** Told which source answered each locate() and each locateNow() answer (for metrics). */
@@ -101,7 +106,10 @@ export function createGeoLocator (options: GeoLocatorOptions): GeoLocator {
   const fallbackTtlMs = positive('fallbackTtlMs', options.fallbackTtlMs ?? Math.min(30_000, cacheTtlMs))
   const { fallback, logger, onSource, sign } = options
   const now = options.now ?? Date.now
-  const resolvePath = `${url.pathname.replace(/\/+$/, '')}/resolve?ip=`
+  const base = url.pathname.replace(/\/+$/, '')
+  const resolvePath = `${base}/resolve?ip=`
+  const batchPath = `${base}/resolve/batch`
+  const maxBatch = options.maxBatch ?? 64
 
   const breaker = createCircuitBreaker({ ...options.breaker, now })
   const pool = new Pool(url.origin, {
@@ -136,18 +144,35 @@ export function createGeoLocator (options: GeoLocatorOptions): GeoLocator {
     return shared
   }
 
-  async function askResolver (ip: string): Promise<IPLocation | null> {
+  /** One call to the resolver, under the deadline and the breaker's count. */
+  async function call<T> (path: string, question: string | undefined, read: (statusCode: number, body: Dispatcher.ResponseData['body']) => Promise<T>): Promise<T> {
     const deadline = startDeadline(timeoutMs)
-    const path = resolvePath + encodeURIComponent(ip)
+    const method = question === undefined ? 'GET' : 'POST'
     try {
+      const headers = question === undefined ? ACCEPT_JSON : { ...ACCEPT_JSON, 'content-type': 'application/json' }
       const { statusCode, body } = await pool.request({
-        method: 'GET',
+        method,
         path,
-        headers: sign === undefined ? ACCEPT_JSON : { ...ACCEPT_JSON, ...sign('GET', path) },
+        headers: sign === undefined ? headers : { ...headers, ...sign(method, path, question) },
+        body: question,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
         signal: deadline.signal
       })
+      const answer = await read(statusCode, body)
+      breaker.recordSuccess()
+      return answer
+    } catch (err) {
+      breaker.recordFailure()
+      logger?.debug({ err, breaker: breaker.state }, 'geo resolver failed')
+      throw err
+    } finally {
+      deadline.clear()
+    }
+  }
+
+  function askResolver (ip: string): Promise<IPLocation | null> {
+    return call(resolvePath + encodeURIComponent(ip), undefined, async (statusCode, body) => {
       if (statusCode === 200) {
         const location = parseIPLocation(await body.json())
         if (location === undefined) throw new Error('geo resolver answered a malformed location')
@@ -158,21 +183,35 @@ export function createGeoLocator (options: GeoLocatorOptions): GeoLocator {
       // malformed. Both are answers, not failures of the resolver.
       if (statusCode === 404 || statusCode === 400) return null
       throw new ResolverStatusError(statusCode)
-    } finally {
-      deadline.clear()
-    }
+    })
   }
+
+  function askResolverMany (ips: string[]): Promise<Array<IPLocation | null>> {
+    return call(batchPath, JSON.stringify({ ips }), async (statusCode, body) => {
+      if (statusCode !== 200) {
+        await body.dump()
+        throw new ResolverStatusError(statusCode)
+      }
+      const { answers } = await body.json() as { answers?: unknown }
+      if (!Array.isArray(answers)) throw new Error('geo resolver answered a malformed batch')
+      return answers.map((answer: unknown) => {
+        if (answer === null) return null
+        const location = parseIPLocation(answer)
+        if (location === undefined) throw new Error('geo resolver answered a malformed location')
+        return location
+      })
+    })
+  }
+
+  const ask = createBatchCalls<string, IPLocation | null>({ maxBatch, one: askResolver, many: askResolverMany })
 
   async function load (ip: string): Promise<Entry> {
     if (!breaker.canRequest()) return fromFallback(ip, 'breaker-open')
     try {
-      const location = await askResolver(ip)
-      breaker.recordSuccess()
+      const location = await ask(ip)
       logger?.debug({ ip, source: 'resolver' }, 'geo location')
       return entry(location, 'resolver')
-    } catch (err) {
-      breaker.recordFailure()
-      logger?.debug({ ip, err, breaker: breaker.state }, 'geo resolver failed')
+    } catch {
       return fromFallback(ip, 'resolver-error')
     }
   }

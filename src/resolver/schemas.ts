@@ -1,4 +1,4 @@
-// The resolver's wire shapes: what /resolve accepts and answers, per status code.
+// The resolver's wire shapes: what /resolve and /resolve/batch accept and answer, per status code.
 
 import { Type, type Static } from 'typebox'
 
@@ -7,6 +7,14 @@ export const ResolveQuery = Type.Object({
   ip: Type.String({ minLength: 1, maxLength: 45 })
 })
 export type ResolveQuery = Static<typeof ResolveQuery>
+
+/** Most addresses in one POST /resolve/batch. */
+export const RESOLVE_BATCH_MAX = 128
+
+export const ResolveBatchBody = Type.Object({
+  ips: Type.Array(Type.String({ minLength: 1, maxLength: 45 }), { minItems: 1, maxItems: RESOLVE_BATCH_MAX })
+}, { additionalProperties: false })
+export type ResolveBatchBody = Static<typeof ResolveBatchBody>
 
 const StringOrNull = Type.Union([Type.String(), Type.Null()])
 
@@ -20,3 +28,9 @@ export const ResolveAnswer = Type.Object({
   org: Type.Optional(Type.String())
 })
 export type ResolveAnswerBody = Static<typeof ResolveAnswer>
+
+/** One answer per address, in their order: the location, or null (no data, or not an address). */
+export const ResolveBatchAnswer = Type.Object({
+  answers: Type.Array(Type.Union([ResolveAnswer, Type.Null()]))
+})
+export type ResolveBatchAnswerBody = Static<typeof ResolveBatchAnswer>

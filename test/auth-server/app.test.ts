@@ -173,3 +173,56 @@ t.test('POST /introspect: everything a token may do, or active false', async (t)
   t.equal((await introspect({ token: 'x'.repeat(4097) })).status, 400, 'an over-long token is a bad request')
   t.equal((await introspect({ token: 't', extra: 1 })).status, 400, 'nothing but the token')
 })
+
+async function introspectBatch (body: unknown, url = server.url): Promise<{ status: number, body: any }> {
+  const res = await request(`${url}/introspect/batch`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body)
+  })
+  return { status: res.statusCode, body: await res.body.json() }
+}
+
+t.test('POST /introspect/batch: one answer per token, in their order, as /introspect gives each', async (t) => {
+  const listed = [viewer.token, 'no-such-token', expiring.token, viewer.token, 'odd-token']
+  const res = await introspectBatch({ tokens: listed })
+  t.equal(res.status, 200)
+  const alone = await Promise.all(listed.map(async (token) => (await introspect({ token })).body))
+  t.same(res.body, { answers: alone })
+  t.same(res.body.answers.map((a: { active: boolean }) => a.active), [true, false, true, true, true])
+  const start = clock
+  t.teardown(() => { clock = start })
+  clock = start + 10_000
+  t.same((await introspectBatch({ tokens: [expiring.token, viewer.token] })).body.answers.map((a: { active: boolean }) => a.active), [false, true], 'expired: inactive')
+})
+
+t.test('POST /introspect/batch takes 64 tokens of 4096 characters, and refuses what the schema does not allow', async (t) => {
+  const longest = Array.from({ length: 64 }, (_, i) => `${i}`.padEnd(4096, 'é'))
+  const big = await introspectBatch({ tokens: longest })
+  t.equal(big.status, 200)
+  t.equal(big.body.answers.length, 64)
+  const refused: Array<[unknown, string]> = [
+    [{ tokens: [] }, 'no token'],
+    [{ tokens: Array.from({ length: 65 }, (_, i) => `t${i}`) }, 'more than 64'],
+    [{ tokens: ['x'.repeat(4097)] }, 'an over-long token'],
+    [{ tokens: [''] }, 'an empty token'],
+    [{ tokens: [1] }, 'not a string'],
+    [{ tokens: 'abc' }, 'not a list'],
+    [{ tokens: ['t'], extra: 1 }, 'nothing but the tokens'],
+    ['{"tokens": [', 'not JSON']
+  ]
+  for (const [body, why] of refused) {
+    const res = await introspectBatch(body)
+    t.equal(res.status, 400, why)
+    t.equal(res.body.error?.code, 'GW_BAD_REQUEST', why)
+  }
+})
+
+t.test('POST /introspect/batch: a store that cannot answer is 503 for the whole batch', async (t) => {
+  const unreachable = new MongoClient('mongodb://127.0.0.1:1', { serverSelectionTimeoutMS: 100, connectTimeoutMS: 100 })
+  t.teardown(() => unreachable.close())
+  const down = await startAuthServer(t, { tokens: unreachable.db('x').collection<TokenDoc>('tokens'), now })
+  const res = await introspectBatch({ tokens: [viewer.token, 'other'] }, down.url)
+  t.equal(res.status, 503)
+  t.equal(res.body.error.code, 'GW_DEPENDENCY_DOWN')
+})

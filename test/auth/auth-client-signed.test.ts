@@ -32,6 +32,17 @@ t.test('signed calls are answered, one nonce each', async (t) => {
   t.equal(await store.collections.serviceNonces.countDocuments(), 2)
 })
 
+t.test('a signed batch is answered, one nonce for the whole batch; a large one too', async (t) => {
+  const auth = createAuthClient({ url, cacheMax: 100, sign: createServiceSigner(key) })
+  t.teardown(() => auth.close())
+  const before = await store.collections.serviceNonces.countDocuments()
+  const asked = [viewer.token, ...Array.from({ length: 9 }, (_, i) => `stranger-${i}-${'é'.repeat(4000)}`)]
+  const answers = await Promise.allSettled(asked.map((token) => auth.authorize(token, viewCam1)))
+  t.equal(answers[0]?.status === 'fulfilled' && answers[0].value.owner_id, 'acct-demo')
+  t.ok(answers.slice(1).every((a) => a.status === 'rejected' && a.reason.code === 'GW_TOKEN_INVALID'))
+  t.equal(await store.collections.serviceNonces.countDocuments(), before + 1, 'one signed call')
+})
+
 t.test('a refused signature is the auth-server unusable, not a bad token, and not cached', async (t) => {
   for (const sign of [undefined, createServiceSigner({ id: 'gw', secret: 'another-secret-0123456789abcdef0123' })]) {
     const auth = createAuthClient({ url, cacheMax: 10, ...(sign !== undefined && { sign }) })

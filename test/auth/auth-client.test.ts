@@ -328,3 +328,41 @@ t.test('bad options are refused', async (t) => {
   t.throws(() => createAuthClient({ url: 'http://x', cacheMax: 10, denyCacheBytes: 1 }), TypeError)
   t.throws(() => createAuthClient({ url: 'http://x', cacheMax: 10, staleIfErrorMs: -1 }), TypeError)
 })
+
+t.test('new tokens asked within one turn share one call (POST /introspect/batch), each decided as alone', async (t) => {
+  const server = await startAuthServer(t, { tokens, now })
+  const auth = client(t, { url: server.url })
+  const viewers = await Promise.all(Array.from({ length: 100 }, (_, i) => newToken(`acct-batch-${i}`)))
+  const asked = viewers.map((token, i) => (i % 10 === 3 ? `unknown-${i}` : token))
+  const answers = await Promise.all(asked.map((token, i) => codeOf(auth.authorize(token, i % 10 === 7 ? otherServer : cam1))))
+  t.equal(server.batchCalls, 2, '100 tokens: two calls of at most 64')
+  t.equal(server.calls, 2)
+  t.same(answers.filter((a) => a === 'GW_TOKEN_INVALID').length, 10, 'each unknown token is refused')
+  t.same(answers.filter((a) => a === 'GW_FORBIDDEN').length, 10, 'each camera outside its grants is refused')
+  t.same(answers.filter((a) => a === 'allowed').length, 80)
+  t.equal((await auth.authorize(viewers[0] as string, camera('cam-9'))).owner_id, 'acct-batch-0', 'cached from the batch')
+  t.equal(server.calls, 2)
+})
+
+t.test('a token the auth-server finds malformed does not fail the others of its batch', async (t) => {
+  const server = await startAuthServer(t, { tokens, now })
+  const auth = client(t, { url: server.url })
+  const good = await newToken('acct-batch-good')
+  const answers = await Promise.all([codeOf(auth.authorize('x'.repeat(5000), cam1)), codeOf(auth.authorize(good, cam1))])
+  t.same(answers, ['GW_BAD_REQUEST', 'allowed'])
+  t.equal(server.batchCalls, 1, 'the batch was refused as a whole…')
+  t.equal(server.calls, 3, '…and each token asked again alone')
+})
+
+t.test('a failed batch: each new token is GW_DEPENDENCY_DOWN, and the breaker counts one failure', async (t) => {
+  const server = await startAuthServer(t, {
+    tokens,
+    now,
+    configure: (app) => app.addHook('onRequest', async (_request, reply) => reply.code(503).send({ error: { code: 'GW_DEPENDENCY_DOWN', message: 'its store is down' } }))
+  })
+  const auth = client(t, { url: server.url, breaker: { failureThreshold: 2, cooldownMs: 5000 } })
+  const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => codeOf(auth.authorize(`new-${i}`, cam1))))
+  t.ok(answers.every((a) => a === 'GW_DEPENDENCY_DOWN'))
+  t.equal(server.batchCalls, 1)
+  t.equal(auth.breakerState, 'closed', 'one failed call, not ten')
+})

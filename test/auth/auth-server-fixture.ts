@@ -11,8 +11,10 @@ import type { TokenDoc } from '../../src/store/documents.js'
 export interface RunningAuthServer {
   app: FastifyInstance
   url: string
-  /** Requests that reached POST /authorize or POST /introspect. */
+  /** Requests that reached POST /authorize, POST /introspect or POST /introspect/batch. */
   readonly calls: number
+  /** Those that reached POST /introspect/batch. */
+  readonly batchCalls: number
 }
 
 export async function startAuthServer (
@@ -21,8 +23,13 @@ export async function startAuthServer (
 ): Promise<RunningAuthServer> {
   const app = await buildApp(authServerApp, { tokens: options.tokens, signedCalls: false, now: options.now }, { logger: options.logger ?? false })
   let calls = 0
+  let batchCalls = 0
   app.addHook('onRequest', async (request) => {
     if (request.url === '/authorize' || request.url === '/introspect') calls++
+    if (request.url === '/introspect/batch') {
+      calls++
+      batchCalls++
+    }
   })
   options.configure?.(app)
   await app.listen({ host: '127.0.0.1', port: 0 })
@@ -31,6 +38,7 @@ export async function startAuthServer (
   return {
     app,
     url: `http://127.0.0.1:${port}`,
-    get calls () { return calls }
+    get calls () { return calls },
+    get batchCalls () { return batchCalls }
   }
 }

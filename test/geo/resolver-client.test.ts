@@ -224,3 +224,46 @@ t.test('options are checked', async (t) => {
   t.throws(() => createGeoLocator({ ...base, resolverUrl: 'http://x', timeoutMs: 0 }), TypeError)
   t.throws(() => createGeoLocator({ ...base, resolverUrl: 'http://x', cacheTtlMs: -1 }), TypeError)
 })
+
+t.test('new IPs located within one turn share one call (POST /resolve/batch), each answered as alone', async (t) => {
+  const resolver = await startResolver(t)
+  const { locator } = makeLocator(t, resolver.url)
+  const ips = Array.from({ length: 100 }, (_, i) => (i % 10 === 9 ? `10.0.0.${i}` : `77.88.8.${i}`))
+  const answers = await Promise.all(ips.map((ip) => locator.locate(ip)))
+  t.equal(resolver.batchCalls, 2, '100 addresses: two calls of at most 64')
+  t.equal(resolver.batchIps, 100)
+  t.equal(resolver.resolveCalls, 0)
+  t.ok(answers.every((a, i) => a.source === 'resolver' && (i % 10 === 9 ? a.location === null : a.location?.city === 'Moscow')), 'Moscow from the resolver, no data for private addresses')
+  t.same((await locator.locate('77.88.8.0')).source, 'cache')
+  t.equal(resolver.batchCalls, 2)
+})
+
+t.test('a failed batch: each of its IPs gets the fallback, and the breaker counts one failure', async (t) => {
+  const resolver = await startResolver(t)
+  const { locator } = makeLocator(t, resolver.url)
+  resolver.failing = true
+  const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => locator.locate(`77.88.8.${i}`)))
+  t.ok(answers.every((a) => a.source === 'fallback' && a.location?.city === 'Kazan'))
+  t.equal(resolver.batchCalls, 1)
+  t.equal(locator.breakerState, 'closed', 'one failed call, not twenty')
+})
+
+t.test('a malformed batch answer: the fallback answers for each IP', async (t) => {
+  const bodies = ['{"answers": [null]}', '{"answers": "x"}', '{"answers": [{"country_code": 7}, null]}']
+  let body = ''
+  const url = await listen(t, createServer((_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }).end(body) }))
+  const { locator } = makeLocator(t, url, { breaker: { failureThreshold: 100, cooldownMs: 1000 } })
+  for (const [n, next] of bodies.entries()) {
+    body = next
+    const answers = await Promise.all([locator.locate(`77.88.8.${2 * n}`), locator.locate(`77.88.8.${2 * n + 1}`)])
+    t.ok(answers.every((a) => a.source === 'fallback'), next)
+  }
+})
+
+t.test('maxBatch 1: one call per IP, as before batches', async (t) => {
+  const resolver = await startResolver(t)
+  const { locator } = makeLocator(t, resolver.url, { maxBatch: 1 })
+  await Promise.all(Array.from({ length: 5 }, (_, i) => locator.locate(`77.88.8.${i}`)))
+  t.equal(resolver.resolveCalls, 5)
+  t.equal(resolver.batchCalls, 0)
+})

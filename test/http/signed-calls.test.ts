@@ -72,6 +72,20 @@ function refused (t: Test, answer: Answer, message: RegExp, what = 'refused'): v
   t.match(answer.body?.error?.message, message)
 }
 
+t.test('the batch routes are signed like the others: answered when signed, refused when not or when the body differs', async (t) => {
+  const ips = JSON.stringify({ ips: ['81.2.69.160', '10.0.0.1'] })
+  const located = await call(resolver, '/resolve/batch', signature(newKey, 'POST', '/resolve/batch', ips), ips)
+  t.equal(located.status, 200)
+  t.equal(located.body.answers.length, 2)
+  refused(t, await call(resolver, '/resolve/batch', {}, ips), /carries no/, 'unsigned')
+  const tokens = JSON.stringify({ tokens: [viewer.token, 'no-such-token'] })
+  const introspected = await call(authA, '/introspect/batch', signature(newKey, 'POST', '/introspect/batch', tokens), tokens)
+  t.equal(introspected.status, 200)
+  t.same(introspected.body.answers.map((a: { active: boolean }) => a.active), [true, false])
+  const other = JSON.stringify({ tokens: ['no-such-token', viewer.token] })
+  refused(t, await call(authA, '/introspect/batch', signature(newKey, 'POST', '/introspect/batch', tokens), other), /signature is wrong/, 'another body')
+})
+
 t.test('a signed call is answered by both services', async (t) => {
   const granted = await authorize(authA, signature(newKey, 'POST', '/authorize', question))
   t.equal(granted.status, 200)

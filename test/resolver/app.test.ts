@@ -129,3 +129,45 @@ t.test('a database reload empties the answer cache', async (t) => {
   t.equal(city, 'Kazan', 'the new data answers, not the cached old answer')
   t.match((await get(base, '/metrics')).body, /geogate_resolver_reloads_total\{database="city",result="ok"\} 1\n/)
 })
+
+async function resolveBatch (base: string, body: unknown): Promise<{ status: number, body: any }> {
+  const res = await request(`${base}/resolve/batch`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body)
+  })
+  return { status: res.statusCode, body: await res.body.json() }
+}
+
+t.test('POST /resolve/batch: one answer per address in their order, null where GET /resolve has none', async (t) => {
+  const base = await startApp(t)
+  const ips = ['77.88.8.8', '10.0.0.1', '2a01:4f8::1', 'not-an-ip', '77.88.8.8', '2.72.0.1', '8.8.8.8']
+  const res = await resolveBatch(base, { ips })
+  t.equal(res.status, 200)
+  const alone = await Promise.all(ips.map(async (ip) => {
+    const one = await get(base, `/resolve?ip=${encodeURIComponent(ip)}`)
+    return one.status === 200 ? one.body : null
+  }))
+  t.same(res.body, { answers: alone })
+  t.same(res.body.answers.map((a: unknown) => a !== null), [true, false, true, false, true, true, false])
+})
+
+t.test('POST /resolve/batch refuses what its schema does not allow', async (t) => {
+  const base = await startApp(t)
+  t.equal((await resolveBatch(base, { ips: Array.from({ length: 128 }, (_, i) => `77.88.8.${i}`) })).status, 200, '128 addresses')
+  const refused: Array<[unknown, string]> = [
+    [{ ips: [] }, 'no address'],
+    [{ ips: Array.from({ length: 129 }, (_, i) => `77.88.8.${i}`) }, 'more than 128'],
+    [{ ips: ['1'.repeat(46)] }, 'too long'],
+    [{ ips: [''] }, 'empty'],
+    [{ ips: [7] }, 'not a string'],
+    [{ ips: ['77.88.8.8'], extra: true }, 'nothing but the addresses'],
+    [{}, 'no list'],
+    ['[', 'not JSON']
+  ]
+  for (const [body, why] of refused) {
+    const res = await resolveBatch(base, body)
+    t.equal(res.status, 400, why)
+    t.equal(res.body.error?.code, 'GW_BAD_REQUEST', why)
+  }
+})

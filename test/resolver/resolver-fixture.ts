@@ -1,5 +1,6 @@
 // A real geo-resolver on 127.0.0.1, port 0, over the fixture City database; closed in teardown.
-// It counts the /resolve requests that reach it and can be told to fail them with a 503.
+// It counts the /resolve and /resolve/batch requests that reach it and can be told to fail them
+// with a 503.
 
 import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
@@ -14,6 +15,9 @@ export interface RunningResolver {
   url: string
   /** Requests that reached GET /resolve. */
   readonly resolveCalls: number
+  /** Requests that reached POST /resolve/batch, and the addresses they asked about. */
+  readonly batchCalls: number
+  readonly batchIps: number
   /** While true, /resolve answers 503 (still counted). */
   failing: boolean
 }
@@ -30,14 +34,20 @@ export async function startResolver (t: Test, options: { city?: LocationLookup }
     app,
     url: '',
     resolveCalls: 0,
+    batchCalls: 0,
+    batchIps: 0,
     failing: false
   }
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/resolve?')) return
-    running.resolveCalls++
+    if (request.url === '/resolve/batch') running.batchCalls++
+    else if (request.url.startsWith('/resolve?')) running.resolveCalls++
+    else return
     if (running.failing) {
       return await reply.code(503).send({ error: { code: 'GW_DEPENDENCY_DOWN', message: 'failing on purpose' } })
     }
+  })
+  app.addHook('preHandler', async (request) => {
+    if (request.url === '/resolve/batch') running.batchIps += (request.body as { ips: string[] }).ips.length
   })
   await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => app.close())
