@@ -10,7 +10,7 @@ import { ipVersion } from '../geo/cidr.js'
 import { ErrorResponse, HealthAnswer } from '../http/schemas.js'
 import type { Answers } from './answers.js'
 import type { ResolverMetrics } from './metrics.js'
-import { ResolveAnswer, ResolveBatchAnswer, ResolveBatchBody, ResolveQuery, type ResolveAnswerBody, type ResolveBatchAnswerBody } from './schemas.js'
+import { RESOLVE_BATCH_BODY_LIMIT, ResolveAnswer, ResolveBatchAnswer, ResolveBatchBody, ResolveQuery, type ResolveAnswerBody, type ResolveBatchAnswerBody } from './schemas.js'
 
 export interface ResolveRoutesOptions {
   answers: Answers
@@ -39,6 +39,7 @@ export const resolveRoutes: FastifyPluginAsync<ResolveRoutesOptions> = async (ap
   app.get<{ Querystring: ResolveQuery }>('/resolve', { schema: { querystring: ResolveQuery, response } }, async (request) => await resolve(request.query.ip))
   app.post<{ Body: ResolveQuery }>('/resolve', { schema: { body: ResolveQuery, response } }, async (request) => await resolve(request.body.ip))
   app.post<{ Body: ResolveBatchBody }>('/resolve/batch', {
+    bodyLimit: RESOLVE_BATCH_BODY_LIMIT,
     schema: { body: ResolveBatchBody, response: { 200: ResolveBatchAnswer, 400: ErrorResponse, 500: ErrorResponse } }
   }, async (request): Promise<ResolveBatchAnswerBody> => ({ answers: await Promise.all(request.body.ips.map(resolveOrNull)) }))
   app.get('/healthz', { schema: { response: { 200: HealthAnswer } } }, async () => ({ status: 'ok' as const }))

@@ -10,6 +10,8 @@ export type ResolveQuery = Static<typeof ResolveQuery>
 
 /** Most addresses in one POST /resolve/batch. */
 export const RESOLVE_BATCH_MAX = 128
+/** Its body limit, whatever the app's: RESOLVE_BATCH_MAX of the longest addresses, quoted, fit. */
+export const RESOLVE_BATCH_BODY_LIMIT = 8 * 1024
 
 export const ResolveBatchBody = Type.Object({
   ips: Type.Array(Type.String({ minLength: 1, maxLength: 45 }), { minItems: 1, maxItems: RESOLVE_BATCH_MAX })
