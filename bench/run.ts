@@ -146,9 +146,11 @@ async function runScenarioGroup (group: readonly LoadScenario[], servers: Server
     log(`${scenario.name}: gateway ${options.durationS} s (${gatewayRuns.length + 1} of ${options.rounds})`)
     // New clients stay new: each run starts past every one an earlier run used.
     if (options.settleS > 0) state.firstClient += (await load(scenario, gateway.url, options.settleS, state.firstClient)).requests + 1000
-    const run = await withCpuShare(gateway.child.pid, () => load(scenario, gateway.url, options.durationS, state.firstClient))
+    // The cold scenarios' upstreams work for this gateway alone while it is loaded.
+    const upstreams = isCold(scenario.name) ? system.upstreamPids : []
+    const run = await withCpuShare(gateway.child.pid, () => load(scenario, gateway.url, options.durationS, state.firstClient), upstreams)
     state.firstClient += run.result.requests + 1000
-    log(`${scenario.name}: gateway ${fmtRun(run.result)}, server CPU ${run.cpuPercent}%`)
+    log(`${scenario.name}: gateway ${fmtRun(run.result)}, server CPU ${run.cpuPercent}%` + (run.othersCpuPercent === undefined ? '' : `, resolver and auth-server CPU ${run.othersCpuPercent}%`))
     gatewayRuns.push(run)
   }
 

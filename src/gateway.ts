@@ -74,6 +74,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
   const geo = createGeoLocator({
     resolverUrl: config.resolverUrl,
     timeoutMs: config.resolverTimeoutMs,
+    maxBatch: config.resolverBatchMax,
     cacheMax: config.resolverCacheMax,
     cacheTtlMs: config.resolverCacheTtlMs,
     breaker: { failureThreshold: config.breakerThreshold, cooldownMs: config.breakerCooldownMs },
@@ -91,6 +92,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
   const auth = createAuthClient({
     url: config.authServerUrl,
     timeoutMs: config.authTimeoutMs,
+    maxBatch: config.authBatchMax,
     cacheMax: config.authCacheMax,
     maxGrantTtlMs: config.authGrantTtlMs,
     denyTtlMs: config.authDenyTtlMs,

@@ -29,12 +29,18 @@ export function cpuSeconds (pid: number): number {
   }
 }
 
-/** Runs work and returns its result with the share of one core pid used meanwhile (0–100). */
-export async function withCpuShare<T> (pid: number, work: () => Promise<T>): Promise<{ result: T, cpuPercent: number }> {
+/**
+ * Runs work and returns its result with the share of one core pid used meanwhile (0–100), and
+ * the share the others used together (the gateway's upstreams, say), when others are given.
+ */
+export async function withCpuShare<T> (pid: number, work: () => Promise<T>, others: readonly number[] = []): Promise<{ result: T, cpuPercent: number, othersCpuPercent?: number }> {
+  const sum = (): number => others.reduce((total, other) => total + cpuSeconds(other), 0)
   const before = cpuSeconds(pid)
+  const othersBefore = sum()
   const start = process.hrtime.bigint()
   const result = await work()
   const seconds = Number(process.hrtime.bigint() - start) / 1e9
-  const cpuPercent = Math.round((cpuSeconds(pid) - before) / seconds * 1000) / 10
-  return { result, cpuPercent }
+  const share = (used: number): number => Math.round(used / seconds * 1000) / 10
+  const cpuPercent = share(cpuSeconds(pid) - before)
+  return others.length === 0 ? { result, cpuPercent } : { result, cpuPercent, othersCpuPercent: share(sum() - othersBefore) }
 }

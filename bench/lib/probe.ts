@@ -41,6 +41,8 @@ export interface GatewaySample {
   geoSources: Record<string, number>
   /** HLS session store calls by op: read, admit, renew (absent in results from before it). */
   hlsStore?: Record<string, number>
+  /** Calls to the resolver and the auth-server (a batch is one call; absent in results from before it). */
+  upstreamCalls?: Record<string, number>
   heapUsedMb: number
   rssMb: number
   /**
@@ -81,6 +83,7 @@ export async function sampleGateway (gatewayUrl: string): Promise<GatewaySample>
     answers: metricValues(answer.body, 'geogate_requests_total', ['status'], /\broute="\/(flv|hls|ws-fmp4|stream)"/),
     geoSources: metricValues(answer.body, 'geogate_geo_lookups_total', ['source']),
     hlsStore: metricValues(answer.body, 'geogate_hls_session_store_total', ['op']),
+    upstreamCalls: metricValues(answer.body, 'geogate_upstream_requests_total', ['upstream']),
     heapUsedMb: mb(gauge(answer.body, 'nodejs_heap_size_used_bytes')),
     rssMb: mb(gauge(answer.body, 'process_resident_memory_bytes')),
     eventLoopDelayMaxMs: delay(gauge(answer.body, 'nodejs_eventloop_lag_max_seconds')),
@@ -102,6 +105,7 @@ export function sampleDelta (before: GatewaySample, after: GatewaySample): Gatew
     answers: minus(after.answers, before.answers),
     geoSources: minus(after.geoSources, before.geoSources),
     hlsStore: minus(after.hlsStore ?? {}, before.hlsStore ?? {}),
+    upstreamCalls: minus(after.upstreamCalls ?? {}, before.upstreamCalls ?? {}),
     heapUsedMb: after.heapUsedMb,
     rssMb: after.rssMb,
     eventLoopDelayMaxMs: after.eventLoopDelayMaxMs,

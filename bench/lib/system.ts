@@ -30,6 +30,8 @@ interface UpstreamInfo {
   unsignedResolverUrl: string
   unsignedAuthServerUrl: string
   tokens: number
+  /** The resolvers' and the auth-servers' processes, whose CPU time the cold scenarios count. */
+  upstreamPids: number[]
 }
 
 export interface SystemInfo extends UpstreamInfo {
@@ -66,11 +68,13 @@ export async function startSystem (launcher: Launcher, options: { tokens: number
     stdinPipe: true,
     env: { BENCH_UPSTREAMS: role, BENCH_TOKENS: String(options.tokens), BENCH_STORE_URL: store.storeUrl, BENCH_DATABASE: store.database }
   })
+  const resolverChild = upstreams('resolvers')
+  const authServerChild = upstreams('auth-servers')
   const [resolvers, authServers] = await Promise.all([
-    waitForReady<Pick<UpstreamInfo, 'resolverUrl' | 'unsignedResolverUrl'>>(upstreams('resolvers'), 120_000),
-    waitForReady<Omit<UpstreamInfo, 'resolverUrl' | 'unsignedResolverUrl'>>(upstreams('auth-servers'), 120_000)
+    waitForReady<Pick<UpstreamInfo, 'resolverUrl' | 'unsignedResolverUrl'>>(resolverChild, 120_000),
+    waitForReady<Omit<UpstreamInfo, 'resolverUrl' | 'unsignedResolverUrl' | 'upstreamPids'>>(authServerChild, 120_000)
   ])
-  const upstreamInfo: UpstreamInfo = { ...resolvers, ...authServers }
+  const upstreamInfo: UpstreamInfo = { ...resolvers, ...authServers, upstreamPids: [resolverChild.pid, authServerChild.pid] }
   return { store, nodesStore, ...upstreamInfo }
 }
 
