@@ -22,7 +22,6 @@ import type { Grant } from '../store/documents.js'
 import { createCircuitBreaker, type CircuitState } from '../upstream/circuit-breaker.js'
 import { startDeadline } from '../upstream/deadline.js'
 import { createBatchCalls } from '../upstream/batch-calls.js'
-import { INTROSPECT_BATCH_MAX } from '../auth-server/schemas.js'
 import type { SignRequest } from '../signing/service-request.js'
 import { grantAllows, type GrantRequest } from './grants.js'
 
@@ -54,7 +53,7 @@ export interface AuthClientOptions {
   breaker?: { failureThreshold: number, cooldownMs: number }
   /** Most connections kept to the auth-server. Default 32. */
   connections?: number
-  /** Most tokens in one call (POST /introspect/batch); default 64; 1: one call per token. */
+  /** Most tokens in one call (POST /introspect/batch, which takes up to 64); default 64; 1: one call per token. */
   maxBatch?: number
   now?: () => number
 }
@@ -105,7 +104,7 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
   const { sign } = options
   const { origin, path } = introspectUrl(options.url)
   const batchPath = `${path}/batch`
-  const maxBatch = options.maxBatch ?? INTROSPECT_BATCH_MAX
+  const maxBatch = options.maxBatch ?? 64
   const breaker = createCircuitBreaker({ failureThreshold: 5, cooldownMs: 5000, ...options.breaker, now })
 
   const pool = new Pool(origin, {
@@ -282,7 +281,7 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
 
   /** A token's own answer inside a batch asked again one by one: its failure is its alone. */
   function settledIntrospect (token: string): Promise<Introspected | undefined | Failed> {
-    return introspect(token).catch((error: unknown) => new Failed(error))
+    return introspect(token).catch((reason: unknown) => new Failed(reason))
   }
 
   const ask = createBatchCalls<string, Introspected | undefined | Failed>({
@@ -296,7 +295,7 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
 
   async function introspectBatched (token: string): Promise<Introspected | undefined> {
     const answer = await ask(token)
-    if (answer instanceof Failed) throw answer.error
+    if (answer instanceof Failed) throw answer.reason
     return answer
   }
 
@@ -337,7 +336,7 @@ const UNAVAILABLE = Symbol('auth-server unavailable')
 
 /** A batch member's own failure, carried as its answer so that the others' stand. */
 class Failed {
-  constructor (readonly error: unknown) {}
+  constructor (readonly reason: unknown) {}
 }
 
 async function json (body: Dispatcher.ResponseData['body']): Promise<unknown> {

@@ -15,6 +15,8 @@ export interface RunningAuthServer {
   readonly calls: number
   /** Those that reached POST /introspect/batch. */
   readonly batchCalls: number
+  /** Tokens those calls asked about (a batch's each counted). */
+  readonly tokensAsked: number
 }
 
 export async function startAuthServer (
@@ -24,12 +26,18 @@ export async function startAuthServer (
   const app = await buildApp(authServerApp, { tokens: options.tokens, signedCalls: false, now: options.now }, { logger: options.logger ?? false })
   let calls = 0
   let batchCalls = 0
+  let tokensAsked = 0
   app.addHook('onRequest', async (request) => {
     if (request.url === '/authorize' || request.url === '/introspect') calls++
     if (request.url === '/introspect/batch') {
       calls++
       batchCalls++
     }
+  })
+  app.addHook('preHandler', async (request) => {
+    const body = request.body as { token?: unknown, tokens?: unknown[] } | undefined
+    if (request.url === '/introspect/batch') tokensAsked += body?.tokens?.length ?? 0
+    else if (request.url === '/authorize' || request.url === '/introspect') tokensAsked++
   })
   options.configure?.(app)
   await app.listen({ host: '127.0.0.1', port: 0 })
@@ -39,6 +47,7 @@ export async function startAuthServer (
     app,
     url: `http://127.0.0.1:${port}`,
     get calls () { return calls },
-    get batchCalls () { return batchCalls }
+    get batchCalls () { return batchCalls },
+    get tokensAsked () { return tokensAsked }
   }
 }
