@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --min-semi-space-size=16
+// The flag on the line above is src/node-flags.ts's (a test keeps them the same).
 // Runs the compiled CLI; a checkout that has not been built runs the TypeScript sources.
 import { existsSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'

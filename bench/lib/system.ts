@@ -5,6 +5,7 @@ import net from 'node:net'
 import type { Launcher } from './build.js'
 import { MAIN_DATABASE, MANY_NODES_DATABASE } from '../servers/bench-data.js'
 import { startChild, waitForReady, type Child } from './children.js'
+import { NODE_FLAGS } from '../../src/node-flags.js'
 
 /** The gateway and the baseline (and the microbenchmarks) run here… */
 export const SERVER_CORE = 0
@@ -118,7 +119,7 @@ export async function startGateway (launcher: Launcher, system: SystemInfo, setu
   const authServerUrl = unsigned ? system.unsignedAuthServerUrl : setup.tokenStore === 'store' ? system.storeAuthServerUrl : system.authServerUrl
   const nodes = setup.database === 'manyNodes' ? system.nodesStore : undefined
   if (setup.database === 'manyNodes' && nodes === undefined) throw new Error('the store with many nodes was not started')
-  const child = startChild(setup.name ?? 'gateway', process.execPath, launcher.args('bench/servers/gateway-server.ts', ['--expose-gc', ...(setup.nodeFlags ?? [])]), {
+  const child = startChild(setup.name ?? 'gateway', process.execPath, launcher.args('bench/servers/gateway-server.ts', ['--expose-gc', ...NODE_FLAGS, ...(setup.nodeFlags ?? [])]), {
     core: SERVER_CORE,
     stdinPipe: true,
     env: {
@@ -135,8 +136,9 @@ export async function startGateway (launcher: Launcher, system: SystemInfo, setu
   return { child, url, resolverUrl }
 }
 
+/** With the node flags geogate runs with, so that the comparison is of the code alone. */
 export async function startBaseline (launcher: Launcher): Promise<RunningServer> {
-  const child = startChild('baseline', process.execPath, launcher.args('bench/servers/baseline-server.ts'), { core: SERVER_CORE, stdinPipe: true })
+  const child = startChild('baseline', process.execPath, launcher.args('bench/servers/baseline-server.ts', [...NODE_FLAGS]), { core: SERVER_CORE, stdinPipe: true })
   const { url } = await waitForReady<{ url: string }>(child, 30_000)
   return { child, url }
 }

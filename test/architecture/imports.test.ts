@@ -10,7 +10,7 @@ const SRC = path.resolve(import.meta.dirname, '../../src')
 
 /** Lowest first. A file may import from its own layer or a lower one, never a higher one. */
 export const layers: readonly string[][] = [
-  ['errors.ts', 'stop-child.ts', 'package-root.ts', 'upstream', 'cache'],
+  ['errors.ts', 'stop-child.ts', 'package-root.ts', 'node-flags.ts', 'upstream', 'cache'],
   ['store'],
   ['geo', 'signing', 'auth', 'billing', 'balancing', 'directory'],
   ['routing', 'metrics', 'http', 'config.ts', 'logging.ts'],
