@@ -137,8 +137,9 @@ async function runScenarioGroup (group: readonly LoadScenario[], servers: Server
 
   // Only the server under load runs: the group's other gateways are stopped (SIGSTOP) meanwhile,
   // as they would be on machines of their own. Idle, each still woke on core 0 for its timers
-  // and its store polls, and took the loaded server's turn often enough to show in its p99
-  // (warm alone 2.6 ms, beside two idle gateways 4.5 ms, in one hour on a quiet machine).
+  // and its store polls (the baseline had 97 % of the core beside them, 99 % without). A
+  // gateway's pause between its runs is as a quiet spell in production: the node flags it runs
+  // with (src/node-flags.ts) keep such a spell from costing its next run's p99.
   const signal = (server: RunningServer, name: 'SIGSTOP' | 'SIGCONT'): void => {
     try {
       process.kill(server.child.pid, name)
