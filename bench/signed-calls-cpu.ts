@@ -5,7 +5,8 @@
 // process.cpuUsage, so a busy machine's waits do not count) is compared. Run alone:
 //   node --import tsx bench/signed-calls-cpu.ts [calls]
 // env: ROUNDS (default 3; the best of them is kept), SERVICES (default auth-server,resolver),
-// PROFILE_DIR (write a CPU profile of each service process there).
+// BATCH (default 1; more: each call is a POST /introspect/batch or /resolve/batch of that many,
+// as a gateway sends under load), PROFILE_DIR (write a CPU profile of each service process there).
 // Prints µs of CPU per call for each; asserts nothing.
 
 import { fork } from 'node:child_process'
@@ -24,6 +25,7 @@ import { memoryTokenCollection } from './servers/memory-tokens.js'
 
 const keys = parseServiceKeys(BENCH_SERVICE_KEYS)
 const TOKENS = 20_000
+const BATCH = Number(process.env.BATCH ?? 1)
 
 async function serve (service: string, signed: boolean): Promise<void> {
   const app = service === 'auth-server'
@@ -66,15 +68,24 @@ async function measure (service: string, signed: boolean, calls: number): Promis
   let n = 0
   async function one (): Promise<void> {
     const i = n++
-    const res = service === 'auth-server'
+    const res = BATCH > 1
       ? await (async () => {
-        const body = JSON.stringify({ token: benchToken(i % TOKENS), rights: 'view', object_type: 'camera', object_id: 'UIN-DEMO-1/cam-1' })
-        return await pool.request({ method: 'POST', path: '/authorize', headers: { 'content-type': 'application/json', ...sign('POST', '/authorize', body) }, body })
+        const path = service === 'auth-server' ? '/introspect/batch' : '/resolve/batch'
+        const keys = Array.from({ length: BATCH }, (_, k) => i * BATCH + k)
+        const body = JSON.stringify(service === 'auth-server'
+          ? { tokens: keys.map((k) => benchToken(k % TOKENS)) }
+          : { ips: keys.map((k) => `5.${(k >> 16) & 255}.${(k >> 8) & 255}.${k & 255}`) })
+        return await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json', ...sign('POST', path, body) }, body })
       })()
-      : await (async () => {
-        const path = `/resolve?ip=5.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`
-        return await pool.request({ method: 'GET', path, headers: sign('GET', path) })
-      })()
+      : service === 'auth-server'
+        ? await (async () => {
+          const body = JSON.stringify({ token: benchToken(i % TOKENS), rights: 'view', object_type: 'camera', object_id: 'UIN-DEMO-1/cam-1' })
+          return await pool.request({ method: 'POST', path: '/authorize', headers: { 'content-type': 'application/json', ...sign('POST', '/authorize', body) }, body })
+        })()
+        : await (async () => {
+          const path = `/resolve?ip=5.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`
+          return await pool.request({ method: 'GET', path, headers: sign('GET', path) })
+        })()
     await res.body.dump()
     if (res.statusCode !== 200 && res.statusCode !== 404) throw new Error(`${service} answered ${res.statusCode}`)
   }

@@ -262,7 +262,7 @@ export function markdownReport (report: BenchReport): string {
   lines.push(`# geogate bench, ${report.startedAt}`, '')
   lines.push(`node ${String(env.node)}, ${String(env.cpus)} × ${String(env.cpuModel)}; load average ${String(env.loadAverage)} at the start, ${String(env.loadAverageAtEnd ?? '?')} at the end; ` +
     `${String(env.pinning)}; servers ${String(env.serverMode)}; ` +
-    `\`wrk -t1 -c64 -d${String(report.settings.durationS)}s --latency\` after a ${String(report.settings.warmupS)} s warm-up and, before each, ${String(report.settings.settleS ?? 0)} s of the same load unmeasured, ${String(report.settings.rounds)} gateway runs between ${Number(report.settings.rounds) + 1} baseline runs per scenario; git ${String(env.git)}`, '')
+    `\`wrk -t1 -c64 -d${String(report.settings.durationS)}s --latency\` after a ${String(report.settings.warmupS)} s warm-up and, before each, ${String(report.settings.settleS ?? 0)} s of the same load unmeasured, ${String(report.settings.rounds)} gateway runs between ${Number(report.settings.rounds) + 1} baseline runs per scenario (5 for cold and cold-unsigned in a full run); git ${String(env.git)}`, '')
 
   if (report.scenarios.length > 0) {
     lines.push('## Load', '')
