@@ -369,7 +369,7 @@ t.test('the Markdown report states the settings it ran with', async (t) => {
   const md = markdownReport(sampleReport())
   t.ok(md.startsWith('# geogate bench, 2026-01-01T00:00:00.000Z\n'))
   t.match(md, 'node v20.20.2, 8 × Test CPU; load average 0.10 at the start, 0.20 at the end; no pinning; servers compiled; ')
-  t.match(md, '`wrk -t1 -c64 -d5s --latency` after a 3 s warm-up and, before each, 1 s of the same load unmeasured, 2 gateway runs between 3 baseline runs per scenario; git abc1234')
+  t.match(md, '`wrk -t1 -c64 -d5s --latency` after a 3 s warm-up and, before each, 1 s of the same load unmeasured, 2 gateway runs between 3 baseline runs per scenario (5 for cold and cold-unsigned in a full run); git abc1234')
 })
 
 t.test('the Markdown report lists the microbenchmarks and their errors', async (t) => {
