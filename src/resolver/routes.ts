@@ -18,21 +18,21 @@ export interface ResolveRoutesOptions {
 }
 
 export const resolveRoutes: FastifyPluginAsync<ResolveRoutesOptions> = async (app, { answers, metrics }) => {
-  async function resolve (ip: string): Promise<ResolveAnswerBody> {
-    if (ipVersion(ip) === 0) throw gatewayError('GW_BAD_REQUEST', 'ip must be an IPv4 or IPv6 address')
-    const answer = await answers.get(ip)
-    if (answer === null) {
-      metrics.lookup('not_found')
-      throw gatewayError('GW_NOT_FOUND', 'no location data for this address')
-    }
-    metrics.lookup('found')
-    return answer
-  }
-  async function resolveOrNull (ip: string): Promise<ResolveAnswerBody | null> {
-    if (ipVersion(ip) === 0) return null
+  /** The location of an address, or null for none, counted. */
+  async function lookup (ip: string): Promise<ResolveAnswerBody | null> {
     const answer = await answers.get(ip)
     metrics.lookup(answer === null ? 'not_found' : 'found')
     return answer
+  }
+  async function resolve (ip: string): Promise<ResolveAnswerBody> {
+    if (ipVersion(ip) === 0) throw gatewayError('GW_BAD_REQUEST', 'ip must be an IPv4 or IPv6 address')
+    const answer = await lookup(ip)
+    if (answer === null) throw gatewayError('GW_NOT_FOUND', 'no location data for this address')
+    return answer
+  }
+  /** In a batch, an address with no location and one that is not an address both answer null. */
+  async function resolveOrNull (ip: string): Promise<ResolveAnswerBody | null> {
+    return ipVersion(ip) === 0 ? null : await lookup(ip)
   }
   const response = { 200: ResolveAnswer, 400: ErrorResponse, 404: ErrorResponse, 500: ErrorResponse }
 
