@@ -8,7 +8,7 @@
 // Writes bench/results/latest.json and latest.md (quick.json and quick.md for a --quick run,
 // which leaves the last full run's results alone) and prints the table.
 //
-//   npm run bench                         # everything, about 3½ minutes
+//   npm run bench                         # everything, about 11 minutes on 2 cores
 //   npm run bench -- --quick              # a smoke test of the bench, under a minute
 //   npm run bench -- --scenario warm,micro --duration 5 --strict
 

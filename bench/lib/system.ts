@@ -92,8 +92,6 @@ export interface GatewaySetup {
   tokenStore?: 'store' | 'memory'
   /** The gateway signs nothing and calls the upstreams that check no signature. */
   unsignedCalls?: boolean
-  /** Extra flags for node, such as --cpu-prof. */
-  nodeFlags?: string[]
   /** Config overrides, over BENCH_GATEWAY_CONFIG's. */
   config?: Record<string, unknown>
   name?: string
@@ -119,7 +117,7 @@ export async function startGateway (launcher: Launcher, system: SystemInfo, setu
   const authServerUrl = unsigned ? system.unsignedAuthServerUrl : setup.tokenStore === 'store' ? system.storeAuthServerUrl : system.authServerUrl
   const nodes = setup.database === 'manyNodes' ? system.nodesStore : undefined
   if (setup.database === 'manyNodes' && nodes === undefined) throw new Error('the store with many nodes was not started')
-  const child = startChild(setup.name ?? 'gateway', process.execPath, launcher.args('bench/servers/gateway-server.ts', ['--expose-gc', ...NODE_FLAGS, ...(setup.nodeFlags ?? [])]), {
+  const child = startChild(setup.name ?? 'gateway', process.execPath, launcher.args('bench/servers/gateway-server.ts', ['--expose-gc', ...NODE_FLAGS]), {
     core: SERVER_CORE,
     stdinPipe: true,
     env: {
