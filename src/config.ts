@@ -176,6 +176,7 @@ export const settings = {
   verifyRealIp: setting('VERIFY_REAL_IP', 'GET /verify checks a signature\'s `cip` against X-Real-IP, which the node\'s nginx must set', 'false', boolean),
   hlsIdleS: setting('HLS_IDLE_S', 'an HLS session ends when its viewer fetches nothing for this long, and its stream slot is free (s)', '30', integer(1, 3600)),
   hlsSessionMaxS: setting('HLS_SESSION_MAX_S', 'longest an HLS session goes on from its start (s)', '43200', integer(10, 604_800)),
+  sessionSweepMs: setting('SESSION_SWEEP_MS', 'how often the gateway deletes the session and slot documents whose lease ended over a minute ago (every replica may; the deletes re-check the lease); 0: never, when a TTL index or another job cleans them (ms)', '60000', integer(0, 3_600_000)),
   hookStreamName: setting('HOOK_STREAM_NAME', 'the stream name a node hook must report for a signed camera, e.g. `{server}_{camera}`; empty: not checked', '', streamNameTemplate),
   snapshotRefreshMs: setting('SNAPSHOT_REFRESH_MS', 'how often the node snapshot is reloaded from MongoDB (ms)', '1000', integer(100, 600_000)),
   billingCacheTtlMs: setting('BILLING_CACHE_TTL_MS', 'how long an account\'s limits stay cached (ms)', '2000', integer(0, 600_000)),

@@ -6,6 +6,8 @@ import { gatewayApp } from './app.js'
 import { createAuthClient } from './auth/auth-client.js'
 import { createPolicy } from './balancing/policies.js'
 import { createBillingChecker } from './billing/check-limits.js'
+import { startSessionSweeper, type SessionSweeper } from './billing/session-sweeper.js'
+import { sessionCollectionsOf } from './billing/sessions.js'
 import { ConfigError, type Config } from './config.js'
 import { createServerDirectory } from './directory/server-directory.js'
 import { createClientIpResolver } from './geo/client-ip.js'
@@ -116,8 +118,19 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
   const stale = { queryTimeoutMs: config.mongodbQueryTimeoutMs, staleIfErrorMs: config.staleIfErrorMs, now }
   const billing = createBillingChecker({ collections, cacheTtlMs: config.billingCacheTtlMs, ...stale })
   const servers = createServerDirectory({ servers: collections.servers, cacheTtlMs: config.lookupCacheTtlMs, ...stale })
+  // Nothing else deletes the documents of plays that are over where the store has no TTL expiry.
+  const sweeper: SessionSweeper | undefined = config.sessionSweepMs === 0
+    ? undefined
+    : startSessionSweeper({
+      collections: sessionCollectionsOf(collections),
+      everyMs: config.sessionSweepMs,
+      now,
+      onSwept: (swept) => { if (swept.sessions + swept.slots > 0) logger.current?.debug(swept, 'swept the documents of plays that are over') },
+      onError: (err) => logger.current?.warn({ err: (err as Error).message }, 'session sweep failed; the next one retries')
+    })
   // What is opened here closes with the app, or at once if the app cannot be built.
   const closeOpened = async (): Promise<void> => {
+    await sweeper?.close()
     await routing.close()
     await Promise.allSettled([geo.close(), auth.close(), decisionLog.close()])
     stopCountingUpstreams()

@@ -1,28 +1,19 @@
 // The authoritative concurrency check, taken when a node reports a play (DESIGN section 4).
 //
 // A play of an owner whose tariff allows N concurrent streams must take one of the owner's N
-// slots. Taking a slot is one atomic single-document write that succeeds only if the slot is
-// free (its lease is over) or already this session's:
-//
-//   findOneAndUpdate({ _id: slot, $or: [{ holder: session }, { expires_at: { $lte: now } }] },
-//                    { $set: { holder: session, expires_at: now + lease, … } })
-//
-// and a slot that was never written is created by insertOne, where the unique _id lets one
-// writer win and the others get a duplicate-key error. MongoDB applies a write to one document
-// atomically, re-checking the filter against the document it changes, so no two sessions can
-// hold one slot at one time, and N slots admit at most N plays, whatever the concurrency and
-// on however many gateway replicas. The embedded store gives the same guarantee. No $push, no
-// counters to decrement, no transactions, no TTL: a slot whose lease ran out is free by the
-// filter alone.
+// slots, with the compare-and-set of take-slot.ts: N slots admit at most N plays, whatever the
+// concurrency and on however many gateway replicas. An HLS play names its viewer's address too,
+// and first takes one of its grant's address seats (grant-seats.ts), so that a shared URL does
+// not start a session for everyone it reaches.
 
-import type { SessionDoc, SessionSlotDoc } from '../store/documents.js'
+import type { SessionDoc } from '../store/documents.js'
 import type { Collections } from '../store/mongo.js'
 import type { ErrorCode } from '../errors.js'
 import type { StreamClaims } from '../signing/stream-signature.js'
 import { decideLimits } from './decide-limits.js'
-import {
-  isDuplicateKey, RELEASED, sessionKey, slotId, type SessionCollections
-} from './sessions.js'
+import { DEFAULT_ADDRESSES_PER_GRANT, takeGrantSeat } from './grant-seats.js'
+import { isDuplicateKey, RELEASED, sessionKey, type SessionCollections } from './sessions.js'
+import { takeSlot } from './take-slot.js'
 
 export type AdmissionCollections = Pick<Collections, 'accounts' | 'tariffs'> & SessionCollections
 
@@ -34,6 +25,11 @@ export interface PlayRequest {
   clientId: string
   /** The verified signature: its owner, camera and format. */
   claims: StreamClaims
+  /**
+   * The viewer's address, for a play that must hold one of its grant's address seats (HLS):
+   * a grant serves at most the tariff's hls_addresses_per_grant addresses.
+   */
+  viewerAddress?: string
 }
 
 export interface AdmissionOptions {
@@ -45,7 +41,7 @@ export interface AdmissionOptions {
 
 export type Admission =
   | { allowed: true, session: string, slot: string | null, renewed: boolean, expiresAt: Date }
-  | { allowed: false, code: ErrorCode, message: string }
+  | { allowed: false, code: ErrorCode, message: string, grantHolders?: string[] }
 
 export async function admitSession (
   collections: AdmissionCollections, request: PlayRequest, options: AdmissionOptions
@@ -62,10 +58,25 @@ export async function admitSession (
   const key = sessionKey(request.node, request.clientId)
   const now = new Date(options.nowMs)
   const expiresAt = new Date(options.nowMs + options.leaseMs)
+  if (request.viewerAddress !== undefined) {
+    const addresses = tariff?.hls_addresses_per_grant ?? DEFAULT_ADDRESSES_PER_GRANT
+    // Before the stream slot: an address the grant does not serve takes nothing.
+    const seat = await takeGrantSeat(collections.slots, {
+      grant: claims.jti, address: request.viewerAddress, node: request.node, limit: addresses, now, grantExpiresAt: new Date(claims.exp * 1000)
+    })
+    if (!seat.taken) {
+      return {
+        allowed: false,
+        code: 'GW_GRANT_IN_USE',
+        message: `this URL already serves ${addresses === 1 ? 'another viewer address' : `${addresses} other viewer addresses`}; ask the gateway for a URL of your own`,
+        grantHolders: seat.holders
+      }
+    }
+  }
   const max = tariff?.max_concurrent_streams ?? null
   let slot: string | null = null
   if (max !== null) {
-    slot = await takeSlot(collections, { owner, key, node: request.node, limit: max, now, expiresAt, renewedBy: options.renewedBy })
+    slot = await takeSlot(collections.slots, { owner, holder: key, node: request.node, limit: max, now, expiresAt, renewedBy: options.renewedBy })
     if (slot === null) {
       return { allowed: false, code: 'GW_LIMIT_EXCEEDED', message: `the account is at its limit of ${max} concurrent stream${max === 1 ? '' : 's'}` }
     }
@@ -91,62 +102,6 @@ export async function admitSession (
     await collections.slots.updateOne({ _id: before.slot, holder: key }, { $set: { expires_at: RELEASED }, $unset: { holder: '' } })
   }
   return { allowed: true, session: key, slot, renewed, expiresAt }
-}
-
-interface SlotRequest {
-  owner: string
-  key: string
-  node: string
-  limit: number
-  now: Date
-  expiresAt: Date
-  renewedBy: 'requests' | undefined
-}
-
-/** The id of the slot the session now holds, or null when all `limit` are held by others. */
-async function takeSlot (collections: SessionCollections, request: SlotRequest): Promise<string | null> {
-  const { owner, key, node, limit, now, expiresAt, renewedBy } = request
-  const lease = { owner, holder: key, node, expires_at: expiresAt, ...(renewedBy !== undefined && { renewed_by: renewedBy }) }
-
-  // A repeated play of this session renews the slot it holds, and counts once.
-  const held = await collections.slots.findOneAndUpdate({ owner, holder: key }, { $set: lease }, { projection: { _id: 1 } })
-  if (held !== null) return held._id
-
-  // One read orders the attempts: free slots first, then slots never written; slots another
-  // session holds are skipped. The read may be stale; each attempt below decides atomically.
-  const known = new Map<string, SessionSlotDoc>()
-  for (const doc of await collections.slots.find({ owner }, { projection: { expires_at: 1 } }).toArray()) known.set(doc._id, doc)
-  const free: string[] = []
-  const unwritten: string[] = []
-  for (let k = 0; k < limit; k++) {
-    const id = slotId(owner, k)
-    const doc = known.get(id)
-    if (doc === undefined) unwritten.push(id)
-    else if (doc.expires_at <= now) free.push(id)
-  }
-
-  const claim = async (id: string): Promise<boolean> => {
-    const taken = await collections.slots.findOneAndUpdate(
-      { _id: id, $or: [{ holder: key }, { expires_at: { $lte: now } }] },
-      { $set: lease },
-      { projection: { _id: 1 } }
-    )
-    return taken !== null
-  }
-  for (const id of free) {
-    if (await claim(id)) return id
-  }
-  for (const id of unwritten) {
-    try {
-      await collections.slots.insertOne({ _id: id, ...lease })
-      return id
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err
-      // Written meanwhile: by another session (held), or by a concurrent play of this one.
-      if (await claim(id)) return id
-    }
-  }
-  return null
 }
 
 type SessionFields = Omit<SessionDoc, '_id' | 'started_at'>

@@ -13,6 +13,15 @@
 // write; requests meanwhile do not). A replica that
 // does not know a session (nginx spreads /verify over replicas) reads it from the store once and
 // then knows it too.
+//
+// A grant is one viewer's: it starts sessions for one viewer address, or for the few its tariff's
+// hls_addresses_per_grant allows (grant-seats.ts, decided in the store, so on every replica
+// alike); any other address is refused with GW_GRANT_IN_USE, and starts nothing. A URL shared
+// with a crowd would otherwise become a crowd of sessions. Once a replica has been told a grant's
+// addresses are all taken, it refuses the others from memory until the grant's exp (the
+// addresses cannot change before then). Starts of one grant wait for each other on a replica,
+// so that a burst of new addresses learns this from the first refusal: a flood on one URL costs
+// the store an admission or two per replica, not one per request.
 
 import { gatewayError, type GatewayError } from '../errors.js'
 import type { StreamClaims } from '../signing/stream-signature.js'
@@ -64,6 +73,18 @@ interface LiveSession {
 
 const ALLOWED: HlsVerdict = { allowed: true }
 
+/** Grants whose addresses are all taken, remembered at once; beyond it the oldest is forgotten. */
+const FULL_GRANTS_MAX = 10_000
+
+interface FullGrant {
+  /** The addresses the grant serves. */
+  holders: ReadonlySet<string>
+  /** The grant's exp (ms): after it, it starts nothing anyway. */
+  until: number
+  /** Why the store refused. */
+  message: string
+}
+
 export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
   const { billing, idleMs, maxMs, now } = options
   const onStore = options.onStore ?? (() => {})
@@ -71,6 +92,9 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
   if (!(renewEveryMs < idleMs)) throw new TypeError('renewEveryMs must be below idleMs, or a live session\'s lease runs out')
   const live = new Map<string, LiveSession>()
   const pending = new Map<string, Promise<HlsVerdict>>()
+  const fullGrants = new Map<string, FullGrant>()
+  /** Per grant, the last start under way: the next waits for it. */
+  const grantTurns = new Map<string, Promise<unknown>>()
   let sweptAt = now()
 
   function goesOn (session: LiveSession, t: number): boolean {
@@ -104,11 +128,39 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
     if (t - sweptAt < idleMs) return
     sweptAt = t
     for (const [key, session] of live) if (!goesOn(session, t)) live.delete(key)
+    for (const [jti, full] of fullGrants) if (full.until <= t) fullGrants.delete(jti)
+  }
+
+  function rememberFull (claims: StreamClaims, holders: readonly string[], message: string): void {
+    if (fullGrants.size >= FULL_GRANTS_MAX) {
+      const oldest = fullGrants.keys().next()
+      if (oldest.done !== true) fullGrants.delete(oldest.value)
+    }
+    fullGrants.set(claims.jti, { holders: new Set(holders), until: claims.exp * 1000, message })
+  }
+
+  /** The refusal of an address the grant does not serve, when this replica knows its addresses. */
+  function knownTaken (claims: StreamClaims, viewer: HlsViewer, t: number): HlsVerdict | undefined {
+    const full = fullGrants.get(claims.jti)
+    if (full === undefined || t >= full.until || full.holders.has(viewer.address)) return undefined
+    return refuse('GW_GRANT_IN_USE', full.message)
+  }
+
+  /** Runs start after the grant's starts already under way on this replica. */
+  async function inTurn (jti: string, start: () => HlsVerdict | Promise<HlsVerdict>): Promise<HlsVerdict> {
+    const prior = grantTurns.get(jti)
+    const turn = (prior ?? Promise.resolve()).then(start)
+    const settled = turn.catch(() => {})
+    grantTurns.set(jti, settled)
+    try {
+      return await turn
+    } finally {
+      if (grantTurns.get(jti) === settled) grantTurns.delete(jti)
+    }
   }
 
   async function resumeOrStart (key: string, clientId: string, claims: StreamClaims, viewer: HlsViewer): Promise<HlsVerdict> {
     const t = now()
-    sweep(t)
     onStore('read')
     const stored = await storeCall(() => billing.sessions.findOne({ _id: key }, { projection: { started_at: 1, expires_at: 1, slot: 1 } }))
     if (stored !== null && stored.expires_at.getTime() > t) {
@@ -123,9 +175,13 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
     if (Math.floor(t / 1000) >= claims.exp) return refuse('GW_TOKEN_INVALID', 'stream signature rejected: expired before its HLS session started')
     const nodePatterns = await storeCall(() => options.nodePatterns(viewer.node))
     onStore('admit')
-    const admission = await storeCall(() => admitSession(billing, { node: viewer.node, nodePatterns, clientId, claims }, {
+    const admission = await storeCall(() => admitSession(billing, { node: viewer.node, nodePatterns, clientId, claims, viewerAddress: viewer.address }, {
       nowMs: t, leaseMs: idleMs, renewedBy: 'requests'
     }))
+    if (!admission.allowed && admission.code === 'GW_GRANT_IN_USE') {
+      rememberFull(claims, admission.grantHolders ?? [], admission.message)
+      return refuse('GW_GRANT_IN_USE', admission.message)
+    }
     // nginx's auth_request passes on only 401 and 403; a billing refusal is a 403 naming why.
     if (!admission.allowed) return refuse('GW_FORBIDDEN', `${admission.message} (${admission.code})`)
     live.set(key, { key, slot: admission.slot, startedAt: t, leaseEnd: t + idleMs, renewedAt: t, renewing: false })
@@ -143,10 +199,14 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
         if (!session.renewing && t - session.renewedAt >= renewEveryMs) await renew(session, t)
         return ALLOWED
       }
+      sweep(t)
+      const known = knownTaken(claims, viewer, t)
+      if (known !== undefined) return known
       // A playlist and its segments arrive together: one store read for all of them.
       let decided = pending.get(key)
       if (decided === undefined) {
-        decided = resumeOrStart(key, clientId, claims, viewer).finally(() => pending.delete(key))
+        decided = inTurn(claims.jti, () => knownTaken(claims, viewer, now()) ?? resumeOrStart(key, clientId, claims, viewer))
+          .finally(() => pending.delete(key))
         pending.set(key, decided)
       }
       return await decided
@@ -155,7 +215,7 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
   }
 }
 
-function refuse (code: 'GW_TOKEN_INVALID' | 'GW_FORBIDDEN', message: string): HlsVerdict {
+function refuse (code: 'GW_TOKEN_INVALID' | 'GW_FORBIDDEN' | 'GW_GRANT_IN_USE', message: string): HlsVerdict {
   return { allowed: false, error: gatewayError(code, message) }
 }
 

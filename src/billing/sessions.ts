@@ -1,12 +1,14 @@
 // Plays admitted at the nodes, and the slots that bound how many one owner may hold at once
 // (DESIGN section 4). Both carry a lease, `expires_at`: a play is live while its lease is in
 // the future, whether or not its document has been deleted yet. Every query filters on
-// `expires_at`, so correctness never waits for a TTL index or a sweeper.
+// `expires_at`, so correctness never waits for a TTL index or the sweeper that deletes
+// documents long past their lease (session-sweeper.ts).
 //
 // A slot is one document per unit of an owner's tariff limit: `${owner}#${k}` for k below
 // max_concurrent_streams. A session holds at most one slot; taking one is a single-document
-// compare-and-set (see admit-session.ts), which is what makes admission exact under
-// concurrency on MongoDB and on the embedded store alike, without transactions.
+// compare-and-set (see take-slot.ts), which is what makes admission exact under
+// concurrency on MongoDB and on the embedded store alike, without transactions. The same
+// protocol bounds the viewer addresses of an HLS grant (grant-seats.ts).
 
 import type { Collections } from '../store/mongo.js'
 

@@ -89,6 +89,8 @@ export interface TariffDoc {
   patterns: string[]
   /** null: no limit. */
   max_concurrent_streams: number | null
+  /** How many viewer addresses one HLS URL may start sessions for; absent: 1. */
+  hls_addresses_per_grant?: number
 }
 
 /** A play admitted at a node (src/billing/admit-session.ts); live while expires_at is ahead. */
@@ -110,7 +112,10 @@ export interface SessionDoc {
   renewed_by?: 'requests'
 }
 
-/** One unit of an owner's concurrent-stream limit (src/billing/sessions.ts). */
+/**
+ * One unit of an owner's concurrent-stream limit (src/billing/sessions.ts), or one viewer address
+ * of an HLS grant, whose owner is then `grant/${jti}` (src/billing/grant-seats.ts).
+ */
 export interface SessionSlotDoc {
   /** `${owner}#${k}`. */
   _id: string

@@ -69,7 +69,9 @@ export const TariffBody = Type.Object({
   _id: Id,
   formats: Type.Array(Format, { uniqueItems: true }),
   patterns: Type.Array(Role, { maxItems: 64, uniqueItems: true }),
-  max_concurrent_streams: Type.Union([Type.Integer({ minimum: 0, maximum: 10_000_000 }), Type.Null()])
+  max_concurrent_streams: Type.Union([Type.Integer({ minimum: 0, maximum: 10_000_000 }), Type.Null()]),
+  /** For players that change address mid-stream; absent: 1. */
+  hls_addresses_per_grant: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 }))
 }, strict)
 
 export const AccountBody = Type.Object({

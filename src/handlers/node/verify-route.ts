@@ -5,15 +5,17 @@
 //
 // HLS is the exception (DESIGN section 4, "HLS sessions"): its grant is in the path,
 // /hls/G/S/C/…, and a grant starts a session that its requests keep alive past the grant's exp,
-// counted against the tariff (src/billing/hls-sessions.ts). A warm session's check reads
-// nothing from the store either.
+// counted against the tariff (src/billing/hls-sessions.ts). A grant is one viewer's: it starts
+// sessions for one viewer address (X-Real-IP), or the few its tariff allows, and refuses the
+// others with GW_GRANT_IN_USE. A warm session's check reads nothing from the store either.
 //
 //   204  the signature is good
 //   400  X-Original-URI or X-Geogate-Node missing or malformed (also X-Real-IP when
 //        VERIFY_REAL_IP is on): the node is misconfigured, and nginx answers its client 500
 //   401  the signature is missing, malformed, tampered with, expired or from an unknown key
 //   403  the signature is good but for another node, camera, format or client address; an HLS
-//        path that leaves its grant's prefix; an HLS session the tariff does not admit
+//        path that leaves its grant's prefix; an HLS session the tariff does not admit; an HLS
+//        grant already serving other viewer addresses (GW_GRANT_IN_USE)
 //   503  (HLS) the store is unreachable when a session starts: nginx answers its client 500
 
 import type { FastifyInstance } from 'fastify'

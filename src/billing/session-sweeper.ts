@@ -1,0 +1,113 @@
+// Removes the documents of plays that are over: sessions and slots (stream slots and grant
+// seats) whose lease ended more than a grace ago. Nothing else deletes them when a viewer goes
+// idle, a node dies without its hooks' stops, or a grant's exp passes, and the embedded store has
+// no TTL expiry; a store that only grows makes every session start slower (it scans on every
+// query: about 1 ms per 1,000 documents).
+//
+// Correctness never waits for this: every query already filters on expires_at, so a document
+// past its lease counts for nothing whether or not it is still there, and a slot that is deleted
+// is taken again by writing it anew (take-slot.ts). That also makes the sweep safe with many
+// replicas running it at once: each batch is a read of ids, then one delete that re-checks the
+// lease per document, so a lease renewed in between is left alone, and two replicas deleting
+// the same document delete it once. The grace covers clocks that differ between replicas.
+// Batches are bounded, so one sweep never holds the store for long; what is left waits for
+// the next.
+
+import type { SessionCollections } from './sessions.js'
+
+export interface SweepOptions {
+  nowMs: number
+  /** How long past its lease a document is kept. */
+  graceMs: number
+  /** Documents per batch. */
+  batch: number
+  /** Batches per collection in one sweep. */
+  maxBatches: number
+}
+
+export interface Swept {
+  sessions: number
+  slots: number
+}
+
+export const SWEEP_DEFAULTS = { graceMs: 60_000, batch: 500, maxBatches: 10 } as const
+
+export async function sweepExpiredSessions (collections: SessionCollections, options: SweepOptions): Promise<Swept> {
+  const cutoff = { expires_at: { $lt: new Date(options.nowMs - options.graceMs) } }
+  // Sessions first: a session never points at a slot that is gone while it could still be live.
+  const sessions = await sweepCollection(collections.sessions, cutoff, options)
+  const slots = await sweepCollection(collections.slots, cutoff, options)
+  return { sessions, slots }
+}
+
+type Expired = { expires_at: { $lt: Date } }
+
+interface SweptCollection {
+  find: (filter: Expired, options: { projection: { _id: 1 }, limit: number }) => { toArray: () => Promise<Array<{ _id: string }>> }
+  deleteMany: (filter: Expired & { _id: { $in: string[] } }) => Promise<{ deletedCount: number }>
+}
+
+async function sweepCollection (collection: SweptCollection, cutoff: Expired, options: SweepOptions): Promise<number> {
+  let deleted = 0
+  for (let b = 0; b < options.maxBatches; b++) {
+    const ids = (await collection.find(cutoff, { projection: { _id: 1 }, limit: options.batch }).toArray()).map((doc) => doc._id)
+    if (ids.length === 0) break
+    deleted += (await collection.deleteMany({ _id: { $in: ids }, ...cutoff })).deletedCount
+    if (ids.length < options.batch) break
+  }
+  return deleted
+}
+
+export interface SessionSweeperOptions extends Partial<Omit<SweepOptions, 'nowMs'>> {
+  collections: SessionCollections
+  everyMs: number
+  now: () => number
+  onSwept?: (swept: Swept) => void
+  onError?: (err: unknown) => void
+}
+
+export interface SessionSweeper {
+  /** One sweep now; the timer's sweeps never overlap it. */
+  sweep: () => Promise<Swept>
+  /** Stops the timer and waits for a sweep under way. */
+  close: () => Promise<void>
+}
+
+export function startSessionSweeper (options: SessionSweeperOptions): SessionSweeper {
+  if (!(Number.isInteger(options.everyMs) && options.everyMs > 0)) throw new TypeError('everyMs must be a positive integer')
+  const sweepOptions = {
+    graceMs: options.graceMs ?? SWEEP_DEFAULTS.graceMs,
+    batch: options.batch ?? SWEEP_DEFAULTS.batch,
+    maxBatches: options.maxBatches ?? SWEEP_DEFAULTS.maxBatches
+  }
+  let running: Promise<Swept> | undefined
+  let timer: NodeJS.Timeout | undefined
+  let closed = false
+
+  function sweep (): Promise<Swept> {
+    running ??= sweepExpiredSessions(options.collections, { ...sweepOptions, nowMs: options.now() }).then((swept) => {
+      options.onSwept?.(swept)
+      return swept
+    }).finally(() => { running = undefined })
+    return running
+  }
+
+  function schedule (): void {
+    if (closed) return
+    timer = setTimeout(() => {
+      sweep().catch((err: unknown) => options.onError?.(err)).finally(schedule)
+    }, options.everyMs)
+    // A sweep is housekeeping: it never keeps a process alive.
+    timer.unref()
+  }
+  schedule()
+
+  return {
+    sweep,
+    async close () {
+      closed = true
+      clearTimeout(timer)
+      await running?.catch(() => {})
+    }
+  }
+}
