@@ -14,6 +14,7 @@ import { createStreamObserver } from './handlers/stream/stream-observer.js'
 import type { StreamRequestDeps } from './handlers/stream/stream-request.js'
 import { STREAM_PATHS, streamRoutes } from './handlers/stream/stream-routes.js'
 import { errorPlugin } from './http/error-plugin.js'
+import { jsonBodiesPlugin } from './http/json-body.js'
 import { DECISION_LOG_OFF, type DecisionLog } from './metrics/decision-log.js'
 import type { GatewayMetrics } from './metrics/gateway-metrics.js'
 import type { RoutingSnapshotSource } from './routing/routing-snapshot.js'
@@ -55,6 +56,7 @@ const gateway: FastifyPluginAsync<GatewayAppOptions> = async (app, options) => {
       else errorCodes.set(request, rendered.code)
     }
   })
+  await app.register(jsonBodiesPlugin)
   // Loaded here, not at the top: the resolver and auth-server processes share the CLI with the
   // gateway and should not pay for Swagger and static files at start. Registered before the
   // routes, so that the OpenAPI document collects every one of them.

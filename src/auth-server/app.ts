@@ -11,6 +11,7 @@ import { Counter, Registry } from 'prom-client'
 import { authorizeToken } from '../auth/authorize-token.js'
 import { introspectToken, introspectTokens } from '../auth/introspect-token.js'
 import { errorPlugin } from '../http/error-plugin.js'
+import { jsonBodiesPlugin } from '../http/json-body.js'
 import { requireSignedCalls, type SignedCallsOptions } from '../http/require-signed-calls.js'
 import { ErrorResponse, HealthAnswer } from '../http/schemas.js'
 import type { TokenDoc } from '../store/documents.js'
@@ -34,6 +35,7 @@ export const INTROSPECT_BATCH_BODY_LIMIT = 2 * 1024 * 1024
 const authServer: FastifyPluginAsync<AuthServerAppOptions> = async (app, options) => {
   const now = options.now ?? Date.now
   await app.register(errorPlugin)
+  await app.register(jsonBodiesPlugin)
   if (options.signedCalls !== false) requireSignedCalls(app, { now, ...options.signedCalls })
 
   const registry = new Registry()

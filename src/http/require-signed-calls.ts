@@ -12,6 +12,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { gatewayError, type GatewayError } from '../errors.js'
 import type { NonceLedger } from '../signing/nonce-ledger.js'
+import { depthLimitedJsonParser } from './json-body.js'
 import { EMPTY_BODY_DIGEST, SERVICE_SIGNATURE_HEADER, bodyDigest, createServiceVerifier, refusalMessages, type RefusalReason, type ServiceKey, type SignatureClaim } from '../signing/service-request.js'
 
 export interface SignedCallsOptions {
@@ -31,7 +32,7 @@ export function requireSignedCalls (app: FastifyInstance, options: SignedCallsOp
   const { nonces } = options
   // Claims of requests whose body is still to come.
   const pending = new WeakMap<FastifyRequest, SignatureClaim>()
-  const parseJson = app.getDefaultJsonParser('error', 'error')
+  const parseJson = depthLimitedJsonParser(app)
 
   const refuse = (reason: RefusalReason): GatewayError => gatewayError('GW_SERVICE_UNAUTHORIZED', refusalMessages[reason])
 

@@ -6,6 +6,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import { errorPlugin } from '../http/error-plugin.js'
+import { jsonBodiesPlugin } from '../http/json-body.js'
 import {
   defaultCityDatabasePath, openAsnDatabase, openCityDatabase, type AsnLookup, type LocationLookup, type ReloadLogger
 } from '../geo/maxmind-lookup.js'
@@ -62,6 +63,7 @@ const resolver: FastifyPluginAsync<ResolverAppOptions> = async (app, options) =>
   await app.register(errorPlugin, {
     onError: (request, rendered) => { if (rendered.status === 400 && request.routeOptions.url === '/resolve') metrics.lookup('bad_request') }
   })
+  await app.register(jsonBodiesPlugin)
   let databases = options.databases
   if (databases === undefined) {
     const opened = await openDatabases(options, { info: (obj, msg) => app.log.info(obj, msg), warn: (obj, msg) => app.log.warn(obj, msg) })

@@ -35,7 +35,7 @@ const apps: Array<{ name: string, app: FastifyInstance, bodyRoute: string }> = [
   { name: 'auth-server', app: authServer, bodyRoute: '/authorize' }
 ]
 
-const mistakes: Array<{ what: string, status: number, code: string, send: (bodyRoute: string) => InjectOptions }> = [
+const mistakes: Array<{ what: string, status: number, code: string, message?: RegExp, send: (bodyRoute: string) => InjectOptions }> = [
   { what: 'an unknown route', status: 404, code: 'GW_NOT_FOUND', send: () => ({ method: 'GET', url: '/no/such/route' }) },
   { what: 'a wrong method', status: 404, code: 'GW_NOT_FOUND', send: (route) => ({ method: 'PATCH', url: route, payload: {} }) },
   {
@@ -49,6 +49,15 @@ const mistakes: Array<{ what: string, status: number, code: string, send: (bodyR
     status: 400,
     code: 'GW_BAD_REQUEST',
     send: (route) => ({ method: 'POST', url: route, headers: { 'content-type': 'application/json' }, payload: '{"ip": ' })
+  },
+  {
+    // Deep enough to be refused, short enough for the resolver's 1 KiB.
+    what: 'a body nested 400 deep',
+    status: 400,
+    code: 'GW_BAD_REQUEST',
+    // Refused by the parser, before any schema could object to the array.
+    message: /nests deeper than 32 levels/,
+    send: (route) => ({ method: 'POST', url: route, headers: { 'content-type': 'application/json' }, payload: `{"ip":${'['.repeat(400)}"xxxxxxxx"${']'.repeat(400)}}` })
   },
   {
     what: 'an over-long body',
@@ -67,6 +76,7 @@ for (const mistake of mistakes) {
       const body = res.json()
       t.equal(body.error?.code, mistake.code, `${name}: code`)
       t.type(body.error?.message, 'string', `${name}: a message`)
+      if (mistake.message !== undefined) t.match(body.error?.message, mistake.message, `${name}: the message`)
       t.notMatch(res.body, 'xxxxxxxx', `${name}: the body is not echoed`)
     }
   })

@@ -86,6 +86,14 @@ t.test('the batch routes are signed like the others: answered when signed, refus
   refused(t, await call(authA, '/introspect/batch', signature(newKey, 'POST', '/introspect/batch', tokens), other), /signature is wrong/, 'another body')
 })
 
+t.test('a signed batch nested too deep is a 400, from the one JSON parser of every app', async (t) => {
+  const deep = `{"tokens":${'['.repeat(10_000)}${']'.repeat(10_000)}}`
+  const introspected = await call(authA, '/introspect/batch', signature(newKey, 'POST', '/introspect/batch', deep), deep)
+  t.equal(introspected.status, 400)
+  t.equal(introspected.body.error.code, 'GW_BAD_REQUEST')
+  t.match(introspected.body.error.message, /nests deeper than 32 levels/)
+})
+
 t.test('a signed call is answered by both services', async (t) => {
   const granted = await authorize(authA, signature(newKey, 'POST', '/authorize', question))
   t.equal(granted.status, 200)

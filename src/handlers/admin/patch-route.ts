@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Document } from 'mongodb'
 import { Type } from 'typebox'
 import { gatewayError } from '../../errors.js'
+import { depthLimitedJsonParser, MERGE_PATCH_TYPE } from '../../http/json-body.js'
 import { ErrorResponse } from '../../http/schemas.js'
 import { actorOf, requireRole } from './admin-auth.js'
 import { recordAudit } from './audit.js'
@@ -16,16 +17,16 @@ import { checkDocument } from './document-check.js'
 import { applyMergePatch } from './merge-patch.js'
 import { IdParams } from '../../http/schemas.js'
 
-export const MERGE_PATCH_TYPE = 'application/merge-patch+json'
+export { MERGE_PATCH_TYPE }
 
 const PatchBody = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), {
   description: `a JSON merge patch (RFC 7396), sent as ${MERGE_PATCH_TYPE} or application/json: null removes a field, which then returns to its default`
 })
 
-/** Lets the app parse merge patches as JSON; once per app. */
+/** Lets the app parse merge patches as JSON, with the depth limit of every JSON body; once per app. */
 export function acceptMergePatches (app: FastifyInstance): void {
   if (app.hasContentTypeParser(MERGE_PATCH_TYPE)) return
-  app.addContentTypeParser(MERGE_PATCH_TYPE, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
+  app.addContentTypeParser(MERGE_PATCH_TYPE, { parseAs: 'string' }, depthLimitedJsonParser(app))
 }
 
 /** The fields of doc that its body schema knows: what a patch may change. */
