@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import { packageRoot } from '../package-root.js'
-import { DOCS_CSP } from './page-security.js'
+import { DOCS_CSP, DOCS_HEADERS } from './page-security.js'
 
 export const OPENAPI_PATH = '/api/v1/openapi.json'
 
@@ -50,12 +50,20 @@ export async function registerOpenApi (app: FastifyInstance): Promise<void> {
     },
     hideUntagged: false
   })
-  await app.register(swaggerUi, {
-    routePrefix: '/docs',
-    staticCSP: DOCS_CSP,
-    // No call to the public validator: the page stays offline.
-    uiConfig: { validatorUrl: null, deepLinking: false },
-    transformSpecification: (spec) => spec
+  // In a scope of its own, so that the page's headers (nosniff among them, as on /admin) go on
+  // every answer under /docs, the static assets Swagger UI serves included, and nowhere else.
+  await app.register(async (docs) => {
+    docs.addHook('onRequest', (_request, reply, done) => {
+      void reply.headers(DOCS_HEADERS)
+      done()
+    })
+    await docs.register(swaggerUi, {
+      routePrefix: '/docs',
+      staticCSP: DOCS_CSP,
+      // No call to the public validator: the page stays offline.
+      uiConfig: { validatorUrl: null, deepLinking: false },
+      transformSpecification: (spec) => spec
+    })
   })
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger())
 }

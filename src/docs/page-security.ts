@@ -26,3 +26,6 @@ export const PAGE_HEADERS: Record<string, string> = {
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY'
 }
+
+/** Every answer under /docs: the page, its scripts and styles, and the document it draws. */
+export const DOCS_HEADERS: Record<string, string> = { ...PAGE_HEADERS, 'content-security-policy': DOCS_CSP }

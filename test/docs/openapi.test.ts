@@ -77,4 +77,10 @@ t.test('/docs is served from the package, with a strict CSP', async (t) => {
   t.equal(bundle.status, 200, 'the UI\'s assets come from the gateway')
   const initializer = await get(`${base}/docs/static/swagger-initializer.js`)
   t.match(initializer.body, /validatorUrl: null/, 'no call to the public validator')
+  for (const [what, answer] of [['the page', page], ['a static asset', bundle], ['the initializer', initializer], ['the document it draws', await get(`${base}/docs/json`)]] as const) {
+    t.equal(answer.headers['x-content-type-options'], 'nosniff', `${what}: nosniff`)
+    t.equal(answer.headers['x-frame-options'], 'DENY', `${what}: no frames`)
+  }
+  const api = await get(`${base}/healthz`)
+  t.equal(api.headers['content-security-policy'], undefined, 'the page\'s headers stay on /docs')
 })
