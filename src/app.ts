@@ -22,7 +22,7 @@ import type { RoutingSnapshotSource } from './routing/routing-snapshot.js'
 export interface GatewayAppOptions {
   stream: StreamRequestDeps
   clientIp: ClientIpResolver
-  routing: Pick<RoutingSnapshotSource, 'current' | 'healthy' | 'readAt'>
+  routing: Pick<RoutingSnapshotSource, 'current' | 'healthy' | 'readAt' | 'refused' | 'configProblem'>
   readiness?: Readiness
   metrics: GatewayMetrics
   /** A line per stream answer, when sampled; default off. */

@@ -13,6 +13,7 @@ import { createServerDirectory } from './directory/server-directory.js'
 import { createClientIpResolver } from './geo/client-ip.js'
 import { defaultCityDatabasePath, openCityDatabase } from './geo/maxmind-lookup.js'
 import { createGeoLocator } from './geo/resolver-client.js'
+import type { LogSetting } from './logging.js'
 import { openDecisionLog } from './metrics/decision-log.js'
 import { createGatewayMetrics } from './metrics/gateway-metrics.js'
 import { countUpstreamCalls } from './metrics/upstream-metrics.js'
@@ -26,6 +27,7 @@ import { createQueryGuard, guardCollections } from './store/guarded-collections.
 import type { Store } from './store/mongo.js'
 import { createStoreHealth, type StoreHealth } from './store/store-health.js'
 import { createRoutingSnapshotSource } from './routing/routing-snapshot.js'
+import { RoutingConfigError, type RefusedDocument } from './routing/routable-documents.js'
 import { serviceSignerOf } from './commands/signed-calls.js'
 
 export interface Gateway {
@@ -53,6 +55,8 @@ export interface GatewayOptions {
    * without signed calls answer: the bench measures against it what signing costs.
    */
   signCalls?: boolean
+  /** How the app logs; default LOG_LEVEL. Tests give pino options with a stream to read the lines. */
+  logger?: LogSetting
 }
 
 export async function createGateway (options: GatewayOptions): Promise<Gateway> {
@@ -105,14 +109,26 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     now
   })
   metrics.watchBreaker('auth-server', () => auth.breakerState)
+  // Once per document, until it is fixed: everything else is routed with meanwhile. Refusals
+  // found before the app's logger exists are told as soon as it does.
+  const untold: RefusedDocument[] = []
+  const tellRefused = (doc: RefusedDocument): void => {
+    if (logger.current === undefined) untold.push(doc)
+    else logger.current.error(doc, 'stored document refused by the routing snapshot; routing without it')
+  }
   const routing = createRoutingSnapshotSource({
     collections: guarded(true),
     refreshMs: config.snapshotRefreshMs,
     livenessGraceMs: config.nodeTtlS * 1000,
     now,
     // The last good snapshot keeps serving; /readyz and geogate_store_up report the outage.
-    onError: (err) => logger.current?.warn({ err: (err as Error).message }, 'node snapshot reload failed; serving the last one')
+    onError: (err) => {
+      if (err instanceof RoutingConfigError) logger.current?.error({ err: err.message }, 'routing configuration refused: nothing to route with; serving the last snapshot')
+      else logger.current?.warn({ err: (err as Error).message }, 'node snapshot reload failed; serving the last one')
+    },
+    onRefused: tellRefused
   })
+  metrics.watchRefusedDocuments(routing.refused)
   const policy = createPolicy(config.balancingPolicy, { epsilon: config.balancingEpsilon })
   const nodeTtlMs = config.nodeTtlS * 1000
   const stale = { queryTimeoutMs: config.mongodbQueryTimeoutMs, staleIfErrorMs: config.staleIfErrorMs, now }
@@ -165,12 +181,13 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     corsOrigin: config.corsOrigin,
     admin: { auth, geo, routing, policy, nodeTtlMs, now, collections, nodeTtlS: config.nodeTtlS },
     node: createNodeRoutesDeps({ config, collections, keys, now, onHlsStore: metrics.hlsSessionStore })
-  }, { logger: config.logLevel, bodyLimit: GATEWAY_BODY_LIMIT }).catch(async (err: unknown) => {
+  }, { logger: options.logger ?? config.logLevel, bodyLimit: GATEWAY_BODY_LIMIT }).catch(async (err: unknown) => {
     await closeOpened()
     throw err
   })
   app.addHook('onClose', closeOpened)
   logger.current = app.log
+  untold.splice(0).forEach(tellRefused)
   app.log.info('loading the node snapshot')
   await routing.refresh().catch((err: unknown) => app.log.error({ err }, 'first snapshot load failed; retrying'))
 

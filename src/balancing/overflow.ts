@@ -18,19 +18,23 @@ export interface OverflowTarget {
   readonly id: string
 }
 
-function usable (url: string | undefined): url is string {
-  // The admin schema checks the shape; a document written behind its back may hold anything.
+/**
+ * Whether url can be an overflow target: http(s), parsed as overflowUrl parses it. The admin API
+ * accepts only such URLs; a document written behind its back may hold anything, which is then
+ * ignored here.
+ */
+export function usableOverflowUrl (url: unknown): url is string {
   return typeof url === 'string' && /^https?:/i.test(url) && URL.canParse(url)
 }
 
 /** The overflow for a request of partner from group, or null when neither names one. */
 export function overflowTarget (snapshot: Snapshot, partner: string, group: string): OverflowTarget | null {
   const byPartner = snapshot.partnersById.get(partner)?.overflow_url
-  if (usable(byPartner)) return { url: byPartner, from: 'partner', id: partner }
+  if (usableOverflowUrl(byPartner)) return { url: byPartner, from: 'partner', id: partner }
   const groupId = snapshot.groupsById.has(group) ? group : snapshot.defaultGroup
   if (groupId === null) return null
   const byGroup = snapshot.groupsById.get(groupId)?.overflow_url
-  if (usable(byGroup)) return { url: byGroup, from: 'group', id: groupId }
+  if (usableOverflowUrl(byGroup)) return { url: byGroup, from: 'group', id: groupId }
   return null
 }
 

@@ -84,6 +84,31 @@ function parsePrefixLength (text: string, max: number): number {
   return length <= max ? length : -1
 }
 
+type ParsedCidr = { kind: typeof IPV4 | typeof IPV6 | typeof MAPPED, length: number } | { problem: string }
+
+/** Parses one CIDR rule into words (the address bits) and its prefix length, or says what is wrong with it. */
+function parseCidrInto (cidr: unknown, words: Uint32Array): ParsedCidr {
+  if (typeof cidr !== 'string') return { problem: 'is not text' }
+  const slash = cidr.indexOf('/')
+  const address = slash < 0 ? cidr : cidr.slice(0, slash)
+  if (address.includes('%')) return { problem: 'has a zone (%…), which a network cannot have' }
+  const kind = parseIpInto(address, words)
+  if (kind === NOT_IP) return { problem: 'does not start with an IPv4 or IPv6 address' }
+  const max = kind === IPV4 ? 32 : 128
+  const length = slash < 0 ? max : parsePrefixLength(cidr.slice(slash + 1), max)
+  if (length < 0) return { problem: `has a prefix length that is not a whole number from 0 to ${max}` }
+  return { kind, length }
+}
+
+/**
+ * What is wrong with a CIDR rule, read exactly as createCidrMatcher reads it; undefined when the
+ * matcher takes it. The admin API checks with this, so that what it stores the router can load.
+ */
+export function cidrProblem (cidr: unknown): string | undefined {
+  const parsed = parseCidrInto(cidr, scratch)
+  return 'problem' in parsed ? parsed.problem : undefined
+}
+
 /**
  * Compiles [cidr, value] entries ('10.0.0.0/8', '2001:db8::/32'; a bare address is a host
  * route) into a longest-prefix matcher. Host bits below the prefix are ignored. When two
@@ -95,18 +120,11 @@ export function createCidrMatcher<T> (entries: ReadonlyArray<readonly [cidr: str
   const v6 = new TrieBuilder<T>()
   const words = new Uint32Array(4)
   entries.forEach(([cidr, value], index) => {
-    const fail = (): never => {
-      throw new TypeError(`invalid CIDR ${JSON.stringify(cidr)} (entry ${index}): expected an IPv4 or IPv6 network such as 10.0.0.0/8 or 2001:db8::/32`)
+    const parsed = parseCidrInto(cidr, words)
+    if ('problem' in parsed) {
+      throw new TypeError(`invalid CIDR ${JSON.stringify(cidr)} (entry ${index}): ${parsed.problem}; expected an IPv4 or IPv6 network such as 10.0.0.0/8 or 2001:db8::/32`)
     }
-    if (typeof cidr !== 'string') fail()
-    const slash = cidr.indexOf('/')
-    const address = slash < 0 ? cidr : cidr.slice(0, slash)
-    if (address.includes('%')) fail()
-    const kind = parseIpInto(address, words)
-    if (kind === NOT_IP) fail()
-    const max = kind === IPV4 ? 32 : 128
-    const length = slash < 0 ? max : parsePrefixLength(cidr.slice(slash + 1), max)
-    if (length < 0) fail()
+    const { kind, length } = parsed
     if (kind === IPV4) {
       v4.insert(words, length, value)
     } else if (kind === MAPPED && length >= 96) {

@@ -25,7 +25,7 @@
 
 import { fmix32, fnv1a32 } from '../balancing/hash.js'
 import type { GeoGroupDoc } from '../store/documents.js'
-import { createCidrMatcher, type CidrMatcher } from './cidr.js'
+import { cidrProblem, createCidrMatcher, type CidrMatcher } from './cidr.js'
 import { greatCircleKm, placesByDistance } from './distance.js'
 import { IPV6, NOT_IP, parseIpInto } from './ip-address.js'
 import { insideBoxes, largeCountries } from './large-countries.js'
@@ -79,6 +79,49 @@ function validCoordinate (value: unknown, limit: number): boolean {
   return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= limit
 }
 
+function isRecord (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function isStringList (value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string')
+}
+
+/**
+ * What in a stored group the index cannot compile or matching would trip over, or undefined
+ * when the group is fine. A document written behind the admin API's back may hold anything,
+ * so nothing here trusts the GeoGroupDoc type.
+ */
+export function geoGroupProblem (group: unknown): string | undefined {
+  if (!isRecord(group)) return 'is not an object'
+  if (typeof group._id !== 'string' || group._id === '') return '_id must be a non-empty string'
+  const coordinates = group.coordinates
+  if (!isRecord(coordinates) || !validCoordinate(coordinates.lat, 90) || !validCoordinate(coordinates.lon, 180)) {
+    return 'coordinates must be {lat: -90…90, lon: -180…180}'
+  }
+  const match = group.match
+  if (!isRecord(match)) return 'match must be an object'
+  for (const list of ['countries', 'regions', 'cities'] as const) {
+    if (!isStringList(match[list])) return `match.${list} must be a list of strings`
+  }
+  const cidrs = match.cidrs
+  if (!Array.isArray(cidrs)) return 'match.cidrs must be a list of networks'
+  for (let i = 0; i < cidrs.length; i++) {
+    const problem = cidrProblem(cidrs[i])
+    if (problem !== undefined) return `invalid CIDR ${JSON.stringify(cidrs[i])} (match.cidrs entry ${i}): ${problem}`
+  }
+  const asns = match.asns
+  if (asns !== undefined && asns !== null) {
+    if (!Array.isArray(asns)) return 'match.asns must be a list of AS numbers'
+    for (const asn of asns) {
+      if (!Number.isInteger(asn) || asn < 0 || asn > 0xffffffff) return `ASN ${String(asn)} is not a 32-bit AS number`
+    }
+  }
+  const fallback = group.fallback
+  if (!isRecord(fallback) || !isStringList(fallback.groups)) return 'fallback must be {groups: [ids], to_closest, limit}'
+  return undefined
+}
+
 /** Compiles groups into an index for matchGeoGroup; throws a TypeError naming a bad group. */
 export function createGeoGroupIndex (groups: readonly GeoGroupDoc[]): GeoGroupIndex {
   if (groups.length === 0) throw new TypeError('at least one geo group is required')
@@ -95,20 +138,13 @@ export function createGeoGroupIndex (groups: readonly GeoGroupDoc[]): GeoGroupIn
     const id = group._id
     if (ids.has(id)) throw new TypeError(`geo group ${JSON.stringify(id)} is listed twice`)
     ids.add(id)
+    const problem = geoGroupProblem(group)
+    if (problem !== undefined) throw new TypeError(`geo group ${JSON.stringify(id)}: ${problem}`)
     const { lat, lon } = group.coordinates
-    if (!validCoordinate(lat, 90) || !validCoordinate(lon, 180)) {
-      throw new TypeError(`geo group ${JSON.stringify(id)}: coordinates must be {lat: -90…90, lon: -180…180}`)
-    }
     points.push({ id, lat, lon, nearest: matchOf(id, 'nearest'), largeCountry: matchOf(id, 'large_country'), seed: fmix32(fnv1a32(id)) })
 
     const cidrMatch = matchOf(id, 'cidr')
-    const groupCidrs = group.match.cidrs.map((cidr): [string, GeoGroupMatch] => [cidr, cidrMatch])
-    try {
-      createCidrMatcher(groupCidrs) // only to name the group in the error
-    } catch (err) {
-      throw new TypeError(`geo group ${JSON.stringify(id)}: ${(err as Error).message}`)
-    }
-    cidrEntries.push(...groupCidrs)
+    for (const cidr of group.match.cidrs) cidrEntries.push([cidr, cidrMatch])
     const cityMatch = matchOf(id, 'city')
     for (const rule of group.match.cities) {
       const qualified = QUALIFIED_CITY.exec(rule.trim())
@@ -124,9 +160,6 @@ export function createGeoGroupIndex (groups: readonly GeoGroupDoc[]): GeoGroupIn
     for (const country of group.match.countries) addFirst(countries, country.trim().toUpperCase(), countryMatch)
     const asnMatch = matchOf(id, 'asn')
     for (const asn of group.match.asns ?? []) {
-      if (!Number.isInteger(asn) || asn < 0 || asn > 0xffffffff) {
-        throw new TypeError(`geo group ${JSON.stringify(id)}: ASN ${String(asn)} is not a 32-bit AS number`)
-      }
       if (!asns.has(asn)) asns.set(asn, asnMatch)
     }
   }

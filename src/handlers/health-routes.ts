@@ -1,7 +1,9 @@
 // /healthz: the process is up. /readyz: whether to send this gateway traffic. 503 only while
 // it cannot route at all (no node snapshot loaded yet) or is shutting down; while MongoDB is
 // away it still routes from its last snapshot and cached records, so it stays in rotation
-// (200) and says "degraded" and what is stale.
+// (200) and says "degraded" and what is stale. A stored document routing left out is no
+// outage: the store is "connected" and the gateway "ready", with the count of refused
+// documents; a configuration refused whole (nothing to route with) is "degraded", with why.
 
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
@@ -11,6 +13,8 @@ const Healthy = Type.Object({ status: Type.Literal('ok') })
 const ReadinessAnswer = Type.Object({
   status: Type.String({ description: 'ready, degraded (serving the last snapshot), starting or shutting down' }),
   store: Type.String({ description: 'connected or unreachable' }),
+  refused_documents: Type.Optional(Type.Integer({ description: 'stored nodes, geo groups and partners left out of routing (each logged, and in geogate_snapshot_refused_documents)' })),
+  configuration: Type.Optional(Type.String({ description: 'why the newest configuration read is not routed with; the last snapshot serves' })),
   snapshot: Type.Optional(Type.Union([Type.String(), Type.Object({
     loaded_at: Type.String({ format: 'date-time' }),
     read_at: Type.String({ format: 'date-time', description: 'when MongoDB was last read, heartbeats included' }),
@@ -32,7 +36,7 @@ export interface Readiness {
 }
 
 export interface HealthRoutesOptions {
-  routing: Pick<RoutingSnapshotSource, 'current' | 'healthy' | 'readAt'>
+  routing: Pick<RoutingSnapshotSource, 'current' | 'healthy' | 'readAt' | 'refused' | 'configProblem'>
   readiness?: Readiness
   now: () => number
 }
@@ -45,13 +49,17 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
     if (readiness?.draining() === true) {
       return reply.code(503).send({ status: 'shutting down', store })
     }
+    const refused = routing.refused().length
+    const configuration = routing.configProblem()
+    const told = { ...(refused > 0 && { refused_documents: refused }), ...(configuration !== undefined && { configuration }) }
     if (snapshot === undefined) {
-      return reply.code(503).send({ status: 'starting', store, snapshot: 'not loaded' })
+      return reply.code(503).send({ status: 'starting', store, ...told, snapshot: 'not loaded' })
     }
     const readAt = routing.readAt() ?? snapshot.loadedAt
     const body = {
-      status: store === 'connected' ? 'ready' : 'degraded',
+      status: store === 'connected' && configuration === undefined ? 'ready' : 'degraded',
       store,
+      ...told,
       snapshot: {
         loaded_at: new Date(snapshot.loadedAt).toISOString(),
         read_at: new Date(readAt).toISOString(),

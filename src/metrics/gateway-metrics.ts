@@ -7,7 +7,7 @@
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import { errorRegistry } from '../errors.js'
 import type { LocationSource } from '../geo/location.js'
-import { createBoundedLabel } from './bounded-label.js'
+import { createBoundedLabel, OTHER } from './bounded-label.js'
 import { createHistogramCounts, histogramValues, observe, registerScrapedMetric, type HistogramCounts, type ScrapedValue } from './scraped-metric.js'
 
 export type UpstreamName = 'resolver' | 'auth-server'
@@ -37,6 +37,8 @@ export interface GatewayMetrics {
   overflow: (from: 'partner' | 'group') => void
   /** An HLS session went to the store: read (a session this process did not know), admit or renew. */
   hlsSessionStore: (op: HlsStoreOp) => void
+  /** How to read, at scrape time, the stored documents the routing snapshot left out. */
+  watchRefusedDocuments: (refused: () => ReadonlyArray<{ readonly collection: string, readonly id: string }>) => void
 }
 
 export type HlsStoreOp = 'read' | 'admit' | 'renew'
@@ -55,6 +57,10 @@ const MAX_GROUPS = 200
 const MAX_PARTNERS = 200
 /** Most node × group × partner series; past it, redirects count under other/other/other. */
 const MAX_REDIRECT_SERIES = 10_000
+/** The collections a routing snapshot reads, the only values of the refused documents' `collection`. */
+const SNAPSHOT_COLLECTIONS = ['nodes', 'geo_groups', 'partners']
+/** Most refused documents named one by one; the rest are counted per collection under id `other`. */
+const MAX_REFUSED_SERIES = 100
 
 const BREAKER_VALUES: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 }
 
@@ -167,6 +173,24 @@ export function createGatewayMetrics (options: { defaultMetrics?: boolean } = {}
     type: 'counter',
     values: () => [{ labels: {}, value: decisionLogDropped }]
   })
+  let refusedDocuments: () => ReadonlyArray<{ readonly collection: string, readonly id: string }> = () => []
+  registerScrapedMetric(registry, {
+    name: 'geogate_snapshot_refused_documents',
+    help: 'Stored documents the routing snapshot left out because routing cannot read them (1 each; id other: how many more), by collection and id',
+    type: 'gauge',
+    values: () => {
+      const named = new Map<string, ScrapedValue>()
+      const others = new Map<string, number>()
+      for (const { collection: given, id } of refusedDocuments()) {
+        const collection = SNAPSHOT_COLLECTIONS.includes(given) ? given : OTHER
+        const key = `${collection}\0${id}`
+        if (named.has(key)) continue
+        if (named.size < MAX_REFUSED_SERIES && id !== OTHER) named.set(key, { labels: { collection, id }, value: 1 })
+        else others.set(collection, (others.get(collection) ?? 0) + 1)
+      }
+      return [...named.values(), ...[...others].map(([collection, value]) => ({ labels: { collection, id: OTHER }, value }))]
+    }
+  })
   const storeUp = new Gauge({ name: 'geogate_store_up', help: '1 when the last snapshot load from MongoDB succeeded', registers: [registry] })
   const snapshotAge = new Gauge({ name: 'geogate_snapshot_age_seconds', help: 'Age of the node snapshot in use', registers: [registry] })
 
@@ -198,6 +222,7 @@ export function createGatewayMetrics (options: { defaultMetrics?: boolean } = {}
     upstreamError (upstream) { upstreamErrors[upstream]++ },
     watchBreaker (upstream, state) { breakers.set(upstream, state) },
     decisionLogDropped (lines) { decisionLogDropped += lines },
+    watchRefusedDocuments (refused) { refusedDocuments = refused },
     setStoreUp (up) { storeUp.set(up ? 1 : 0) },
     setSnapshotAge (seconds) { snapshotAge.set(seconds) }
   }

@@ -7,6 +7,10 @@
 // routing. A full rebuild also runs every FULL_RELOAD_MS, for edits made behind the admin
 // API's back, and at once on a change where the server has change streams.
 //
+// A stored document routing cannot read is left out of the view and reported (refused), so one
+// bad document never holds back every other change (routable-documents.ts); only a store that
+// does not answer, or a configuration with nothing to route with, keeps the last view.
+//
 // When MongoDB is away the last good view keeps serving; the driver reconnects by itself and
 // the next reload succeeds. Meanwhile no heartbeat can be read, so the view's liveness is
 // frozen as of the last read (livenessFrozenAt): the nodes alive then stay eligible instead of
@@ -15,11 +19,13 @@
 // heartbeats failed while the store was away need that long to be heard from again.
 
 import type { ChangeStream } from 'mongodb'
-import { buildSnapshot, NodeIndex, type Snapshot } from '../balancing/snapshot.js'
-import { createGeoGroupIndex, type GeoGroupIndex } from '../geo/match-geo-group.js'
+import { nodeProblem, partnerProblem } from '../balancing/document-problems.js'
+import { NodeIndex, type Snapshot } from '../balancing/snapshot.js'
+import { geoGroupProblem, type GeoGroupIndex } from '../geo/match-geo-group.js'
 import type { NodeDoc } from '../store/documents.js'
 import type { Collections } from '../store/mongo.js'
 import { readInSlices } from '../store/read-in-slices.js'
+import { buildRoutingView, createDocumentScreen, RoutingConfigError, type RefusedDocument } from './routable-documents.js'
 
 export interface RoutingSnapshot {
   nodes: Snapshot
@@ -32,15 +38,24 @@ export interface RoutingSnapshot {
    * are measured from it instead of from now until a read succeeds again.
    */
   livenessFrozenAt?: number
+  /** The stored documents left out of this view, and why. */
+  refused: readonly RefusedDocument[]
 }
 
 export interface RoutingSnapshotSource {
   /** The newest view; undefined until the first load succeeded. */
   current: () => RoutingSnapshot | undefined
-  /** Loads now, replacing the current view; rejects if MongoDB fails. */
+  /**
+   * Loads now, replacing the current view; rejects if MongoDB fails, or with a
+   * RoutingConfigError when what it holds cannot be routed with at all (the view is kept).
+   */
   refresh: () => Promise<RoutingSnapshot>
-  /** Whether the last attempt to load succeeded. */
+  /** Whether MongoDB answered the last read (a refused document or configuration is not a failure). */
   healthy: () => boolean
+  /** The documents the last load that read MongoDB left out, and why. */
+  refused: () => readonly RefusedDocument[]
+  /** Why the newest configuration read is not routed with at all (the last view serves); undefined when it is. */
+  configProblem: () => string | undefined
   /** When (the clock's ms) MongoDB was last read successfully (a full load or liveness); undefined if never. */
   readAt: () => number | undefined
   /** 'change-stream' once the server accepted a watch, else 'polling'. */
@@ -57,6 +72,8 @@ export interface RoutingSnapshotOptions {
   watch?: boolean
   now?: () => number
   onError?: (err: unknown) => void
+  /** A document newly left out of the view: told once, not at every reload that leaves it out again. */
+  onRefused?: (doc: RefusedDocument) => void
 }
 
 /** Changes arriving closer together than this share one reload (heartbeats come in floods). */
@@ -117,16 +134,27 @@ async function latestAuditAt (collections: Pick<Collections, 'audit'>): Promise<
   return latest?.at.getTime() ?? 0
 }
 
+/**
+ * Reads nodes, geo groups and partners and builds the view from those routing can read (the
+ * others are in `refused`). Rejects if MongoDB fails, or with a RoutingConfigError when no
+ * geo group is left to route with.
+ */
 export async function loadRoutingSnapshot (collections: RoutingSnapshotOptions['collections'], nowMs: number): Promise<RoutingSnapshot> {
   // Each node is indexed as it is read, slice by slice: with thousands of nodes, indexing them
   // all at once after the read would hold every request for milliseconds.
+  const screen = createDocumentScreen()
   const nodes = new NodeIndex()
-  const [, groups, partners] = await Promise.all([
-    readInSlices(collections.nodes.find({}, { batchSize: NODES_BATCH }), (node) => { nodes.add(node) }),
+  const [, groupDocs, partnerDocs] = await Promise.all([
+    readInSlices(collections.nodes.find({}, { batchSize: NODES_BATCH }), (node) => {
+      if (screen.admit('nodes', node, nodeProblem)) nodes.add(node)
+    }),
     collections.geoGroups.find({}).toArray(),
     collections.partners.find({}).toArray()
   ])
-  return { nodes: buildSnapshot({ nodes, groups, partners }), geo: createGeoGroupIndex(groups), loadedAt: nowMs, livenessVersion: 0 }
+  const groups = groupDocs.filter((group) => screen.admit('geo_groups', group, geoGroupProblem))
+  const partners = partnerDocs.filter((partner) => screen.admit('partners', partner, partnerProblem))
+  const view = buildRoutingView({ nodes, groups, partners }, screen.refused)
+  return { ...view, loadedAt: nowMs, livenessVersion: 0, refused: screen.refused }
 }
 
 export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): RoutingSnapshotSource {
@@ -140,13 +168,24 @@ export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): R
   let debounce: NodeJS.Timeout | undefined
   let auditAt = 0
   let livenessAt = 0
+  /** When the last load that read MongoDB started, whether or not its view was taken. */
+  let attemptedAt = 0
+  let configProblem: string | undefined
+  let refused: readonly RefusedDocument[] = []
 
   async function tick (): Promise<void> {
     const current = snapshot
     const at = now()
     const latest = await latestAuditAt(options.collections)
-    if (current === undefined || latest > auditAt || at - current.loadedAt >= FULL_RELOAD_MS) {
+    // A configuration refused as a whole is read again on the next change (or full reload),
+    // not at every tick: it stays refused until someone changes it.
+    const due = latest > auditAt || at - attemptedAt >= FULL_RELOAD_MS
+    if (due || (current === undefined && configProblem === undefined)) {
       await refresh()
+      return
+    }
+    if (current === undefined) {
+      readOk()
       return
     }
     // A heartbeat written just before the last look may have become visible just after it.
@@ -180,6 +219,32 @@ export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): R
     snapshot.livenessFrozenAt = frozenAt
   }
 
+  /** Tells of documents the last view did not already leave out. */
+  function noteRefused (next: readonly RefusedDocument[]): void {
+    const known = new Set(refused.map((doc) => `${doc.collection}\0${doc.id}\0${doc.reason}`))
+    refused = next
+    for (const doc of next) {
+      if (!known.has(`${doc.collection}\0${doc.id}\0${doc.reason}`)) options.onRefused?.(doc)
+    }
+  }
+
+  /** The store answered: the view was built, or the configuration was refused whole. */
+  function loaded (started: number, latest: number, next: RoutingSnapshot | RoutingConfigError): RoutingSnapshot {
+    attemptedAt = started
+    auditAt = latest
+    noteRefused(next.refused)
+    if (next instanceof RoutingConfigError) {
+      configProblem = next.message
+      readOk()
+      throw next
+    }
+    configProblem = undefined
+    snapshot = next
+    livenessAt = started
+    readOk()
+    return next
+  }
+
   function refresh (): Promise<RoutingSnapshot> {
     if (loading !== undefined) {
       // A change during a load may be missed by it: load once more afterwards.
@@ -187,8 +252,12 @@ export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): R
       return loading
     }
     const started = now()
-    loading = Promise.all([latestAuditAt(options.collections), loadRoutingSnapshot(options.collections, started)]).then(
-      ([latest, next]) => { snapshot = next; auditAt = latest; livenessAt = started; readOk(); return next },
+    const next = loadRoutingSnapshot(options.collections, started).catch((err: unknown) => {
+      if (err instanceof RoutingConfigError) return err
+      throw err
+    })
+    loading = Promise.all([latestAuditAt(options.collections), next]).then(
+      ([latest, view]) => loaded(started, latest, view),
       (err: unknown) => { readFailed(); throw err }
     ).finally(() => {
       loading = undefined
@@ -229,7 +298,10 @@ export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): R
   const timer = setInterval(() => {
     if (ticking) return
     ticking = true
-    tick().catch((err: unknown) => { readFailed(); options.onError?.(err) }).finally(() => { ticking = false })
+    tick().catch((err: unknown) => {
+      if (!(err instanceof RoutingConfigError)) readFailed()
+      options.onError?.(err)
+    }).finally(() => { ticking = false })
   }, options.refreshMs)
   timer.unref()
 
@@ -237,6 +309,8 @@ export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): R
     current: () => snapshot,
     refresh,
     healthy: () => ok,
+    refused: () => refused,
+    configProblem: () => configProblem,
     readAt: () => snapshot === undefined ? undefined : livenessAt,
     mode: () => streams.length > 0 ? 'change-stream' : 'polling',
     async close () {

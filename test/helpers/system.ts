@@ -6,6 +6,7 @@ import type { Test } from 'tap'
 import http from 'node:http'
 import { loadConfig, type Config } from '../../src/config.js'
 import { createGateway, type Gateway } from '../../src/gateway.js'
+import type { LogSetting } from '../../src/logging.js'
 import { demoNodes } from '../../src/demo/demo-data.js'
 import { seedDemoData } from '../../src/demo/seed.js'
 import { TEST_SERVICE_KEYS, startGeogate, type GeogateProcess } from './processes.js'
@@ -27,6 +28,8 @@ export interface TestSystemOptions {
   config?: Partial<Config>
   resolverEnv?: Record<string, string>
   now?: () => number
+  /** The gateway's logger setting (pino options with a stream, to read what it logs); default silent. */
+  logger?: LogSetting
 }
 
 export async function markDemoNodesAlive (store: TestStore, at: Date = new Date()): Promise<void> {
@@ -56,7 +59,9 @@ export async function startSystem (t: Test, options: TestSystemOptions = {}): Pr
     resolverUrl: resolver.url,
     authServerUrl: authServer.url
   })
-  const gateway = await createGateway({ config, store, defaultMetrics: false, ...(options.now !== undefined && { now: options.now }) })
+  const gateway = await createGateway({
+    config, store, defaultMetrics: false, ...(options.now !== undefined && { now: options.now }), ...(options.logger !== undefined && { logger: options.logger })
+  })
   t.teardown(() => gateway.close())
   const gatewayUrl = await gateway.app.listen({ host: '127.0.0.1', port: 0 })
   return { store, gateway, gatewayUrl, resolver, authServer, config }

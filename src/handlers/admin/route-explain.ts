@@ -59,7 +59,9 @@ export function registerRouteExplain (app: FastifyInstance, deps: RouteExplainDe
     const explanation = explainSelection(
       routing.nodes,
       { partner, group: match.group, pattern: query.pattern ?? 'streaming', format, key, ipv6: ip.includes(':') },
-      { policy: deps.policy, nowMs: deps.now(), nodeTtlMs: deps.nodeTtlMs }
+      // The stream request's clock: while liveness is frozen (the store away), node TTLs are
+      // measured from when it was last read, or every node would look stale here alone.
+      { policy: deps.policy, nowMs: routing.livenessFrozenAt ?? deps.now(), nodeTtlMs: deps.nodeTtlMs }
     )
     // Where the stream would go with no node to take it: shown only when that is the answer.
     const target = explanation.chosen === null ? overflowTarget(routing.nodes, partner, match.group) : null

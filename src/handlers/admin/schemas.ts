@@ -2,6 +2,9 @@
 // strings of a fixed shape; nothing an admin sends can become a MongoDB operator.
 
 import { Type, type TSchema } from 'typebox'
+import { nodeHostProblem } from '../../balancing/document-problems.js'
+import { usableOverflowUrl } from '../../balancing/overflow.js'
+import { cidrProblem } from '../../geo/cidr.js'
 import { Id, Role, ROLE_PATTERN } from '../../http/schemas.js'
 import { streamFormats } from '../../store/documents.js'
 
@@ -9,13 +12,28 @@ const Name = Type.String({ minLength: 1, maxLength: 200 })
 const Format = Type.Union(streamFormats.map((f) => Type.Literal(f)))
 const Country = Type.String({ pattern: '^[A-Z]{2}$' })
 const Region = Type.String({ pattern: '^[A-Z]{2}-[A-Z0-9]{1,3}$' })
-const Cidr = Type.String({ pattern: '^[0-9A-Fa-f:.]+/[0-9]{1,3}$', maxLength: 50 })
+// The networks, hosts and URLs below are checked by the very functions the router and the
+// redirect read them with, so that nothing the API stores can fail a routing snapshot.
+const Cidr = Type.Refine(
+  Type.String({ pattern: '^[0-9A-Fa-f:.]+/[0-9]{1,3}$', maxLength: 50, description: 'an IPv4 or IPv6 network: 10.0.0.0/8, 2001:db8::/32' }),
+  (cidr) => cidrProblem(cidr) === undefined,
+  (cidr) => `is not an IPv4 or IPv6 network: it ${cidrProblem(cidr) ?? 'cannot be read'}`
+)
 const strict = { additionalProperties: false }
-const OverflowUrl = Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048, description: 'where streams go when no node can take them' })
+const OverflowUrl = Type.Refine(
+  Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048, description: 'where streams go when no node can take them' }),
+  usableOverflowUrl,
+  () => 'is not an http or https URL'
+)
+const NodeHost = Type.Refine(
+  Type.String({ pattern: '^[A-Za-z0-9.:-]{1,253}$', description: 'a DNS name, an IPv4 or an IPv6 address' }),
+  (host) => nodeHostProblem(host) === undefined,
+  (host) => nodeHostProblem(host) ?? 'is not a host'
+)
 
 export const NodeBody = Type.Object({
   _id: Id,
-  host: Type.String({ pattern: '^[A-Za-z0-9.:-]{1,253}$' }),
+  host: NodeHost,
   port: Type.Integer({ minimum: 1, maximum: 65535 }),
   tls: Type.Boolean(),
   group: Id,
