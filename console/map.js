@@ -99,7 +99,7 @@ export async function drawMap ({ id, groups, nodes = [], client = null, winner =
     members.forEach((node, i) => {
       const angle = (i / Math.max(members.length, 1)) * 2 * Math.PI - Math.PI / 2
       const [nx, ny] = [x + Math.cos(angle) * 8, y + Math.sin(angle) * 8]
-      const state = node.enabled === false ? 'disabled' : node.draining ? 'draining' : 'up'
+      const state = node.enabled === false ? 'disabled' : node.draining || node.reported_status === 'draining' ? 'draining' : 'up'
       const isWinner = winner !== null && winner.node === node._id
       marks.append(s('circle', { class: `node ${state}${isWinner ? ' winner' : ''}`, cx: nx.toFixed(1), cy: ny.toFixed(1), r: isWinner ? 6 : 3.5, dataset: { node: node._id } }, s('title', {}, `${node._id} (${state})`)))
     })

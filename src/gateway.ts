@@ -180,7 +180,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     decisionLog,
     corsOrigin: config.corsOrigin,
     admin: { auth, geo, routing, policy, nodeTtlMs, now, collections, nodeTtlS: config.nodeTtlS },
-    node: createNodeRoutesDeps({ config, collections, keys, now, onHlsStore: metrics.hlsSessionStore })
+    node: createNodeRoutesDeps({ config, collections, keys, routing, now, onHlsStore: metrics.hlsSessionStore })
   }, { logger: options.logger ?? config.logLevel, bodyLimit: GATEWAY_BODY_LIMIT }).catch(async (err: unknown) => {
     await closeOpened()
     throw err

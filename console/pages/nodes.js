@@ -1,5 +1,6 @@
-// Nodes with live status: heartbeat age ticking every second, load and sessions, draining;
-// weight, enabled and draining edited in place, each change one PATCH.
+// Nodes with live status: heartbeat age ticking every second, load and sessions, the status
+// the node reports of itself; weight, enabled and the admin's draining edited in place, each
+// change one PATCH. A node takes no new viewers when either drain is on: the admin's or its own.
 
 import { api } from '../api.js'
 import { age, h, replace } from '../dom.js'
@@ -14,7 +15,7 @@ function status (node, now, ttlS) {
   if (!node.enabled) return 'disabled'
   if (node.last_seen === null) return 'never seen'
   if (now - Date.parse(node.last_seen) > ttlS * 1000) return 'stale'
-  return node.draining ? 'draining' : 'up'
+  return node.draining || node.reported_status === 'draining' ? 'draining' : 'up'
 }
 
 export async function nodesPage (ctx) {
@@ -39,6 +40,7 @@ export async function nodesPage (ctx) {
   const makeRow = (node) => {
     const cells = {
       status: h('td', { class: 'status' }),
+      reported: h('td', { class: 'reported' }),
       age: h('td', { class: 'age' }),
       load: h('td', { class: 'load' }),
       weight: h('td', { class: 'weight' }),
@@ -67,7 +69,7 @@ export async function nodesPage (ctx) {
     ])
     const row = h('tr', { dataset: { node: node._id } },
       h('th', { scope: 'row' }, node._id), h('td', {}, node.group), h('td', { class: 'host' }, `${node.host}:${node.port}`),
-      cells.status, cells.age, cells.load, cells.weight, cells.enabled, cells.draining, actions)
+      cells.status, cells.reported, cells.age, cells.load, cells.weight, cells.enabled, cells.draining, actions)
     return { row, cells, inputs }
   }
 
@@ -76,6 +78,8 @@ export async function nodesPage (ctx) {
     const state = status(node, now, nodeTtlS)
     cells.status.textContent = state
     cells.status.className = `status ${state.replace(' ', '-')}`
+    cells.reported.textContent = node.reported_status ?? '—'
+    cells.reported.className = `reported ${node.reported_status ?? 'none'}`
     cells.age.textContent = age(node.last_seen, now)
     cells.load.textContent = `${node.load.sessions}/${node.capacity.sessions} sessions · ${node.load.mbps} Mbit/s · CPU ${node.load.cpu}%`
     if (canWrite) {
@@ -108,7 +112,7 @@ export async function nodesPage (ctx) {
     }
     replace(tbody, nodes.map((n) => rows.get(n._id).row))
     const up = nodes.filter((n) => status(n, now, nodeTtlS) === 'up').length
-    summary.textContent = `${nodes.length} nodes, ${up} up and taking viewers. A node with no heartbeat for ${nodeTtlS} s gets no new viewers.`
+    summary.textContent = `${nodes.length} nodes, ${up} up and taking viewers. A node with no heartbeat for ${nodeTtlS} s gets no new viewers, nor one drained by an admin or reporting itself draining.`
   }
 
   const tick = () => {
@@ -153,7 +157,7 @@ export async function nodesPage (ctx) {
     h('h1', {}, 'Nodes'),
     summary,
     h('div', { class: 'table-wrap' }, h('table', { id: 'nodes' },
-      h('thead', {}, h('tr', {}, ['Node', 'Group', 'Host', 'Status', 'Last heartbeat', 'Load', 'Weight', 'Enabled', 'Draining', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, ['Node', 'Group', 'Host', 'Status', 'Node reports', 'Last heartbeat', 'Load', 'Weight', 'Enabled', 'Drained by admin', ''].map((t) => h('th', { scope: 'col' }, t)))),
       tbody)),
     createForm)
   await refresh()

@@ -38,10 +38,11 @@ function contains (values: readonly string[], value: string): boolean {
 
 /**
  * null when the node is eligible, else the first reason it is not, checked in the order of
- * `ineligibleReasons`. A heartbeat exactly `nodeTtlMs` old is still fresh; a node that never
- * sent one is stale. A node at or above a declared bandwidth or CPU limit, by its last
- * heartbeat, is over_bandwidth or over_cpu. 'weight' is a node whose weight is not positive:
- * no policy may pick it.
+ * `ineligibleReasons`. 'draining' is either drain: the admin's (`draining`) or the one the
+ * node's own heartbeat reported (`reported_status`). A heartbeat exactly `nodeTtlMs` old is
+ * still fresh; a node that never sent one is stale. A node at or above a declared bandwidth or
+ * CPU limit, by its last heartbeat, is over_bandwidth or over_cpu. 'weight' is a node whose
+ * weight is not positive: no policy may pick it.
  */
 export function nodeIneligibility (
   node: SnapshotNode,
@@ -51,7 +52,8 @@ export function nodeIneligibility (
 ): IneligibleReason | null {
   if (!node.enabled) return 'disabled'
   const doc = node.doc
-  if (doc.draining) return 'draining'
+  // Both read from the document: the reported status is applied in place with each heartbeat.
+  if (doc.draining || doc.reported_status === 'draining') return 'draining'
   const lastSeen = doc.last_seen
   // Negated so that an invalid date (NaN) counts as stale.
   if (lastSeen === null || !(nowMs - lastSeen.getTime() <= nodeTtlMs)) return 'stale_heartbeat'

@@ -6,9 +6,11 @@
 // reads frozen objects several times slower, and these are walked on every request.
 //
 // The view holds each node document by reference. What a heartbeat writes — `load`,
-// `last_seen` and `draining` — is read from the document at selection time, so a caller may
-// apply heartbeats (or count its own redirects) in place without a rebuild. Everything else
-// (weight, patterns, formats, partners, capacity, enabled, group) is fixed at build.
+// `last_seen` and `reported_status` — is read from the document at selection time, so a caller
+// may apply heartbeats (or count its own redirects) in place without a rebuild. Everything else
+// is the admin's and fixed at build (weight, patterns, formats, partners, capacity, enabled,
+// group), or read from the document but changed only by an admin write, which rebuilds the
+// view (`draining`).
 
 import { placesByDistance } from '../geo/distance.js'
 import type { GeoGroupDoc, NodeDoc, PartnerDoc } from '../store/documents.js'

@@ -108,7 +108,8 @@ function nodeStatus (node: any, now: number, ttlS: number): string {
   if (node.enabled !== true) return 'disabled'
   if (node.last_seen === null) return 'never seen'
   if (now - Date.parse(node.last_seen) > ttlS * 1000) return 'stale'
-  return node.draining === true ? 'draining' : 'up'
+  // Either drain takes a node out of new choices: the admin's (the DRAINING column) or its own.
+  return node.draining === true || node.reported_status === 'draining' ? 'draining' : 'up'
 }
 
 /** Rows as columns padded to their widest cell. */

@@ -2,9 +2,9 @@
 //
 // Each tick (SNAPSHOT_REFRESH_MS) reads only what changed: when an admin write has landed in
 // `audit` since the last look, the whole view is rebuilt; otherwise only the liveness of nodes
-// that sent a heartbeat since (last_seen, load, draining) is read and applied in place — with
-// thousands of nodes heartbeating, rebuilding everything every second would cost more than
-// routing. A full rebuild also runs every FULL_RELOAD_MS, for edits made behind the admin
+// that sent a heartbeat since (last_seen, load, reported_status) is read and applied in place
+// — with thousands of nodes heartbeating, rebuilding everything every second would cost more
+// than routing. A full rebuild also runs every FULL_RELOAD_MS, for edits made behind the admin
 // API's back, and at once on a change where the server has change streams.
 //
 // A stored document routing cannot read is left out of the view and reported (refused), so one
@@ -85,12 +85,16 @@ const NODES_BATCH = 1000
 /** The longest a change made outside the admin API waits to be seen. */
 export const FULL_RELOAD_MS = 30_000
 
+/** What a heartbeat writes: none of it is the admin's (`draining`, `enabled` are). */
+export type NodeLiveness = Pick<NodeDoc, 'last_seen' | 'load' | 'reported_status'>
+
 /**
  * Copies a heartbeat's fields into a snapshot's long-lived node document, changing its own
  * Date and load in place: old objects that never point at new ones keep young-generation
- * collections cheap while thousands of heartbeats a second are applied.
+ * collections cheap while thousands of heartbeats a second are applied. A change without a
+ * reported status leaves the one the document has.
  */
-function copyLiveness (doc: NodeDoc, change: Pick<NodeDoc, 'last_seen' | 'load' | 'draining'>): void {
+function copyLiveness (doc: NodeDoc, change: NodeLiveness): void {
   const seen = change.last_seen
   if (seen === null || doc.last_seen === null) doc.last_seen = seen
   else if (doc.last_seen.getTime() !== seen.getTime()) doc.last_seen.setTime(seen.getTime())
@@ -102,7 +106,21 @@ function copyLiveness (doc: NodeDoc, change: Pick<NodeDoc, 'last_seen' | 'load' 
     if (doc.load.mbps !== load.mbps) doc.load.mbps = load.mbps
     if (doc.load.cpu !== load.cpu) doc.load.cpu = load.cpu
   }
-  if (doc.draining !== change.draining) doc.draining = change.draining
+  const status = change.reported_status
+  if (status !== undefined && doc.reported_status !== status) doc.reported_status = status
+}
+
+/**
+ * Applies one heartbeat to this replica's view alone, as applyLiveness would once the store
+ * held it: for a beat the store could not take, so that the node stays eligible here through
+ * the store's outage. False when the view does not know the node.
+ */
+export function applyBeatInPlace (snapshot: RoutingSnapshot, node: string, beat: NodeLiveness): boolean {
+  const known = snapshot.nodes.nodesById.get(node)
+  if (known === undefined) return false
+  copyLiveness(known.doc, beat)
+  snapshot.livenessVersion++
+  return true
 }
 
 /**
@@ -116,7 +134,7 @@ export async function applyLiveness (collections: Pick<Collections, 'nodes'>, sn
   // makes memos of choices forget, moves once at the end (a memo lives a second at most).
   const changed = collections.nodes.find(
     { last_seen: { $gt: since } },
-    { projection: { _id: 1, last_seen: 1, load: 1, draining: 1 }, batchSize: LIVENESS_BATCH }
+    { projection: { _id: 1, last_seen: 1, load: 1, reported_status: 1 }, batchSize: LIVENESS_BATCH }
   )
   let applied = 0
   await readInSlices(changed, (change) => {

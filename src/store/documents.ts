@@ -9,6 +9,10 @@ export interface NodeLoad {
   cpu: number
 }
 
+/** What a node's heartbeat may say of itself. */
+export const nodeReportedStatuses = ['up', 'draining'] as const
+export type NodeReportedStatus = typeof nodeReportedStatuses[number]
+
 export interface NodeDoc {
   _id: string
   host: string
@@ -27,12 +31,22 @@ export interface NodeDoc {
   ipv6?: boolean
   /** Partners this node is dedicated to; empty means shared by all. */
   partners: string[]
+  /** The admin's, as is `draining`: only admin writes change them, and they are audited. */
   enabled: boolean
+  /**
+   * The admin's drain: no new viewers while true, whatever the node's heartbeats say. (Before
+   * reported_status existed, heartbeats wrote their status here; a node that drained itself
+   * then stays drained until an admin clears it.)
+   */
   draining: boolean
   /** sha256 (hex) of the node's own heartbeat key. */
   key_hash?: string
+  // Liveness, written by the node's heartbeats and never audited: when it was last heard from,
+  // how loaded it said it was, and the status it reported (absent until a heartbeat names one).
+  // A reported 'draining' takes the node out of new choices as the admin's drain does.
   last_seen: Date | null
   load: NodeLoad
+  reported_status?: NodeReportedStatus
 }
 
 export interface GeoGroupDoc {

@@ -24,8 +24,11 @@ t.test('disabled', async (t) => {
   t.equal(reason({ enabled: false }), 'disabled')
 })
 
-t.test('draining', async (t) => {
+t.test('draining: the admin\'s drain or the node\'s own', async (t) => {
   t.equal(reason({ draining: true }), 'draining')
+  t.equal(reason({ reported_status: 'draining' }), 'draining')
+  t.equal(reason({ draining: true, reported_status: 'up' }), 'draining', 'a node saying up does not undo the admin\'s drain')
+  t.equal(reason({ reported_status: 'up' }), null)
 })
 
 t.test('stale_heartbeat: never seen, or seen longer ago than the TTL', async (t) => {
@@ -88,8 +91,12 @@ t.test('heartbeat fields are read live from the document', async (t) => {
   const doc = node('n')
   const n = view(doc)
   t.equal(nodeIneligibility(n, request, NOW, TTL), null)
+  doc.reported_status = 'draining'
+  t.equal(nodeIneligibility(n, request, NOW, TTL), 'draining', 'a node reporting itself draining')
+  doc.reported_status = 'up'
+  t.equal(nodeIneligibility(n, request, NOW, TTL), null)
   doc.draining = true
-  t.equal(nodeIneligibility(n, request, NOW, TTL), 'draining')
+  t.equal(nodeIneligibility(n, request, NOW, TTL), 'draining', 'drained by an admin, whatever the node reports')
   doc.draining = false
   doc.last_seen = new Date(NOW - TTL - 1)
   t.equal(nodeIneligibility(n, request, NOW, TTL), 'stale_heartbeat')

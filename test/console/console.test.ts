@@ -10,7 +10,7 @@ import t, { type Test } from 'tap'
 import { request } from 'undici'
 import type { ElementHandle, Page } from 'puppeteer-core'
 import { hashToken } from '../../src/auth/token-hash.js'
-import { demoNodes } from '../../src/demo/demo-data.js'
+import { demoNodeKey, demoNodes } from '../../src/demo/demo-data.js'
 import { findChromium, launchBrowser, watchedPage, type WatchedPage } from '../helpers/browser.js'
 import { startSystem } from '../helpers/system.js'
 
@@ -162,6 +162,33 @@ if (chromium === undefined) {
     await page.click(`#nodes tr[data-node="${winner}"] input.draining`)
     await page.waitForFunction((id) => new RegExp(`${id}: draining false`).test(document.querySelector('#message.ok')?.textContent ?? ''), {}, winner)
     await system.gateway.refreshSnapshot()
+    noProblems(t)
+  })
+
+  t.test('a node that reports itself draining: shown beside the admin\'s draining, which stays off', async (t) => {
+    const beat = async (status: 'up' | 'draining'): Promise<void> => {
+      const res = await request(`${base}/api/v1/nodes/node-moscow-2/heartbeat`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${demoNodeKey('node-moscow-2')}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ sessions: 0, mbps: 0, cpu: 0, status })
+      })
+      t.equal(res.statusCode, 200, `heartbeat ${status}`)
+      await res.body.dump()
+    }
+    const row = '#nodes tr[data-node="node-moscow-2"]'
+    const shows = async (status: string): Promise<void> => {
+      await page.waitForFunction((sel, s) => document.querySelector(`${sel} td.reported`)?.textContent === s, { timeout: 10_000 }, row, status)
+    }
+    await page.goto(`${base}/admin/#/nodes`)
+    await page.waitForSelector(`${row} td.reported`)
+    await beat('draining')
+    // The page polls the API every few seconds.
+    await shows('draining')
+    t.equal(await text(page, `${row} td.status`), 'draining', 'the node takes no new viewers')
+    t.equal(await page.$eval(`${row} input.draining`, (el) => (el as HTMLInputElement).checked), false, 'the admin\'s draining is still off')
+    await beat('up')
+    await shows('up')
+    t.equal(await text(page, `${row} td.status`), 'up')
     noProblems(t)
   })
 

@@ -1,5 +1,6 @@
-// Heartbeats applied to a loaded node snapshot in place: last_seen, load and draining of the
-// nodes heard from, in more than one batch and slice, and nothing else.
+// Heartbeats applied to a loaded node snapshot in place: last_seen, load and reported status
+// of the nodes heard from, in more than one batch and slice, and nothing else (the admin's
+// draining is not a heartbeat's).
 
 import t from 'tap'
 import { applyLiveness, loadRoutingSnapshot } from '../../src/routing/routing-snapshot.js'
@@ -21,9 +22,12 @@ t.test('heartbeats since a moment are copied into the snapshot, batch after batc
   const snapshot = await loadRoutingSnapshot(store.collections, Date.now())
   const doc = (id: string) => snapshot.nodes.nodesById.get(id)?.doc
   const heard = new Date(2_000_000)
-  // Every node but the last heartbeats; n0 for the first time, n1 also with a new load and draining.
+  // Every node but the last heartbeats; n0 for the first time, n1 also with a new load and
+  // reporting itself draining. n2's admin draining changes behind the admin API's back: that
+  // waits for a full reload.
   await store.collections.nodes.updateMany({ _id: { $ne: `n${NODES - 1}` } }, { $set: { last_seen: heard } })
-  await store.collections.nodes.updateOne({ _id: 'n1' }, { $set: { load: { sessions: 7, mbps: 12.5, cpu: 0.25 }, draining: true } })
+  await store.collections.nodes.updateOne({ _id: 'n1' }, { $set: { load: { sessions: 7, mbps: 12.5, cpu: 0.25 }, reported_status: 'draining' } })
+  await store.collections.nodes.updateOne({ _id: 'n2' }, { $set: { draining: true } })
   const version = snapshot.livenessVersion
   // Requests are routed between slices: record how many heartbeats each turn of the event
   // loop saw applied.
@@ -41,8 +45,10 @@ t.test('heartbeats since a moment are copied into the snapshot, batch after batc
   t.same(doc('n0')?.last_seen, heard, 'a first heartbeat')
   t.same(doc('n1')?.last_seen, heard)
   t.same(doc('n1')?.load, { sessions: 7, mbps: 12.5, cpu: 0.25 })
-  t.equal(doc('n1')?.draining, true)
+  t.equal(doc('n1')?.reported_status, 'draining')
+  t.equal(doc('n1')?.draining, false, 'the admin\'s draining is left alone')
   t.same(doc('n2')?.load, { sessions: 0, mbps: 0, cpu: 0 })
+  t.equal(doc('n2')?.draining, false, 'and is not read with liveness')
   t.same(doc(`n${NODES - 1}`)?.last_seen, new Date(1_000_000), 'a node not heard from is left alone')
   t.equal(await applyLiveness(store.collections, snapshot, new Date(2_500_000)), 0, 'nothing newer: nothing applied')
   t.equal(snapshot.livenessVersion, after, 'and no new version')

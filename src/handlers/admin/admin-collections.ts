@@ -15,10 +15,13 @@ import { NodeView } from './view-schemas.js'
 
 type NodeInput = Static<typeof NodeBody>
 
-/** A node as the API shows it: never its key hash. */
-export function publicNode (doc: NodeDoc): Omit<NodeDoc, 'key_hash'> & { has_key: boolean } {
+/**
+ * A node as the API shows it: never its key hash; the status its heartbeats reported beside the
+ * admin's draining, null until one has.
+ */
+export function publicNode (doc: NodeDoc): Omit<NodeDoc, 'key_hash' | 'reported_status'> & { has_key: boolean, reported_status: NodeDoc['reported_status'] | null } {
   const { key_hash: keyHash, ...rest } = doc
-  return { ...rest, has_key: keyHash !== undefined }
+  return { ...rest, reported_status: doc.reported_status ?? null, has_key: keyHash !== undefined }
 }
 
 /** A new heartbeat key: 192 random bits, URL-safe. */
@@ -34,7 +37,8 @@ function storedNode (body: NodeInput, existing: NodeDoc | null): NodeDoc {
     ...(keyHash !== undefined && { key_hash: keyHash }),
     // Liveness belongs to the node's heartbeats, not to the admin.
     last_seen: existing?.last_seen ?? null,
-    load: existing?.load ?? { sessions: 0, mbps: 0, cpu: 0 }
+    load: existing?.load ?? { sessions: 0, mbps: 0, cpu: 0 },
+    ...(existing?.reported_status !== undefined && { reported_status: existing.reported_status })
   }
 }
 

@@ -1,6 +1,6 @@
 // The routes streaming nodes call (DESIGN section 4): POST /api/v1/nodes/:id/heartbeat, GET
 // /verify for nginx auth_request, POST /hooks/srs and POST /hooks/nginx-rtmp for plays. A
-// heartbeat renews the leases of the plays its node admitted.
+// heartbeat renews the leases of the plays its node admitted, when the store takes it.
 
 import formbody from '@fastify/formbody'
 import type { FastifyPluginAsync } from 'fastify'
@@ -10,6 +10,7 @@ import { renewNodeLeases, sessionCollectionsOf } from '../../billing/sessions.js
 import type { Config } from '../../config.js'
 import type { SigningKey } from '../../signing/keys.js'
 import { createStreamVerifier, type StreamVerifier } from '../../signing/stream-signature.js'
+import type { RoutingSnapshotSource } from '../../routing/routing-snapshot.js'
 import type { Collections } from '../../store/mongo.js'
 import { registerHeartbeatRoute } from './heartbeat-route.js'
 import { registerNginxRtmpHookRoute } from './nginx-rtmp-hook-route.js'
@@ -20,6 +21,8 @@ export interface NodeRoutesDeps {
   verifier: StreamVerifier
   signatureParam: string
   nodes: Collections['nodes']
+  /** This replica's routing view: heartbeats recognise nodes from it and fall back on it. */
+  routing: Pick<RoutingSnapshotSource, 'current'>
   billing: AdmissionCollections
   /** How long an admitted play lasts without a heartbeat from its node. */
   leaseMs: number
@@ -37,6 +40,7 @@ export const nodeRoutes: FastifyPluginAsync<NodeRoutesDeps> = async (app, deps) 
   await app.register(formbody)
   registerHeartbeatRoute(app, {
     nodes: deps.nodes,
+    routing: deps.routing,
     now: deps.now,
     nodeTtlS: deps.nodeTtlS,
     afterBeat: (node) => renewNodeLeases(deps.billing, node, deps.now(), deps.leaseMs)
@@ -51,6 +55,7 @@ export interface NodeRoutesSetup {
   'signatureMaxTtlS' | 'signatureClockSkewS' | 'signatureIssuers' | 'hlsIdleS' | 'hlsSessionMaxS'>
   collections: Pick<Collections, 'nodes' | 'accounts' | 'tariffs' | 'sessions' | 'sessionSlots'>
   keys: SigningKey[]
+  routing: Pick<RoutingSnapshotSource, 'current'>
   now: () => number
   onHlsStore?: HlsSessionsOptions['onStore']
 }
@@ -72,6 +77,7 @@ export function createNodeRoutesDeps (setup: NodeRoutesSetup): NodeRoutesDeps {
     }),
     signatureParam: setup.config.signatureParam,
     nodes,
+    routing: setup.routing,
     billing,
     hls: createHlsSessions({
       billing,
