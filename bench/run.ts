@@ -1,4 +1,4 @@
-// `npm run bench`: geogate against a bare Fastify redirect, side by side in one run (DESIGN
+// `npm run bench`: geogate against a bare Fastify redirect, side by side in one run (docs/design.md
 // section 8). The gateway and the baseline each run alone in a process pinned to core 0; wrk
 // and everything the gateway depends on (store, resolver, auth-server) share core 1. Every
 // scenario starts a fresh gateway and loads it and the baseline by turns with the same wrk

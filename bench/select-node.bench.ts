@@ -1,4 +1,4 @@
-// Microbenchmark for node selection (DESIGN section 8: a group of 100 nodes under 20 µs; a
+// Microbenchmark for node selection (docs/design.md section 8: a group of 100 nodes under 20 µs; a
 // snapshot of 10,000 nodes under 50 MB). Run alone:
 //   node --expose-gc --import tsx bench/select-node.bench.ts
 // or call runSelectionBench() from a bench runner. Prints/returns numbers; asserts nothing.

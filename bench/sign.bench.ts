@@ -1,4 +1,4 @@
-// Microbenchmark for signing a stream URL (DESIGN section 3): the JWT in `sig`, with an HS256
+// Microbenchmark for signing a stream URL (docs/design.md section 3): the JWT in `sig`, with an HS256
 // secret and with an ES256 private key, both as KeyObjects made once. Run alone:
 //   node --import tsx bench/sign.bench.ts
 // or call runSignBench(). Prints/returns µs per signature; asserts nothing.

@@ -1,6 +1,6 @@
 // What one request-path lookup (and one write) costs on the embedded store (the one `npm start` runs) as a
 // collection grows: findOne by _id, as the auth-server looks up a token and the gateway a video
-// server, at 1,000, 10,000 and 50,000 documents. The store scans for every findOne (DESIGN
+// server, at 1,000, 10,000 and 50,000 documents. The store scans for every findOne (docs/design.md
 // section 8), so the cost grows with the collection; MongoDB's indexes keep it flat. Run alone:
 //   node --import tsx bench/store-lookup.bench.ts
 // or call runStoreLookupBench(). Prints/returns ms per lookup; asserts nothing.

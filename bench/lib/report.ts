@@ -1,4 +1,4 @@
-// What a bench run found: the numbers, the budgets of DESIGN section 8 checked against them,
+// What a bench run found: the numbers, the budgets of docs/design.md section 8 checked against them,
 // and the same as JSON and as a Markdown table.
 
 import type { GeoMatchBenchResult } from '../geo-match.bench.js'
@@ -316,7 +316,7 @@ export function markdownReport (report: BenchReport): string {
     lines.push('')
   }
 
-  lines.push('## Budgets (DESIGN section 8)', '')
+  lines.push('## Budgets (docs/design.md section 8)', '')
   lines.push('| budget | limit | measured | result |', '| --- | --- | --- | --- |')
   for (const b of report.budgets) lines.push(`| ${b.name} | ${b.limit} | ${b.measured} | ${b.status} |`)
   lines.push('', 'The burst budgets (one auth-server and one resolver call per burst) are checked by the tests, not here.', '')

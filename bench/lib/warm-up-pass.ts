@@ -1,4 +1,4 @@
-// The realistic mixes' warm-up pass (DESIGN section 8: "after one warm-up pass"): every viewer
+// The realistic mixes' warm-up pass (docs/design.md section 8: "after one warm-up pass"): every viewer
 // (token and address) and every camera asked for once, before the timed warm-up and the runs.
 
 import { Pool } from 'undici'

@@ -1,4 +1,4 @@
--- The analytics mix (DESIGN section 8): one token and one address ask for CAMERAS cameras of
+-- The analytics mix (docs/design.md section 8): one token and one address ask for CAMERAS cameras of
 -- UIN-BENCH in turn, cam-0, cam-1, …, and again.
 --   wrk ... -s analytics.lua URL -- CAMERAS
 -- URL's path is replaced.

@@ -1,4 +1,4 @@
--- The players mix (DESIGN section 8): VIEWERS viewers, each with its own token
+-- The players mix (docs/design.md section 8): VIEWERS viewers, each with its own token
 -- (bench-token-<n>) and its own address (address(n)), take turns; each asks for one of CAMERAS
 -- cameras of UIN-BENCH, picked with a skewed popularity (camera k about as often as 1/(k+1)^…,
 -- cam-0 the most watched), so most requests are a token/camera pair the gateway has not seen.

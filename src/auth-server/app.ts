@@ -1,5 +1,5 @@
 // `geogate auth-server` as an app plugin: `POST /authorize` answers who owns a token and whether
-// it may do this to that object (DESIGN sections 1 and 2.4), and `POST /introspect` everything
+// it may do this to that object (docs/design.md sections 1 and 2.4), and `POST /introspect` everything
 // the token may do (RFC 7662), from hashed tokens in MongoDB; `POST /introspect/batch` the same
 // for up to INTROSPECT_BATCH_MAX tokens with one store query, what a gateway sends when several
 // new viewers come at once.
@@ -19,7 +19,7 @@ import { AuthorizeAnswer, AuthorizeBody, IntrospectAnswer, IntrospectBatchAnswer
 
 export interface AuthServerAppOptions {
   tokens: Collection<TokenDoc>
-  /** Who may call (README, "Signed service calls"); false answers anyone, for tests of other concerns only. */
+  /** Who may call (docs/services.md, "Signed service calls"); false answers anyone, for tests of other concerns only. */
   signedCalls: SignedCallsOptions | false
   now?: () => number
 }

@@ -1,4 +1,4 @@
-// The gateway's client of the auth-server (DESIGN section 2.4). It asks once per token what the
+// The gateway's client of the auth-server (docs/design.md section 2.4). It asks once per token what the
 // token may do (`POST /introspect`, after RFC 7662) and decides every object itself with the
 // auth-server's own grantAllows, so a viewer's rights are learned once, not once per camera.
 //

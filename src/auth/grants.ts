@@ -1,4 +1,4 @@
-// Whether a token's grants allow one action on one object (DESIGN section 6, `tokens`).
+// Whether a token's grants allow one action on one object (docs/design.md section 6, `tokens`).
 
 import type { Grant } from '../store/documents.js'
 

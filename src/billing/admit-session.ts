@@ -1,4 +1,4 @@
-// The authoritative concurrency check, taken when a node reports a play (DESIGN section 4).
+// The authoritative concurrency check, taken when a node reports a play (docs/design.md section 4).
 //
 // A play of an owner whose tariff allows N concurrent streams must take one of the owner's N
 // slots, with the compare-and-set of take-slot.ts: N slots admit at most N plays, whatever the

@@ -1,4 +1,4 @@
-// HLS sessions (DESIGN section 4): a player fetches a playlist and segments for as long as it
+// HLS sessions (docs/design.md section 4): a player fetches a playlist and segments for as long as it
 // watches, each one checked by GET /verify. The first verified request of a grant (jti) from one
 // viewer address at one node starts a session, admitted against the tariff like an on_play
 // (admitSession, the same `sessions` and slot documents, so every replica and every hook counts

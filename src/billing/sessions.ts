@@ -1,5 +1,5 @@
 // Plays admitted at the nodes, and the slots that bound how many one owner may hold at once
-// (DESIGN section 4). Both carry a lease, `expires_at`: a play is live while its lease is in
+// (docs/design.md section 4). Both carry a lease, `expires_at`: a play is live while its lease is in
 // the future, whether or not its document has been deleted yet. Every query filters on
 // `expires_at`, so correctness never waits for a TTL index or the sweeper that deletes
 // documents long past their lease (session-sweeper.ts).

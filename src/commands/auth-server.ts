@@ -35,7 +35,7 @@ export async function createAuthService (config: Config, store: Store): Promise<
  * In the store every replica inserts into one collection, so a nonce one has seen the others
  * refuse. In memory a replay reaches no other replica only when there is none: what
  * `geogate dev` runs, where the embedded store would pay a write per call (each write there
- * costs in proportion to its collection: README, "Performance").
+ * costs in proportion to its collection: docs/performance.md).
  */
 function nonceLedgerOf (config: Config, nonces: Collection<ServiceNonceDoc>): NonceLedger {
   return config.serviceNonces === 'memory' ? createMemoryNonceLedger() : createStoreNonceLedger(nonces)

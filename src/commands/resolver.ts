@@ -9,7 +9,7 @@ import { createMemoryNonceLedger } from '../signing/nonce-ledger.js'
 import { signedCallsOf } from './signed-calls.js'
 
 export async function createResolverService (config: Config): Promise<FastifyInstance> {
-  // The resolver has no store: each replica remembers the nonces it has seen (README, "Signed
+  // The resolver has no store: each replica remembers the nonces it has seen (docs/services.md, "Signed
   // service calls", says why that is enough for it).
   const nonces = createMemoryNonceLedger()
   const app = await buildApp(resolverApp, {

@@ -1,4 +1,4 @@
-// The demo data `geogate dev` seeds (DESIGN section 7). Tests build on it too.
+// The demo data `geogate dev` seeds (docs/design.md section 7). Tests build on it too.
 
 import { hashToken } from '../auth/token-hash.js'
 import type {

@@ -1,7 +1,7 @@
 // Where a node serves each format: the paths geogate's redirects point at, and the paths
 // GET /verify accepts for a format. One table, so the two cannot drift apart.
 //
-// For HLS the grant is in the path, `/hls/G/S/C/index.m3u8` (DESIGN section 2 step 7): a player
+// For HLS the grant is in the path, `/hls/G/S/C/index.m3u8` (docs/design.md section 2 step 7): a player
 // resolves segment and sub-playlist URIs relative to the playlist, which keeps the path and
 // drops the query string. A JWT's characters and UINs' are all path-safe, so nothing is encoded.
 

@@ -1,4 +1,4 @@
-// The decision log (DESIGN section 9): one JSON line per stream answer — where the client was,
+// The decision log (docs/design.md section 9): one JSON line per stream answer — where the client was,
 // which group and rule placed it, which node it was sent to, for whom, and how it ended. It
 // holds no token, node key, signature or signed URL: only the fields below, and the request's
 // identifiers only when they have the shape the stream route's schema allows.

@@ -1,4 +1,4 @@
-// The gateway's Prometheus metrics (DESIGN section 9), on a registry of its own so several apps
+// The gateway's Prometheus metrics (docs/design.md section 9), on a registry of its own so several apps
 // can share a process. The request path only counts into plain numbers and arrays, indexed
 // through bounded labels (src/metrics/bounded-label.ts); the series are built when /metrics is
 // scraped. Every label set is bounded: a route, status or error code the gateway does not know,

@@ -23,7 +23,7 @@ export interface ResolverDatabases {
 }
 
 export interface ResolverAppOptions {
-  /** Who may call (README, "Signed service calls"); false answers anyone, for tests of other concerns only. */
+  /** Who may call (docs/services.md, "Signed service calls"); false answers anyone, for tests of other concerns only. */
   signedCalls: SignedCallsOptions | false
   /** Open databases to answer from; absent, the app opens cityDatabasePath and asnDatabasePath. */
   databases?: ResolverDatabases

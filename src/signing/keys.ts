@@ -1,4 +1,4 @@
-// The keys that sign and verify stream URLs (DESIGN section 3), from one spec string:
+// The keys that sign and verify stream URLs (docs/design.md section 3), from one spec string:
 // `KID=ALG:MATERIAL[,KID=ALG:MATERIAL…]`. The first key signs; every key verifies.
 // Key objects are made once here: jsonwebtoken and node:crypto are ~60x faster with a KeyObject
 // than with a string secret they must import on every call.

@@ -3,7 +3,7 @@
 // still accepted; after that the timestamp alone refuses the call.
 //
 // The auth-server keeps them in the store, shared by every replica: one insert with a unique
-// _id per call, so a nonce seen by one replica is refused by all (README, "Signed service
+// _id per call, so a nonce seen by one replica is refused by all (docs/services.md, "Signed service
 // calls"). The embedded store has no TTL expiry, so expired nonces are deleted here, at most
 // once per sweep interval; a TTL index on expires_at does the same in MongoDB.
 

@@ -1,9 +1,9 @@
-// Signed calls between geogate's own processes (DESIGN section 1), as Licode's Nuve signs every
+// Signed calls between geogate's own processes (docs/design.md section 1), as Licode's Nuve signs every
 // service's request: the caller names itself, the time and a nonce, and proves it holds the
 // key by an HMAC-SHA256 over the request. The resolver and the auth-server answer only
 // such calls; the gateway signs every call it makes.
 //
-// One header carries everything (README, "Signed service calls"):
+// One header carries everything (docs/services.md, "Signed service calls"):
 //
 //   X-Geogate-Signature: v1 id=<service id>,ts=<unix seconds>,nonce=<nonce>,sig=<64 hex>
 //

@@ -1,4 +1,4 @@
-// The signed part of a redirect URL (DESIGN section 3): a JWT the streaming node checks before
+// The signed part of a redirect URL (docs/design.md section 3): a JWT the streaming node checks before
 // it serves a stream. Signing runs on every redirect, so it is a hand-built JWS over a
 // precomputed header (about half the cost of jsonwebtoken's sign); verifying runs once per
 // play and goes through jsonwebtoken with the algorithm pinned to the key the kid names.

@@ -1,4 +1,4 @@
-// The shapes of geogate's MongoDB documents (DESIGN section 6).
+// The shapes of geogate's MongoDB documents (docs/design.md section 6).
 
 export const streamFormats = ['flv', 'hls', 'ws-fmp4'] as const
 export type StreamFormat = typeof streamFormats[number]

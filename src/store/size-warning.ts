@@ -1,4 +1,4 @@
-// The embedded store scans a collection for every lookup (DESIGN section 8): past a size, every
+// The embedded store scans a collection for every lookup (docs/design.md section 8): past a size, every
 // request-path lookup costs milliseconds and they queue behind each other. `geogate dev` checks
 // the collections it reads on a client's request path now and then, and warns once for each
 // that grows past EMBEDDED_STORE_DOCUMENT_LIMIT: from there, run MongoDB (MONGODB_URL).
@@ -7,7 +7,7 @@ import type { Collections } from './mongo.js'
 
 /**
  * From this many documents in a request-path collection, the embedded store is the wrong store:
- * a lookup costs about 3 ms there (bench/store-lookup.bench.ts, README), against about 1 ms at
+ * a lookup costs about 3 ms there (bench/store-lookup.bench.ts, docs/performance.md), against about 1 ms at
  * 1,000, and grows with every document.
  */
 export const EMBEDDED_STORE_DOCUMENT_LIMIT = 10_000
@@ -54,7 +54,7 @@ export function warnWhenEmbeddedStoreOutgrown (
         if (warned.has(name)) continue
         warned.add(name)
         log(`warning: the embedded store's ${name} collection holds ${documents.toLocaleString('en-US')} documents, past ${limit.toLocaleString('en-US')}; ` +
-          'every lookup in it scans the collection (milliseconds each, growing): run MongoDB and set MONGODB_URL (README, "The embedded store\'s limits")')
+          'every lookup in it scans the collection (milliseconds each, growing): run MongoDB and set MONGODB_URL (docs/performance.md, "The embedded store\'s limits")')
       }
     }, () => { /* the store is away: the next check tries again */ }).finally(() => { running = undefined })
   }

@@ -28,7 +28,7 @@ await markDemoNodesAlive(store)
 const alive = setInterval(() => { markDemoNodesAlive(store).catch(() => {}) }, 3000)
 t.teardown(() => clearInterval(alive))
 // The real auth-server app, its tokens in memory: the embedded store scans its collection for
-// every lookup (DESIGN section 8), and 100,000 of them would take minutes; MongoDB's _id
+// every lookup (docs/design.md section 8), and 100,000 of them would take minutes; MongoDB's _id
 // index answers as this does.
 const authServer = await startAuthServer(t, { tokens: memoryTokenCollection(demoTokenDocs), now: Date.now })
 const config = loadConfig({}, {

@@ -172,7 +172,7 @@ t.test('runProblem names a run with more failures than that, counting every kind
   t.equal(runProblem(scenario('warm', { gateway: wrk({ requests: 0 }) })), 'no requests completed')
 })
 
-t.test('with nothing measured every budget is skipped, in the order of DESIGN section 8', async (t) => {
+t.test('with nothing measured every budget is skipped, in the order of docs/design.md section 8', async (t) => {
   const checks = checkBudgets([], undefined)
   t.strictSame(checks.map((c) => c.name), [
     'warm throughput',
@@ -389,7 +389,7 @@ t.test('the Markdown report lists the microbenchmarks and their errors', async (
 t.test('the Markdown report ends with the budget table, each with PASS, FAIL or SKIP', async (t) => {
   const report = sampleReport()
   const lines = markdownReport(report).split('\n')
-  const start = lines.indexOf('## Budgets (DESIGN section 8)')
+  const start = lines.indexOf('## Budgets (docs/design.md section 8)')
   t.ok(start > 0, 'a Budgets section')
   t.strictSame(lines.slice(start + 2, start + 4), ['| budget | limit | measured | result |', '| --- | --- | --- | --- |'])
   const rows = lines.slice(start + 4, start + 4 + report.budgets.length)

@@ -1,5 +1,5 @@
 // deploy/grafana/geogate.json: every query (panels and variables) names only metrics the
-// gateway exports, and the dashboard has the panels DESIGN section 9 and the issue ask for.
+// gateway exports, and the dashboard has the panels docs/design.md section 9 asks for.
 
 import { readFileSync } from 'node:fs'
 import t from 'tap'

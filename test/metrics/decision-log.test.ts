@@ -1,4 +1,4 @@
-// The decision log: a JSON line per stream answer with the fields of DESIGN section 9, written
+// The decision log: a JSON line per stream answer with the fields of docs/design.md section 9, written
 // by a real gateway for real requests that carry tokens (query and header), get signed URLs,
 // and are followed by a node's heartbeat and /verify calls with its key and the signature —
 // none of which may ever appear in the log. And sampling.

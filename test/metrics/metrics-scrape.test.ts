@@ -1,4 +1,4 @@
-// /metrics after real requests: every family of DESIGN section 9 is there with the values the
+// /metrics after real requests: every family of docs/design.md section 9 is there with the values the
 // requests made, and labels a stranger chooses (paths, error-prone parameters) do not make new
 // series.
 

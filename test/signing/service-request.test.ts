@@ -42,7 +42,7 @@ t.test('the header says who, when and which nonce, and the HMAC is the documente
   const expected = createHmac('sha256', secretA)
     .update(`v1\ngw\n${ts}\n${nonce}\nPOST\n/authorize\n${bodyDigest('{"a":1}')}`)
     .digest('hex')
-  t.equal(sig, expected, 'README\'s recipe, computed independently')
+  t.equal(sig, expected, 'docs/services.md\'s recipe, computed independently')
   t.equal(bodyDigest(''), EMPTY_BODY_DIGEST)
   t.equal(bodyDigest(undefined), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
   const sign = createServiceSigner({ id: 'gw', secret: secretA }, { now })

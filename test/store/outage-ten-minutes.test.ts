@@ -1,4 +1,4 @@
-// DESIGN section 8, "MongoDB unreachable for 10 minutes", with the embedded store really
+// docs/design.md section 8, "MongoDB unreachable for 10 minutes", with the embedded store really
 // stopped and ten minutes passed on the gateway's injected clock: what was answered in the hour
 // before is still answered 302 by the same node rules, what needs the store gets a 503 with
 // Retry-After without waiting for it once the store is known down, and fresh data is used

@@ -1,4 +1,4 @@
-// The routes streaming nodes call (DESIGN section 4): POST /api/v1/nodes/:id/heartbeat, GET
+// The routes streaming nodes call (docs/design.md section 4): POST /api/v1/nodes/:id/heartbeat, GET
 // /verify for nginx auth_request, POST /hooks/srs and POST /hooks/nginx-rtmp for plays. A
 // heartbeat renews the leases of the plays its node admitted, when the store takes it.
 

@@ -3,7 +3,7 @@
 // guards, every HLS segment included, so it reads nothing from the store and caches nothing:
 // a key removed from SIGNING_KEYS stops verifying at once. A verification costs ~10 µs.
 //
-// HLS is the exception (DESIGN section 4, "HLS sessions"): its grant is in the path,
+// HLS is the exception (docs/design.md section 4, "HLS sessions"): its grant is in the path,
 // /hls/G/S/C/…, and a grant starts a session that its requests keep alive past the grant's exp,
 // counted against the tariff (src/billing/hls-sessions.ts). A grant is one viewer's: it starts
 // sessions for one viewer address (X-Real-IP), or the few its tariff allows, and refuses the

@@ -1,4 +1,4 @@
-// The stream request, step by step (DESIGN section 2), without HTTP: the route adapter feeds it
+// The stream request, step by step (docs/design.md section 2), without HTTP: the route adapter feeds it
 // the validated query and the client's address, and renders what it returns.
 
 import type { Selection, SelectionOptions, SelectionRequest } from '../../balancing/select-node.js'

@@ -1,4 +1,4 @@
-// GET /verify for HLS (DESIGN section 4, "HLS sessions"): the grant in the path, a session that
+// GET /verify for HLS (docs/design.md section 4, "HLS sessions"): the grant in the path, a session that
 // its requests keep alive past the grant's exp, counted against the tariff on every replica, and
 // the paths and grants that must start nothing. Time moves by the test's clock.
 
