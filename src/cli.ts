@@ -7,8 +7,9 @@ import { adminUsage, runAdminCommand } from './commands/admin.js'
 import { createResolverService } from './commands/resolver.js'
 import { runTokenCommand, tokenUsage, UsageError } from './commands/token.js'
 import { createGateway, signingKeysOf } from './gateway.js'
-import { closeOnSignal, stopAccepting } from './server.js'
-import { listenWithMetrics } from './commands/metrics-listener.js'
+import { closeOnSignal, PortError, portErrorOf, stopAccepting } from './server.js'
+import { listenWithMetrics, metricsPortFor, type Listening } from './commands/metrics-listener.js'
+import type { FastifyInstance } from 'fastify'
 import { connectStore, ensureIndexes } from './store/mongo.js'
 
 const usage = `geogate — geo-balancing stream redirect gateway
@@ -43,6 +44,13 @@ function metricsOf (config: Config): { host: string, port: Config['metricsPort']
   return { host: config.metricsHost, port: config.metricsPort }
 }
 
+/** Listens on the port `setting` names, and /metrics where METRICS_PORT says; a port in use is named by its setting. */
+async function listenAs (app: FastifyInstance, config: Config, setting: string, port: number): Promise<Listening> {
+  return await listenWithMetrics(app, config.host, port, metricsOf(config)).catch((err: unknown) => {
+    throw portErrorOf(err, [[setting, port], ['METRICS_PORT', metricsPortFor(config.metricsPort, port)]])
+  })
+}
+
 function listening (role: string, at: { url: string, metricsUrl: string }): string {
   return `${role} listening on ${at.url} (metrics: ${at.metricsUrl})`
 }
@@ -69,14 +77,14 @@ async function main (argv: string[]): Promise<void> {
       return
     case 'resolver': {
       const app = await createResolverService(config)
-      log(listening('resolver', await listenWithMetrics(app, config.host, config.resolverPort, metricsOf(config))))
+      log(listening('resolver', await listenAs(app, config, 'RESOLVER_PORT', config.resolverPort)))
       closeOnSignal([() => app.close()], log)
       return
     }
     case 'auth-server': {
       const store = await connectStore({ url: requireMongo(config, command), database: config.mongodbDatabase, appName: 'geogate-auth' })
       const app = await createAuthService(config, store)
-      log(listening('auth-server', await listenWithMetrics(app, config.host, config.authServerPort, metricsOf(config))))
+      log(listening('auth-server', await listenAs(app, config, 'AUTH_SERVER_PORT', config.authServerPort)))
       closeOnSignal([() => store.close(), () => app.close()], log)
       return
     }
@@ -86,7 +94,7 @@ async function main (argv: string[]): Promise<void> {
       const store = await connectStore({ url: requireMongo(config, command), database: config.mongodbDatabase, appName: 'geogate-gateway' })
       await ensureIndexes(store.collections)
       const gateway = await createGateway({ config, store })
-      log(listening('gateway', await listenWithMetrics(gateway.app, config.host, config.gatewayPort, metricsOf(config))))
+      log(listening('gateway', await listenAs(gateway.app, config, 'GATEWAY_PORT', config.gatewayPort)))
       closeOnSignal([() => store.close(), gateway.close, () => stopAccepting(gateway.app)], log, 10_000, { begin: gateway.drain, graceMs: config.drainGraceMs })
       return
     }
@@ -111,6 +119,11 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
     process.stderr.write(`geogate: ${(err as Error).message}\n\n${tokenUsage}`)
     process.exitCode = 2
+    return
+  }
+  // A port in use: one line naming its setting; what was opened may still hold the process.
+  if (err instanceof PortError) {
+    process.stderr.write(`geogate: ${err.message}\n`, () => process.exit(1))
     return
   }
   if (err instanceof ConfigError) {

@@ -42,11 +42,44 @@ export async function buildApp<Options extends FastifyPluginOptions> (
   return app
 }
 
-export async function listen (app: FastifyInstance, host: string, port: number): Promise<string> {
+/**
+ * A port geogate cannot listen on, said in one line that names the setting to change: the
+ * command line prints its message alone, with no stack.
+ */
+export class PortError extends Error {
+  readonly setting: string
+  constructor (message: string, setting: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'PortError'
+    this.setting = setting
+  }
+}
+
+/**
+ * What a failed listen means to the person who set the port: a PortError when the port is in
+ * use or needs privileges and `setting` names it, else the error as it was.
+ */
+export function portErrorOf (err: unknown, settings: Array<[setting: string, port: number | undefined]>): unknown {
+  const failed = err as NodeJS.ErrnoException & { port?: number }
+  if (failed?.syscall !== 'listen' || (failed.code !== 'EADDRINUSE' && failed.code !== 'EACCES')) return err
+  const setting = settings.find(([, port]) => port !== undefined && port !== 0 && port === failed.port)?.[0]
+  if (setting === undefined) return err
+  const message = failed.code === 'EADDRINUSE'
+    ? `port ${failed.port} is in use (${setting}): choose another port or stop what holds it`
+    : `port ${failed.port} needs privileges this process does not have (${setting}): choose a port above 1023`
+  return new PortError(message, setting, { cause: err })
+}
+
+/** Listens with the timeouts every geogate server shares; `setting` names the port in errors. */
+export async function listen (app: FastifyInstance, host: string, port: number, setting?: string): Promise<string> {
   app.server.keepAliveTimeout = 65_000
   app.server.headersTimeout = 66_000
   app.server.requestTimeout = 30_000
-  return await app.listen({ host, port })
+  try {
+    return await app.listen({ host, port })
+  } catch (err) {
+    throw setting === undefined ? err : portErrorOf(err, [[setting, port]])
+  }
 }
 
 export type Closer = () => Promise<void>

@@ -1,29 +1,30 @@
 // `geogate dev` (what `npm start` runs): the store (embedded unless MONGODB_URL is set) seeded
 // with the demo data, the resolver, the auth-server and the gateway, in one process.
 //
-// The embedded store keeps nothing on disk, so dev keeps it: its contents are saved under
-// DATA_DIR after each admin write (debounced) and at shutdown, and restored at start (the demo
-// data seeds only an empty directory). If the store process dies, dev starts another on the
-// same port from that data; the driver reconnects to the port by itself, so the gateway and
-// the auth-server recover without a restart.
+// The embedded store keeps nothing on disk, so dev keeps it (src/store/kept-store.ts): its
+// contents are in DATA_DIR, saved before each admin write is acknowledged and at shutdown, and
+// restored at start (the demo data seeds only an empty directory). If the store process dies,
+// dev starts another and refills it from that data before any client reaches it again; clients
+// connect to one address that outlives store processes, so the gateway and the auth-server
+// recover without a restart, and never see an empty store.
 
 import type { Config } from '../config.js'
 import { DEV_SIGNING_KEYS } from '../config.js'
-import { createGateway } from '../gateway.js'
+import { createGateway, type Gateway } from '../gateway.js'
 import { closeOnSignal, listen, type Closer } from '../server.js'
 import { request } from 'undici'
 import { demoNodeKey, demoNodes, demoTokens } from '../demo/demo-data.js'
 import path from 'node:path'
-import type { FastifyInstance } from 'fastify'
-import { createSaver, dataFile, restoreStore, saveStore, type Saver } from '../store/data-dir.js'
-import { startEmbeddedStore, type EmbeddedStore } from '../store/embedded.js'
-import { connectStore, ensureIndexes, type Store } from '../store/mongo.js'
+import { dataFile, restoreStore } from '../store/data-dir.js'
+import { startKeptStore, type KeptStore } from '../store/kept-store.js'
+import { connectStore, ensureIndexes, type Collections } from '../store/mongo.js'
 import { seedDemoData } from '../demo/seed.js'
 import { parseSigningKeys } from '../signing/keys.js'
 import { generateServiceKey } from '../signing/service-request.js'
 import { createAuthService } from './auth-server.js'
 import { createResolverService } from './resolver.js'
 import { warnWhenEmbeddedStoreOutgrown } from '../store/size-warning.js'
+import { answerAdminWritesOnceKept, createLivenessRecord } from './dev-store.js'
 
 const DEMO_KEEPALIVE_MS = 5000
 
@@ -42,11 +43,13 @@ function startDemoHeartbeats (gatewayUrl: string, log: (line: string) => void): 
       if (res.statusCode !== 200) throw new Error(`${node._id}: heartbeat answered ${res.statusCode}`)
     }))
   }
-  const run = (): void => { beat().catch((err: unknown) => log(`demo heartbeat failed: ${(err as Error).message}`)) }
+  let stopped = false
+  // A beat cut short by the shutdown is no failure to report.
+  const run = (): void => { beat().catch((err: unknown) => { if (!stopped) log(`demo heartbeat failed: ${(err as Error).message}`) }) }
   run()
   const timer = setInterval(run, DEMO_KEEPALIVE_MS)
   timer.unref()
-  return { stop: () => clearInterval(timer) }
+  return { stop: () => { stopped = true; clearInterval(timer) } }
 }
 
 export interface DevSystem {
@@ -54,73 +57,15 @@ export interface DevSystem {
   close: () => Promise<void>
 }
 
-/** Admin writes close together share one save. */
-const SAVE_DEBOUNCE_MS = 200
-
-/** Saves after every admin write that succeeded (heartbeats are liveness, not edits). */
-function saveAfterAdminWrites (app: FastifyInstance, saver: Saver): void {
-  app.addHook('onResponse', async (request, reply) => {
-    if (request.method === 'GET' || request.method === 'HEAD' || reply.statusCode >= 400) return
-    const route = request.routeOptions.url ?? ''
-    if (route.startsWith('/api/v1/') && !route.endsWith('/heartbeat')) saver.schedule()
-  })
-}
-
-/**
- * Keeps the embedded store running: when its process dies (not stopped by dev), starts one on
- * the same port and refills it from the data directory.
- */
-function superviseStore (
-  first: EmbeddedStore, port: number, database: string, on: { down: () => void, refill: () => Promise<void> }, log: (line: string) => void
-): { stop: () => Promise<void> } {
-  let current = first
-  const state = { stopping: false }
-  const pause = (attempt: number): Promise<unknown> => new Promise((resolve) => setTimeout(resolve, Math.min(5000, 200 * attempt)))
-  const watch = (store: EmbeddedStore): void => {
-    void store.exited.then(async () => {
-      if (state.stopping || store !== current) return
-      on.down()
-      log(`the embedded store exited; restarting it on port ${port} from the data directory`)
-      for (let attempt = 1; !state.stopping; attempt++) {
-        try {
-          current = await startEmbeddedStore({ host: '127.0.0.1', port, database })
-          watch(current)
-          break
-        } catch (err) {
-          log(`restarting the embedded store failed (attempt ${attempt}): ${(err as Error).message}`)
-          await pause(attempt)
-        }
-      }
-      for (let attempt = 1; !state.stopping; attempt++) {
-        try {
-          await on.refill()
-          log(`embedded store restarted (pid ${current.pid ?? '?'})`)
-          return
-        } catch (err) {
-          log(`refilling the embedded store failed (attempt ${attempt}): ${(err as Error).message}`)
-          await pause(attempt)
-        }
-      }
-    })
-  }
-  watch(first)
-  return {
-    async stop () {
-      state.stopping = true
-      await current.stop()
-    }
-  }
-}
-
 /** Fills an empty store: from the data directory when it has a save, else with the demo data. */
-async function fillStore (store: Store, dir: string | undefined, log: (line: string) => void): Promise<void> {
-  await ensureIndexes(store.collections)
-  const restored = dir === undefined ? undefined : await restoreStore(store.collections, dir)
+async function fillStore (collections: Collections, dir: string | undefined, log: (line: string) => void): Promise<void> {
+  await ensureIndexes(collections)
+  const restored = dir === undefined ? undefined : await restoreStore(collections, dir)
   if (restored !== undefined && dir !== undefined) {
     log(`restored ${restored} documents from ${dataFile(dir)}`)
     return
   }
-  const inserted = await seedDemoData(store.collections)
+  const inserted = await seedDemoData(collections)
   log(`demo data seeded (${inserted} new documents)`)
 }
 
@@ -143,49 +88,39 @@ export function devConfig (config: Config, env: NodeJS.ProcessEnv): Config {
 
 export async function startDev (config: Config, log: (line: string) => void): Promise<DevSystem> {
   const closers: Closer[] = []
+  let kept: KeptStore | undefined
   const closeAll = async (): Promise<void> => {
-    for (const close of closers.reverse()) await close().catch((err: unknown) => log(`while closing: ${(err as Error).message}`))
+    // First of all: a store process that dies during the shutdown (a Ctrl-C reaches it too) is
+    // not restarted.
+    kept?.beginStop()
+    for (const close of [...closers].reverse()) await close().catch((err: unknown) => log(`while closing: ${(err as Error).message}`))
   }
   try {
     let url = config.mongodbUrl
-    // Only the embedded store needs dev to keep its data; a MongoDB keeps its own.
-    const dir = url === undefined ? path.resolve(config.dataDir) : undefined
-    let embedded: EmbeddedStore | undefined
+    const liveness = createLivenessRecord()
+    // Set once the gateway is built; the store may restart before.
+    const built: { gateway?: Gateway } = {}
     if (url === undefined) {
+      // Only the embedded store needs dev to keep its data; a MongoDB keeps its own.
+      const dir = path.resolve(config.dataDir)
       log('starting the embedded MongoDB-compatible store')
-      embedded = await startEmbeddedStore({ host: '127.0.0.1', port: 0, database: config.mongodbDatabase })
-      closers.push(embedded.stop)
-      url = embedded.url
-      log(`embedded store on ${url} (pid ${embedded.pid ?? '?'}), data in ${dir ?? ''}`)
+      const store = kept = await startKeptStore({
+        dir,
+        database: config.mongodbDatabase,
+        fill: async (collections) => { await fillStore(collections, dir, log) },
+        beforeReopen: async (collections) => { await liveness.replay(collections.nodes) },
+        // An edit answered 503 because its store died may be in the gateway's view: reload it.
+        onRestarted: () => { built.gateway?.refreshSnapshot().catch((err: unknown) => log(`reloading the node snapshot failed: ${(err as Error).message}`)) },
+        log
+      })
+      closers.push(() => store.stop())
+      url = store.url
+      log(`embedded store on ${url} (pid ${store.pid() ?? '?'}), data in ${dir}`)
     }
     const store = await connectStore({ url, database: config.mongodbDatabase, appName: 'geogate-dev' })
     closers.push(() => store.close())
-    await fillStore(store, dir, log)
-    if (config.mongodbUrl === undefined) closers.push(warnWhenEmbeddedStoreOutgrown(store.collections, log))
-
-    let saver: Saver | undefined
-    if (embedded !== undefined && dir !== undefined) {
-      const save = saver = createSaver(async () => { await saveStore(store.collections, dir) }, SAVE_DEBOUNCE_MS,
-        (err) => log(`saving to ${dir} failed: ${(err as Error).message}`))
-      await save.flush()
-      closers.push(() => save.flush())
-      // Nothing is saved from the moment the store dies until the new one is refilled: a save
-      // in between would read an empty store and overwrite the data with nothing.
-      const supervisor = superviseStore(embedded, Number(new URL(url).port), config.mongodbDatabase, {
-        down: () => save.pause(),
-        refill: async () => {
-          try {
-            const restored = await restoreStore(store.collections, dir)
-            await ensureIndexes(store.collections)
-            log(`restored ${restored ?? 0} documents from ${dataFile(dir)}`)
-          } finally {
-            save.resume()
-          }
-        }
-      }, log)
-      // Replaces the plain stop pushed above: a stop from dev is not a crash to recover from.
-      closers[0] = supervisor.stop
-    }
+    if (kept === undefined) await fillStore(store.collections, undefined, log)
+    else closers.push(warnWhenEmbeddedStoreOutgrown(store.collections, log))
 
     // Until the gateway listens, the demo nodes are marked alive in the store; from then on
     // they send real heartbeats through its API, with their own keys, like any node.
@@ -193,19 +128,22 @@ export async function startDev (config: Config, log: (line: string) => void): Pr
 
     const resolver = await createResolverService(config)
     closers.push(() => resolver.close())
-    const resolverUrl = await listen(resolver, config.host, config.resolverPort)
+    const resolverUrl = await listen(resolver, config.host, config.resolverPort, 'RESOLVER_PORT')
 
     const auth = await createAuthService(config, store)
     closers.push(() => auth.close())
-    const authUrl = await listen(auth, config.host, config.authServerPort)
+    const authUrl = await listen(auth, config.host, config.authServerPort, 'AUTH_SERVER_PORT')
 
-    const gateway = await createGateway({
+    const gateway = built.gateway = await createGateway({
       config: { ...config, resolverUrl: new URL(resolverUrl).origin, authServerUrl: new URL(authUrl).origin },
       store
     })
     closers.push(gateway.close)
-    if (saver !== undefined) saveAfterAdminWrites(gateway.app, saver)
-    const gatewayUrl = await listen(gateway.app, config.host, config.gatewayPort)
+    if (kept !== undefined) {
+      answerAdminWritesOnceKept(gateway.app, kept)
+      liveness.record(gateway.app)
+    }
+    const gatewayUrl = await listen(gateway.app, config.host, config.gatewayPort, 'GATEWAY_PORT')
     const heartbeats = startDemoHeartbeats(gatewayUrl, log)
     closers.push(async () => heartbeats.stop())
     return { urls: { gateway: gatewayUrl, resolver: resolverUrl, authServer: authUrl, store: config.mongodbUrl === undefined ? url : 'MONGODB_URL' }, close: closeAll }

@@ -17,8 +17,14 @@ export function dataFile (dir: string): string {
   return path.join(dir, FILE)
 }
 
-/** Writes every kept collection to the data directory; resolves with how many documents. */
-export async function saveStore (collections: Collections, dir: string): Promise<number> {
+/** Every kept collection as it is now: what a save writes. */
+export interface KeptDocuments {
+  saved: Saved
+  count: number
+}
+
+/** Reads every kept collection, so that a caller can decide whether the read is worth writing. */
+export async function readKept (collections: Collections): Promise<KeptDocuments> {
   const saved: Saved = {}
   let count = 0
   for (const name of KEPT) {
@@ -26,12 +32,23 @@ export async function saveStore (collections: Collections, dir: string): Promise
     saved[name] = docs
     count += docs.length
   }
+  return { saved, count }
+}
+
+/** Writes what readKept read to the data directory, replacing the last save whole. */
+export async function writeKept (dir: string, kept: KeptDocuments): Promise<void> {
   await mkdir(dir, { recursive: true })
   const file = dataFile(dir)
   const temporary = `${file}.${process.pid}.tmp`
-  await writeFile(temporary, BSON.EJSON.stringify(saved, { relaxed: false }))
+  await writeFile(temporary, BSON.EJSON.stringify(kept.saved, { relaxed: false }))
   await rename(temporary, file)
-  return count
+}
+
+/** Writes every kept collection to the data directory; resolves with how many documents. */
+export async function saveStore (collections: Collections, dir: string): Promise<number> {
+  const kept = await readKept(collections)
+  await writeKept(dir, kept)
+  return kept.count
 }
 
 /**
@@ -60,45 +77,4 @@ export async function restoreStore (collections: Collections, dir: string): Prom
     count += docs.length
   }
   return count
-}
-
-export interface Saver {
-  /** Saves soon: writes close together share one save. */
-  schedule: () => void
-  /** Saves now (and waits for a save under way). */
-  flush: () => Promise<void>
-  /** Holds saves back (while the store is being refilled); resume runs one if any was asked. */
-  pause: () => void
-  resume: () => void
-}
-
-export function createSaver (save: () => Promise<void>, debounceMs: number, onError: (err: unknown) => void): Saver {
-  let timer: NodeJS.Timeout | undefined
-  let running: Promise<void> = Promise.resolve()
-  let paused = false
-  let wanted = false
-  const run = (): Promise<void> => {
-    wanted = false
-    running = running.then(save).catch(onError)
-    return running
-  }
-  return {
-    schedule () {
-      wanted = true
-      if (paused || timer !== undefined) return
-      timer = setTimeout(() => { timer = undefined; if (!paused) void run() }, debounceMs)
-      timer.unref()
-    },
-    async flush () {
-      if (timer !== undefined) clearTimeout(timer)
-      timer = undefined
-      if (!paused) await run()
-      else await running
-    },
-    pause () { paused = true },
-    resume () {
-      paused = false
-      if (wanted) void run()
-    }
-  }
 }

@@ -10,8 +10,8 @@ export interface EmbeddedStore {
   url: string
   /** The store process's id. */
   pid: number | undefined
-  /** Resolves when the store process ends, stopped or not. */
-  exited: Promise<void>
+  /** Resolves when the store process ends, stopped or not, with the signal that ended it if any. */
+  exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
   stop: () => Promise<void>
 }
 
@@ -37,7 +37,7 @@ export async function startEmbeddedStore (options: EmbeddedStoreOptions = {}): P
   const child = spawn(embeddedStoreBinary(), [`--host=${host}`, `--port=${port}`, `--database=${database}`], {
     stdio: ['ignore', 'pipe', 'pipe']
   })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
   const url = await waitForUri(child, options.startTimeoutMs ?? 15_000)
   return { url, pid: child.pid, exited, stop: () => stopChild(child) }
 }
