@@ -104,7 +104,7 @@ export async function startDev (config: Config, log: (line: string) => void): Pr
       // Only the embedded store needs dev to keep its data; a MongoDB keeps its own.
       const dir = path.resolve(config.dataDir)
       log('starting the embedded MongoDB-compatible store')
-      const store = kept = await startKeptStore({
+      const embedded = kept = await startKeptStore({
         dir,
         database: config.mongodbDatabase,
         fill: async (collections) => { await fillStore(collections, dir, log) },
@@ -113,9 +113,9 @@ export async function startDev (config: Config, log: (line: string) => void): Pr
         onRestarted: () => { built.gateway?.refreshSnapshot().catch((err: unknown) => log(`reloading the node snapshot failed: ${(err as Error).message}`)) },
         log
       })
-      closers.push(() => store.stop())
-      url = store.url
-      log(`embedded store on ${url} (pid ${store.pid() ?? '?'}), data in ${dir}`)
+      closers.push(() => embedded.stop())
+      url = embedded.url
+      log(`embedded store on ${url} (pid ${embedded.pid() ?? '?'}), data in ${dir}`)
     }
     const store = await connectStore({ url, database: config.mongodbDatabase, appName: 'geogate-dev' })
     closers.push(() => store.close())

@@ -198,15 +198,15 @@ export async function startKeptStore (options: KeptStoreOptions): Promise<KeptSt
     beginStop()
     await restarting
     const live = running
-    if (live === undefined) {
-      log(`the embedded store stopped before the final save; ${dataFile(dir)} holds the last save (every acknowledged admin write)`)
-    } else {
-      try {
-        const saved = await saves.commit()
-        log(`saved ${saved.count} documents to ${dataFile(dir)}`)
-      } catch (err) {
-        log(`the final save failed (${messageOf(err)}); ${dataFile(dir)} holds the last save (every acknowledged admin write)`)
-      }
+    const kept = `${dataFile(dir)} holds the last save (every acknowledged admin write)`
+    try {
+      if (live === undefined) throw new Error('no store')
+      const saved = await saves.commit()
+      log(`saved ${saved.count} documents to ${dataFile(dir)}`)
+    } catch (err) {
+      // A Ctrl-C stops the store along with dev, often before this save could read it.
+      if (running !== live || live === undefined) log(`the embedded store stopped before the final save; ${kept}`)
+      else log(`the final save failed (${messageOf(err)}); ${kept}`)
     }
     running = undefined
     await forwarder.close()

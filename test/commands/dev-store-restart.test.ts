@@ -117,7 +117,7 @@ t.test('a store SIGKILLed under load loses no acknowledged write and changes no 
   t.ok(await until(() => /embedded store restarted/.test(dev.output()), 20_000), 'dev restarts the store')
   const restartedAt = since()
   // Load goes on on the new store: a few seconds, and until it acknowledges writes again.
-  await new Promise((resolve) => setTimeout(resolve, 3000))
+  await new Promise((resolve) => setTimeout(resolve, 4000))
   await until(() => written.some((w) => w.at > restartedAt && w.answer.status === 201), 10_000)
   for (const load of [warmLoad, writes, issue, heartbeat]) load.stop()
   await Promise.all([warmLoad.all(), writes.all(), issue.all(), heartbeat.all()])
