@@ -15,7 +15,9 @@
 // the store is unreachable the beat is applied to this replica's view alone and answered 200
 // with "stored": false: the node stays eligible here, and is not told it is refused for the
 // store's outage. Its plays' leases are then not renewed (they live in the store too); its next
-// stored heartbeat renews them.
+// stored heartbeat renews them. Likewise when the store takes the beat but fails the renewal
+// that follows: the beat is answered 200 with "leases_renewed": false, since the node is alive
+// and its next beat tries the renewal again (a lease outlasts several beats).
 
 import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from 'typebox'
@@ -42,6 +44,7 @@ const HeartbeatAnswer = Type.Object({
   status: reportedStatus('the status this heartbeat reported'),
   draining: Type.Boolean({ description: 'whether an admin has drained the node (as this replica knows it): no new viewers either way' }),
   stored: Type.Boolean({ description: 'false: the store was unreachable; the beat counts on this replica only, and the leases of the node\'s plays were not renewed' }),
+  leases_renewed: Type.Boolean({ description: 'whether the leases of the node\'s plays were renewed by this beat (false: the store failed; the next beat tries again)' }),
   node_ttl_s: Type.Integer()
 })
 
@@ -52,8 +55,8 @@ export interface HeartbeatDeps {
   now: () => number
   nodeTtlS: number
   /**
-   * What follows a beat the store took (renewing the leases of the node's plays). A failure
-   * answers the heartbeat 503, and the node's next heartbeat tries again.
+   * What follows a beat the store took (renewing the leases of the node's plays). A failure is
+   * logged and answered as leases_renewed: false; the node's next heartbeat tries again.
    */
   afterBeat?: (node: string) => Promise<void>
 }
@@ -102,16 +105,18 @@ export function registerHeartbeatRoute (app: FastifyInstance, deps: HeartbeatDep
       const snapshot = deps.routing.current()
       if (!unreachable(err) || snapshot === undefined || !applyBeatInPlace(snapshot, id, beat)) throw err
       request.log.debug({ node: id }, 'heartbeat applied to this replica only: the store is unreachable')
-      return { node: id, status, draining: node.draining, stored: false, node_ttl_s: deps.nodeTtlS }
+      return { node: id, status, draining: node.draining, stored: false, leases_renewed: false, node_ttl_s: deps.nodeTtlS }
     }
     if (stored === null) throw gatewayError('GW_TOKEN_INVALID', 'unknown node or wrong node key')
+    let renewed = true
     if (deps.afterBeat !== undefined) {
       try {
         await deps.afterBeat(id)
       } catch (err) {
-        throw gatewayError('GW_DEPENDENCY_DOWN', 'the node\'s session leases could not be renewed', { cause: err })
+        renewed = false
+        request.log.warn({ node: id, err }, 'the node\'s play leases were not renewed; its next heartbeat tries again')
       }
     }
-    return { node: id, status, draining: stored.draining === true, stored: true, node_ttl_s: deps.nodeTtlS }
+    return { node: id, status, draining: stored.draining === true, stored: true, leases_renewed: renewed, node_ttl_s: deps.nodeTtlS }
   })
 }

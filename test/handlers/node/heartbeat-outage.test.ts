@@ -3,6 +3,7 @@
 // false, so the node is not told it is refused for the store's outage and stays eligible on
 // this replica. The store is cut by a proxy that stops answering, as a stalled network does.
 
+import Fastify from 'fastify'
 import t from 'tap'
 import { request } from 'undici'
 import { createAuthService } from '../../../src/commands/auth-server.js'
@@ -11,6 +12,8 @@ import { loadConfig } from '../../../src/config.js'
 import { demoNodeKey, demoNodes } from '../../../src/demo/demo-data.js'
 import { seedDemoData } from '../../../src/demo/seed.js'
 import { createGateway } from '../../../src/gateway.js'
+import { registerHeartbeatRoute } from '../../../src/handlers/node/heartbeat-route.js'
+import { errorPlugin } from '../../../src/http/error-plugin.js'
 import { parseServiceKeys } from '../../../src/signing/service-request.js'
 import { startEmbeddedStore } from '../../../src/store/embedded.js'
 import { connectStore, ensureIndexes } from '../../../src/store/mongo.js'
@@ -94,7 +97,7 @@ t.test('with the store cut, a heartbeat is answered 200, not stored, and counts 
   proxy.mode('blackhole')
   const beat = await heartbeat('node-moscow-1', demoNodeKey('node-moscow-1'))
   t.equal(beat.status, 200, `answered 200: ${JSON.stringify(beat.json)}`)
-  t.same(beat.json, { node: 'node-moscow-1', status: 'up', draining: false, stored: false, node_ttl_s: 15 }, 'and told it was not stored')
+  t.same(beat.json, { node: 'node-moscow-1', status: 'up', draining: false, stored: false, leases_renewed: false, node_ttl_s: 15 }, 'and told it was not stored')
   t.equal(await chosen(), 'node-moscow-1', 'the node is eligible again on this replica')
 
   const draining = await heartbeat('node-moscow-1', demoNodeKey('node-moscow-1'), 'draining')
@@ -122,4 +125,26 @@ t.test('with the store back, heartbeats are stored again', async (t) => {
   t.match(beat, { status: 200, json: { stored: true } }, 'stored once the store answers')
   t.match(await direct.collections.nodes.findOne({ _id: 'node-moscow-1' }), { last_seen: new Date(clock), load: { sessions: 1, mbps: 2, cpu: 3 }, reported_status: 'up' })
   t.equal(await chosen(), 'node-moscow-1')
+})
+
+t.test('a beat the store took whose lease renewal then fails is still a 200, saying so', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(errorPlugin)
+  registerHeartbeatRoute(app, {
+    nodes: direct.collections.nodes,
+    routing: { current: () => undefined },
+    now: () => clock,
+    nodeTtlS: 15,
+    // The store went away between the beat and the renewal of the node's play leases.
+    afterBeat: async () => { throw new Error('the store stopped answering') }
+  })
+  const answer = await app.inject({
+    method: 'POST',
+    url: '/api/v1/nodes/node-london-1/heartbeat',
+    headers: { authorization: `Bearer ${demoNodeKey('node-london-1')}` },
+    payload: { sessions: 0, mbps: 0, cpu: 0 }
+  })
+  t.equal(answer.statusCode, 200, 'the node is alive, and is not told otherwise')
+  t.match(answer.json(), { stored: true, leases_renewed: false })
 })

@@ -43,7 +43,7 @@ t.test('a heartbeat needs the node\'s own key and records the load', async (t) =
   t.equal(bad.status, 400)
   const good = await heartbeat('node-moscow-1', demoNodeKey('node-moscow-1'), { sessions: 0, mbps: 12.5, cpu: 33 })
   t.equal(good.status, 200)
-  t.same(good.json, { node: 'node-moscow-1', status: 'up', draining: false, stored: true, node_ttl_s: 15 })
+  t.same(good.json, { node: 'node-moscow-1', status: 'up', draining: false, stored: true, leases_renewed: true, node_ttl_s: 15 })
   const stored = await system.store.collections.nodes.findOne({ _id: 'node-moscow-1' })
   t.same(stored?.load, { sessions: 0, mbps: 12.5, cpu: 33 })
   t.equal(stored?.last_seen?.getTime(), clock)
@@ -113,7 +113,7 @@ t.test('an admin\'s drain outlasts the node\'s heartbeats, and only the admin\'s
 
   t.equal((await patchNode('node-moscow-1', { draining: true })).status, 200)
   const beat = await heartbeat('node-moscow-1', demoNodeKey('node-moscow-1'), { sessions: 0, mbps: 1, cpu: 5, status: 'up' })
-  t.same(beat.json, { node: 'node-moscow-1', status: 'up', draining: true, stored: true, node_ttl_s: 15 }, 'the node hears it is drained by an admin')
+  t.same(beat.json, { node: 'node-moscow-1', status: 'up', draining: true, stored: true, leases_renewed: true, node_ttl_s: 15 }, 'the node hears it is drained by an admin')
   await system.gateway.refreshSnapshot()
   t.same([...await moscowNodes()], ['node-moscow-2'], 'still drained: a heartbeat saying up does not undo the admin\'s drain')
   t.match(await system.store.collections.nodes.findOne({ _id: 'node-moscow-1' }), { draining: true, reported_status: 'up' })
@@ -131,7 +131,7 @@ t.test('an admin\'s drain outlasts the node\'s heartbeats, and only the admin\'s
 t.test('a node reporting draining is not chosen; the admin\'s draining stays false', async (t) => {
   const auditBefore = (await auditOf('node-moscow-1')).length
   const beat = await heartbeat('node-moscow-1', demoNodeKey('node-moscow-1'), { sessions: 2, mbps: 1, cpu: 5, status: 'draining' })
-  t.same(beat.json, { node: 'node-moscow-1', status: 'draining', draining: false, stored: true, node_ttl_s: 15 })
+  t.same(beat.json, { node: 'node-moscow-1', status: 'draining', draining: false, stored: true, leases_renewed: true, node_ttl_s: 15 })
   await system.gateway.refreshSnapshot()
   t.same([...await moscowNodes()], ['node-moscow-2'])
   t.match(await apiNode('node-moscow-1'), { draining: false, reported_status: 'draining' }, 'GET shows the reported status beside the admin\'s draining')
