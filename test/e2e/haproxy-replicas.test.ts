@@ -5,10 +5,10 @@
 // the requests in flight when the gateway died), and that haproxy's /readyz check took the
 // dead one out (its stats socket says DOWN, its log says why).
 //
-// Without haproxy the test is skipped, except in CI (CI set), where it fails.
+// Without haproxy the test fails (npm test installs it), unless GEOGATE_SKIP_E2E=1.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -18,14 +18,9 @@ import { Agent, request } from 'undici'
 import { stopChild } from '../../src/stop-child.js'
 import { startGeogate, type GeogateProcess } from '../helpers/processes.js'
 import { startSystem, TEST_SIGNING_KEYS } from '../helpers/system.js'
+import { requireTools } from '../helpers/tools.js'
 
 const CONFIG = fileURLToPath(new URL('../../deploy/haproxy/haproxy.cfg', import.meta.url))
-
-function findHaproxy (): string | undefined {
-  const found = spawnSync('sh', ['-c', 'command -v haproxy'], { encoding: 'utf8' })
-  if (found.status === 0 && found.stdout.trim() !== '') return found.stdout.trim()
-  return ['/usr/sbin/haproxy', '/usr/local/sbin/haproxy'].find((candidate) => existsSync(candidate))
-}
 
 async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -220,10 +215,7 @@ async function run (t: Test, binary: string): Promise<void> {
   }
 }
 
-const haproxyBinary = findHaproxy()
-if (haproxyBinary === undefined) {
-  if (process.env.CI !== undefined) t.fail('haproxy is not installed; CI installs it in .ci/run')
-  else t.plan(0, 'haproxy is not installed (apt-get install haproxy): skipping the replicas test')
-} else {
+const haproxyBinary = requireTools(t, ['haproxy'])?.haproxy
+if (haproxyBinary !== undefined) {
   await t.test('three gateways behind haproxy, one killed and one stopped under load', async (t) => { await run(t, haproxyBinary) })
 }

@@ -6,10 +6,10 @@
 
 import http from 'node:http'
 import t from 'tap'
-import { play, startHlsProducer } from '../helpers/media.js'
-import { startGeogate } from '../helpers/processes.js'
-import { startSystem, TEST_SIGNING_KEYS } from '../helpers/system.js'
-import { cityFixture } from '../fixtures/mmdb/paths.js'
+import { play, startHlsProducer } from '../../helpers/media.js'
+import { startGeogate } from '../../helpers/processes.js'
+import { startSystem, TEST_SIGNING_KEYS } from '../../helpers/system.js'
+import { cityFixture } from '../../fixtures/mmdb/paths.js'
 import { addReadmeNode, nodeUrl, playerTools, tempDir } from './node-fixture.js'
 
 const HLS_IDLE_S = 3

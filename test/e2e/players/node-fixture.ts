@@ -1,18 +1,17 @@
 // What the real-player tests share: the whole system (store, resolver, auth-server, gateway),
 // nginx configured from the README as the only node of a loopback geo group, kept alive by
-// heartbeats for as long as the test runs, and the tools (nginx, ffmpeg) or a skip without them.
+// heartbeats for as long as the test runs, and the tools (nginx, ffmpeg), without which it fails.
 
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { Test } from 'tap'
-import { hashToken } from '../../src/auth/token-hash.js'
-import type { Config } from '../../src/config.js'
-import { streamingNode } from '../../src/demo/demo-data.js'
-import { findFfmpeg } from '../helpers/media.js'
-import { findNginx } from '../helpers/nginx.js'
-import { startReadmeNode, type ReadmeNode } from '../helpers/readme-node.js'
-import { get, startSystem, type Answer, type TestSystem } from '../helpers/system.js'
+import { hashToken } from '../../../src/auth/token-hash.js'
+import type { Config } from '../../../src/config.js'
+import { streamingNode } from '../../../src/demo/demo-data.js'
+import { requireTools } from '../../helpers/tools.js'
+import { startReadmeNode, type ReadmeNode } from '../../helpers/readme-node.js'
+import { get, startSystem, type Answer, type TestSystem } from '../../helpers/system.js'
 
 export const NODE_ID = 'node-player-e2e'
 
@@ -21,15 +20,9 @@ export interface Tools {
   ffmpeg: string
 }
 
-/** nginx and ffmpeg, or undefined after planning a skip (a failure in CI, which installs both). */
+/** nginx and ffmpeg, or undefined after failing (or, with GEOGATE_SKIP_E2E=1, skipping) the test. */
 export function playerTools (t: Test): Tools | undefined {
-  const nginx = findNginx()
-  const ffmpeg = findFfmpeg()
-  if (nginx !== undefined && ffmpeg !== undefined) return { nginx, ffmpeg }
-  const missing = [nginx === undefined && 'nginx-light', ffmpeg === undefined && 'ffmpeg'].filter(Boolean).join(' and ')
-  if (process.env.CI !== undefined && process.env.CI !== '') t.fail(`${missing} not installed; CI installs them in .ci/run`)
-  else t.plan(0, `${missing} not installed (apt-get install ${missing}): skipping the real-player test`)
-  return undefined
+  return requireTools(t, ['nginx', 'ffmpeg'])
 }
 
 export async function tempDir (t: Test, name: string): Promise<string> {

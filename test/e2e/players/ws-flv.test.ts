@@ -6,10 +6,10 @@
 import http from 'node:http'
 import t from 'tap'
 import { WebSocket } from 'undici'
-import { parseSigningKeys } from '../../src/signing/keys.js'
-import { createStreamSigner } from '../../src/signing/stream-signature.js'
-import { play, startFlvOrigin, startWsOrigin } from '../helpers/media.js'
-import { TEST_SIGNING_KEYS } from '../helpers/system.js'
+import { parseSigningKeys } from '../../../src/signing/keys.js'
+import { createStreamSigner } from '../../../src/signing/stream-signature.js'
+import { play, startFlvOrigin, startWsOrigin } from '../../helpers/media.js'
+import { TEST_SIGNING_KEYS } from '../../helpers/system.js'
 import { NODE_ID, nodeUrl, playerTools, startPlayerNode, tempDir } from './node-fixture.js'
 
 const FLV_S = 10.5

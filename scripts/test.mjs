@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// `npm test`: every check geogate has, on this machine, in one command.
+//
+//   1. the tools of the end-to-end lane (nginx with its modules, ffmpeg, chromium, haproxy,
+//      wrk): installed when missing (scripts/ensure-test-tools); where they cannot be, the run
+//      stops with one line naming the command, unless GEOGATE_SKIP_E2E=1 says to go without;
+//   2. the typecheck and the linter;
+//   3. tap over both lanes in one run: the end-to-end lane (test/e2e: real nginx, ffmpeg,
+//      Chromium, haproxy, `geogate dev` as a process) and the unit lane (everything else:
+//      in-process apps, inject(), the embedded store). One run, longest files first, so that
+//      the two cores are never idle while one slow file finishes alone.
+//
+// Options: --lane unit|e2e (one lane only), --no-checks (skip typecheck and lint), and any
+// file or folder, which then is all tap runs (`npm test -- test/billing`).
+// It ends with a summary: each step's time and outcome, and what was skipped.
+
+import { spawn } from 'node:child_process'
+import { readdirSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const E2E = 'test/e2e'
+
+const args = process.argv.slice(2)
+let lane = 'all'
+let checks = true
+const chosen = []
+for (let i = 0; i < args.length; i++) {
+  const arg = args[i]
+  if (arg === '--lane') lane = args[++i] ?? ''
+  else if (arg === '--no-checks') checks = false
+  else chosen.push(arg)
+}
+if (!['all', 'unit', 'e2e'].includes(lane)) {
+  console.error(`npm test: --lane takes unit or e2e, not '${lane}'`)
+  process.exit(2)
+}
+
+const skipE2e = process.env.GEOGATE_SKIP_E2E === '1'
+const summary = []
+const skipped = []
+
+function run (name, command, commandArgs, env = {}) {
+  const started = Date.now()
+  return new Promise((resolve) => {
+    const child = spawn(command, commandArgs, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } })
+    child.on('exit', (code, signal) => {
+      const seconds = (Date.now() - started) / 1000
+      const ok = code === 0
+      summary.push(`${ok ? 'ok    ' : 'FAILED'} ${name} (${seconds.toFixed(0)} s${ok ? '' : `, exit ${code ?? signal}`})`)
+      resolve(ok)
+    })
+  })
+}
+
+function testFiles (dir) {
+  return readdirSync(path.join(root, dir)).flatMap((name) => {
+    const rel = path.join(dir, name)
+    if (statSync(path.join(root, rel)).isDirectory()) return testFiles(rel)
+    return name.endsWith('.test.ts') ? [rel] : []
+  })
+}
+
+function finish (ok) {
+  console.log('\nnpm test summary')
+  for (const line of summary) console.log(`  ${line}`)
+  for (const line of skipped) console.log(`  SKIPPED ${line}`)
+  if (skipped.length === 0) console.log('  nothing skipped')
+  process.exit(ok ? 0 : 1)
+}
+
+let files
+if (chosen.length > 0) {
+  files = chosen
+} else {
+  const all = testFiles('test')
+  const e2e = all.filter((file) => file.startsWith(E2E + path.sep))
+  const unit = all.filter((file) => !file.startsWith(E2E + path.sep))
+  const wantE2e = lane !== 'unit'
+  if (wantE2e && skipE2e) {
+    skipped.push(`the end-to-end lane (GEOGATE_SKIP_E2E=1): ${e2e.length} files under ${E2E}/`)
+  }
+  files = [
+    ...(wantE2e && !skipE2e ? e2e : []),
+    ...(lane !== 'e2e' ? unit : [])
+  ]
+}
+
+if (!skipE2e && (lane !== 'unit' || chosen.some((file) => file.startsWith(E2E)))) {
+  if (!await run('end-to-end tools (scripts/ensure-test-tools)', path.join(root, 'scripts/ensure-test-tools'), [])) finish(false)
+}
+
+let ok = true
+if (checks && chosen.length === 0) {
+  // The two checks together: each is mostly one core's work, and the tests wait for both.
+  const [typed, linted] = await Promise.all([
+    run('typecheck (tsc --noEmit)', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json']),
+    run('lint (eslint .)', process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.'])
+  ])
+  ok = typed && linted
+  if (!ok) finish(false)
+}
+
+if (files.length > 0) {
+  ok = await run(`tap (${files.length} files)`, process.execPath, [path.join(root, 'node_modules/tap/dist/esm/run.mjs'), ...files]) && ok
+}
+finish(ok)
