@@ -2,11 +2,11 @@
 // explain a route; the API's errors printed as they are, with a non-zero exit.
 
 import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { hashToken } from '../../src/auth/token-hash.js'
 import { parseAssignments, runAdminCommand } from '../../src/commands/admin.js'
 import { startSystem } from '../helpers/system.js'
+import { geogateArgs } from '../helpers/processes.js'
 
 const system = await startSystem(t)
 const VIEWER = 'cli-viewer-token'
@@ -94,9 +94,8 @@ t.test('values are JSON when they parse, strings otherwise; dots nest', async (t
 })
 
 t.test('the geogate binary: exit code and the API\'s message on stderr', async (t) => {
-  const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
   const run = (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> => new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'admin', ...args], {
+    const child = spawn(process.execPath, [...geogateArgs(), 'admin', ...args], {
       env: { ...process.env, GEOGATE_URL: system.gatewayUrl, GEOGATE_TOKEN: 'demo-admin-token' },
       stdio: ['ignore', 'pipe', 'pipe']
     })

@@ -2,14 +2,12 @@
 // exit code 2: SIGNING_KEYS like every other setting.
 
 import { execFile } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
-
-const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
+import { geogateArgs } from '../helpers/processes.js'
 
 async function run (command: string, env: Record<string, string>): Promise<{ status: number | null, stderr: string }> {
   return await new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', cli, command], {
+    execFile(process.execPath, [...geogateArgs(), command], {
       env: { ...process.env, MONGODB_URL: 'mongodb://127.0.0.1:9', ...env },
       encoding: 'utf8',
       timeout: 30_000

@@ -7,15 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { TEST_SERVICE_KEYS } from '../helpers/processes.js'
-
-const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
+import { geogateArgs, TEST_SERVICE_KEYS } from '../helpers/processes.js'
 
 async function run (command: string, env: Record<string, string>): Promise<{ status: number | null, stderr: string }> {
   return await new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', cli, command], {
+    execFile(process.execPath, [...geogateArgs(), command], {
       env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', SERVICE_KEYS: TEST_SERVICE_KEYS, ...env },
       encoding: 'utf8',
       timeout: 60_000

@@ -1,6 +1,10 @@
-// The whole system for an end-to-end test: a store seeded with the demo data, the resolver and
-// the auth-server as real `geogate` processes on loopback, and a gateway built in-process on
-// port 0 (so a test can inspect its store traffic). Everything stops in teardown.
+// The whole system for a test: a store seeded with the demo data, and the resolver, the
+// auth-server and the gateway built in this process exactly as their commands build them
+// (createResolverService, createAuthService, createGateway), each listening on loopback port 0,
+// so that every call between them crosses real HTTP with signed calls. In-process, not child
+// processes: a `node --import tsx` child costs seconds of CPU to start, and what only a process
+// boundary shows (signals, crashes, `geogate dev`) has tests of its own that start processes
+// (test/helpers/processes.ts). Everything stops in teardown.
 
 import type { Test } from 'tap'
 import http from 'node:http'
@@ -9,9 +13,13 @@ import { createGateway, type Gateway } from '../../src/gateway.js'
 import type { LogSetting } from '../../src/logging.js'
 import { demoNodes } from '../../src/demo/demo-data.js'
 import { seedDemoData } from '../../src/demo/seed.js'
-import { TEST_SERVICE_KEYS, startGeogate, type GeogateProcess } from './processes.js'
+import { TEST_SERVICE_KEYS } from './processes.js'
+import type { FastifyInstance } from 'fastify'
+import { createAuthService } from '../../src/commands/auth-server.js'
+import { createResolverService } from '../../src/commands/resolver.js'
 import { parseServiceKeys } from '../../src/signing/service-request.js'
 import { startTestStore, type TestStore } from './store.js'
+import type { Store } from '../../src/store/mongo.js'
 
 export const TEST_SIGNING_KEYS = 'test-1=HS256:geogate-test-signing-secret-0123456789abcdef'
 
@@ -19,8 +27,8 @@ export interface TestSystem {
   store: TestStore
   gateway: Gateway
   gatewayUrl: string
-  resolver: GeogateProcess
-  authServer: GeogateProcess
+  resolver: TestService
+  authServer: TestService
   config: Config
 }
 
@@ -30,6 +38,44 @@ export interface TestSystemOptions {
   now?: () => number
   /** The gateway's logger setting (pino options with a stream, to read what it logs); default silent. */
   logger?: LogSetting
+}
+
+/** A service app of the system, listening on loopback. */
+export interface TestService {
+  url: string
+  metricsUrl: string
+  app: FastifyInstance
+  /** Closes it at once, dropping its open connections, as a crash would. */
+  stop: () => Promise<void>
+  readonly stopped: boolean
+}
+
+/** The environment a service's settings are read from, as `geogate <command>` would get it. */
+function serviceEnv (env: Record<string, string>): NodeJS.ProcessEnv {
+  return { LOG_LEVEL: 'silent', HOST: '127.0.0.1', SERVICE_KEYS: TEST_SERVICE_KEYS, ...env }
+}
+
+async function listening (t: Test, app: FastifyInstance): Promise<TestService> {
+  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  let stopped = false
+  const stop = async (): Promise<void> => {
+    if (stopped) return
+    stopped = true
+    app.server.closeAllConnections()
+    await app.close()
+  }
+  t.teardown(stop)
+  return { url, metricsUrl: `${url}/metrics`, app, stop, get stopped () { return stopped } }
+}
+
+/** `geogate resolver`, in this process, with settings read from env. */
+export async function startResolver (t: Test, env: Record<string, string> = {}): Promise<TestService> {
+  return await listening(t, await createResolverService(loadConfig(serviceEnv(env))))
+}
+
+/** `geogate auth-server` over store, in this process, with settings read from env. */
+export async function startAuthServer (t: Test, store: Store, env: Record<string, string> = {}): Promise<TestService> {
+  return await listening(t, await createAuthService(loadConfig(serviceEnv(env)), store))
 }
 
 export async function markDemoNodesAlive (store: TestStore, at: Date = new Date()): Promise<void> {
@@ -46,8 +92,8 @@ export async function startSystem (t: Test, options: TestSystemOptions = {}): Pr
     t.teardown(() => clearInterval(timer))
   }
   const [resolver, authServer] = await Promise.all([
-    startGeogate(t, 'resolver', { RESOLVER_PORT: '0', ...options.resolverEnv }),
-    startGeogate(t, 'auth-server', { AUTH_SERVER_PORT: '0', MONGODB_URL: store.url, MONGODB_DB: store.database })
+    startResolver(t, options.resolverEnv),
+    startAuthServer(t, store)
   ])
   const config = loadConfig({}, {
     signingKeys: TEST_SIGNING_KEYS,

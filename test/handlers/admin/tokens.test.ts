@@ -1,23 +1,22 @@
 // Tokens are created and revoked through the admin API and through `geogate token`.
 
 import { execFile } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { request } from 'undici'
 import { hashToken } from '../../../src/auth/token-hash.js'
 import { parseGrant } from '../../../src/commands/token.js'
 import { get, startSystem } from '../../helpers/system.js'
+import { geogateArgs } from '../../helpers/processes.js'
 
 const run = promisify(execFile)
-const cli = fileURLToPath(new URL('../../../src/cli.ts', import.meta.url))
 const system = await startSystem(t, { config: { authGrantTtlMs: 1, authDenyTtlMs: 1 } })
 const base = system.gatewayUrl
 const env = { ...process.env, MONGODB_URL: system.store.url, MONGODB_DB: system.store.database, LOG_LEVEL: 'warn' }
 
 async function geogate (...args: string[]): Promise<{ stdout: string, stderr: string, code: number }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', cli, ...args], { env })
+    const { stdout, stderr } = await run(process.execPath, [...geogateArgs(), ...args], { env })
     return { stdout, stderr, code: 0 }
   } catch (err) {
     const e = err as { stdout: string, stderr: string, code: number }
