@@ -1,29 +1,34 @@
 // The gateway's client of the auth-server (docs/design.md section 2.4). It asks once per token what the
 // token may do (`POST /introspect`, after RFC 7662) and decides every object itself with the
 // auth-server's own grantAllows, so a viewer's rights are learned once, not once per camera.
+// The calls go through the one upstream client (src/upstream/upstream-client.ts) and the rights
+// sit in a cached lookup (src/cache/cached-lookup.ts); what is the auth client's own is below.
 //
 // - A token's rights are cached no longer than maxGrantTtlMs nor past its expiry, and reloaded
 //   in the background while in use late in that life: a revoked token is refused within
-//   maxGrantTtlMs on every gateway.
+//   maxGrantTtlMs on every gateway, and at once where its reload finds it revoked.
 // - Concurrent misses for one token share one call, and misses for many tokens within one
 //   event-loop turn share one call too (POST /introspect/batch, src/upstream/batch-calls.ts).
 // - When the auth-server cannot answer (down, 5xx, timed out, its breaker open), a token's last
 //   known rights keep answering for up to staleIfErrorMs after they were learned (stale-if-
-//   error); a token never seen is a 503, at once while the breaker is open.
+//   error), retried at each use while the breaker lets calls through; a token never seen is a
+//   503, at once while the breaker is open. A 400 (a token its schema refuses) is the token's
+//   answer, not a failure of the auth-server.
 // - Unknown tokens are remembered under their digest, not themselves, in a cache capped in
 //   bytes and purged as entries expire: strangers cannot make the gateway hold their tokens.
 
-import { createHash } from 'node:crypto'
-import { LRUCache } from 'lru-cache'
-import { Pool, type Dispatcher } from 'undici'
-import type { Cached } from '../cache/cached-lookup.js'
+import { createCachedLookup, type Cached } from '../cache/cached-lookup.js'
+import { createFailureMemory } from '../cache/failure-memory.js'
 import { gatewayError, isGatewayError, type GatewayError } from '../errors.js'
 import type { Grant } from '../store/documents.js'
-import { createCircuitBreaker, type CircuitState } from '../upstream/circuit-breaker.js'
-import { startDeadline } from '../upstream/deadline.js'
-import { createBatchCalls } from '../upstream/batch-calls.js'
 import type { SignRequest } from '../signing/service-request.js'
+import { createBatchCalls } from '../upstream/batch-calls.js'
+import type { CircuitState } from '../upstream/circuit-breaker.js'
+import { nonNegativeNumber, positiveInteger, positiveNumber } from '../upstream/number-options.js'
+import { createUpstreamClient, type UpstreamAnswer } from '../upstream/upstream-client.js'
+import { dependencyDown } from '../upstream/upstream-error.js'
 import { grantAllows, type GrantRequest } from './grants.js'
+import { hashToken } from './token-hash.js'
 
 export interface Principal {
   owner_type: string
@@ -74,203 +79,72 @@ interface TokenRights {
   grants: Grant[]
   /** Its answer when a grant allows the request, made once. */
   allowed: { value: Principal }
-  /** Until when (the clock's ms) the rights are trusted, when a use reloads them, until when they may answer stale. */
-  freshUntil: number
-  refreshAt: number
-  staleUntil: number
-  /** The last reload failed: until staleUntil the rights answer while reloads are retried. */
-  failing: boolean
 }
 
 /**
- * What one remembered unknown token is counted as: its digest (43 characters) and the cache's
- * bookkeeping around it, a little more than V8 takes for them.
+ * What one remembered unknown token is counted as: its digest (64 hex characters) and the
+ * cache's bookkeeping around it, a little more than V8 takes for them.
  */
 export const DENIAL_BYTES = 200
-const REFRESH_AHEAD = 0.75
 // Shared: a denial carries nothing of the request, so one error object serves every one.
 const TOKEN_INVALID: { error: GatewayError } = { error: gatewayError('GW_TOKEN_INVALID') }
 const FORBIDDEN: { error: GatewayError } = { error: gatewayError('GW_FORBIDDEN') }
+/** read's answer for a 400: the request is refused as malformed, which is an answer. */
+const REFUSED = Symbol('refused as malformed')
+
+const isDenial = (error: unknown): boolean => error === TOKEN_INVALID.error
+const isDependencyDown = (error: unknown): boolean => isGatewayError(error) && error.code === 'GW_DEPENDENCY_DOWN'
 
 export function createAuthClient (options: AuthClientOptions): AuthClient {
-  const timeoutMs = positive(options.timeoutMs ?? 500, 'timeoutMs')
-  const maxGrantTtlMs = positive(options.maxGrantTtlMs ?? 60_000, 'maxGrantTtlMs')
-  const denyTtlMs = nonNegative(options.denyTtlMs ?? 5000, 'denyTtlMs')
-  const staleIfErrorMs = nonNegative(options.staleIfErrorMs ?? 3_600_000, 'staleIfErrorMs')
-  const denyCacheBytes = options.denyCacheBytes ?? 4 * 1024 * 1024
-  if (!Number.isInteger(denyCacheBytes) || denyCacheBytes < DENIAL_BYTES) throw new TypeError(`denyCacheBytes must be a whole number of at least ${DENIAL_BYTES}`)
-  if (!Number.isInteger(options.cacheMax) || options.cacheMax < 1) throw new TypeError('cacheMax must be a positive integer')
+  const timeoutMs = positiveNumber('timeoutMs', options.timeoutMs ?? 500)
+  const maxGrantTtlMs = positiveNumber('maxGrantTtlMs', options.maxGrantTtlMs ?? 60_000)
+  const denyTtlMs = nonNegativeNumber('denyTtlMs', options.denyTtlMs ?? 5000)
+  const staleIfErrorMs = nonNegativeNumber('staleIfErrorMs', options.staleIfErrorMs ?? 3_600_000)
+  const denyCacheBytes = positiveInteger('denyCacheBytes', options.denyCacheBytes ?? 4 * 1024 * 1024, DENIAL_BYTES)
+  const cacheMax = positiveInteger('cacheMax', options.cacheMax)
   const now = options.now ?? Date.now
-  const { sign } = options
-  const { origin, path } = introspectUrl(options.url)
-  const batchPath = `${path}/batch`
-  const maxBatch = options.maxBatch ?? 64
-  const breaker = createCircuitBreaker({ failureThreshold: 5, cooldownMs: 5000, ...options.breaker, now })
-
-  const pool = new Pool(origin, {
+  const upstream = createUpstreamClient({
+    name: 'auth-server',
+    url: options.url,
+    timeoutMs,
     connections: options.connections ?? 32,
-    connectTimeout: timeoutMs,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    keepAliveTimeout: 10_000,
-    keepAliveMaxTimeout: 60_000
+    breaker: options.breaker ?? { failureThreshold: 5, cooldownMs: 5000 },
+    sign: options.sign,
+    now
   })
 
-  // Keyed by the token as it is: only tokens the auth-server vouched for get here, every
-  // request carries its token through memory anyway, and a digest per warm request would
-  // cost more than any other step of it. Their times are kept in the entries, not by the LRU.
-  const rights = new LRUCache<string, TokenRights>({ max: options.cacheMax })
-  const denials = new LRUCache<string, true>({
-    maxSize: denyCacheBytes,
-    sizeCalculation: () => DENIAL_BYTES,
-    ttl: Math.max(denyTtlMs, 1),
-    ttlResolution: 0,
-    allowStale: false,
-    perf: { now }
-  })
-  // An expired denial is dropped when it is next looked up, and the rest by this sweep: memory a
-  // stranger made us take is given back within two denial lifetimes, looked up or not.
-  const sweep = setInterval(() => denials.purgeStale(), Math.max(denyTtlMs, 100))
-  sweep.unref()
-  const inflight = new Map<string, Promise<TokenRights>>()
-
-  function decide (entry: TokenRights, request: GrantRequest): Cached<Principal> {
-    return grantAllows(entry.grants, request) ? entry.allowed : FORBIDDEN
-  }
-
-  function peek (token: string, request: GrantRequest): Cached<Principal> | undefined {
-    const entry = rights.get(token)
-    if (entry !== undefined) {
-      const at = now()
-      if (at < entry.freshUntil) {
-        if (at >= entry.refreshAt) reloadInBackground(token)
-        return decide(entry, request)
-      }
-      if (entry.failing && at < entry.staleUntil) {
-        reloadInBackground(token)
-        return decide(entry, request)
-      }
-      return undefined
-    }
-    if (denyTtlMs > 0 && denials.size > 0 && denials.get(digest(token)) !== undefined) return TOKEN_INVALID
-    return undefined
-  }
-
-  function reloadInBackground (token: string): void {
-    // While the breaker refuses, a reload would only fail at once; the next use after it
-    // lets a probe through tries again.
-    if (inflight.has(token) || breaker.refusing()) return
-    // Its failure is dealt with in load; the cached rights answer meanwhile.
-    load(token).catch(() => {})
-  }
-
-  function load (token: string): Promise<TokenRights> {
-    const pending = inflight.get(token)
-    if (pending !== undefined) return pending
-    const started = introspectBatched(token).then(
-      (answer) => {
-        const entry = answer === undefined ? undefined : rightsOf(answer)
-        if (entry === undefined) {
-          rights.delete(token)
-          if (denyTtlMs > 0) denials.set(digest(token), true)
-          throw TOKEN_INVALID.error
-        }
-        rights.set(token, entry)
-        return entry
-      },
-      (error: unknown) => {
-        // No answer (a denial is not a failure): serve what was last known.
-        const known = rights.peek(token)
-        if (known !== undefined && isGatewayError(error) && error.code === 'GW_DEPENDENCY_DOWN' && now() < known.staleUntil) {
-          known.failing = true
-          return known
-        }
-        throw error
-      }
-    ).finally(() => inflight.delete(token))
-    inflight.set(token, started)
-    return started
-  }
-
-  function rightsOf (answer: Introspected): TokenRights | undefined {
-    const at = now()
-    const expiresAt = answer.exp === null ? null : answer.exp * 1000
-    if (expiresAt !== null && expiresAt <= at) return undefined
-    const ends = expiresAt ?? Infinity
-    const freshUntil = Math.min(at + maxGrantTtlMs, ends)
-    return {
-      grants: answer.grants,
-      allowed: { value: { owner_type: answer.owner_type, owner_id: answer.owner_id, expires_at: expiresAt } },
-      freshUntil,
-      refreshAt: at + (freshUntil - at) * REFRESH_AHEAD,
-      staleUntil: Math.min(at + Math.max(staleIfErrorMs, maxGrantTtlMs), ends),
-      failing: false
-    }
-  }
-
-  /** One call to the auth-server, under the breaker and the deadline. */
-  async function call<T> (path: string, question: string, read: (body: Dispatcher.ResponseData['body']) => Promise<T>): Promise<T> {
-    if (!breaker.canRequest()) throw gatewayError('GW_DEPENDENCY_DOWN', 'the auth-server is failing; not asked for a while')
-    const deadline = startDeadline(timeoutMs)
+  /** One call to the auth-server: its answer as read reads it, or a GatewayError. */
+  async function ask<T> (path: string, json: string, read: (body: unknown, answer: UpstreamAnswer) => T): Promise<T> {
+    let answer: T | typeof REFUSED
     try {
-      const answer = await askWithin(path, question, deadline.signal, read)
-      breaker.recordSuccess()
-      return answer
-    } catch (err) {
-      if (isUnavailable(err)) breaker.recordFailure()
-      else breaker.recordSuccess()
-      throw err
-    } finally {
-      deadline.clear()
-    }
-  }
-
-  async function askWithin<T> (path: string, question: string, signal: AbortSignal, read: (body: Dispatcher.ResponseData['body']) => Promise<T>): Promise<T> {
-    let response
-    try {
-      response = await pool.request({
-        method: 'POST',
-        path,
-        headers: { 'content-type': 'application/json', ...sign?.('POST', path, question) },
-        body: question,
-        signal
+      answer = await upstream.call({ method: 'POST', path, json }, async (answer) => {
+        if (answer.statusCode === 400) {
+          await answer.dump()
+          return REFUSED
+        }
+        if (answer.statusCode !== 200) throw await answer.unexpectedStatus()
+        return read(await answer.json(), answer)
       })
     } catch (err) {
-      throw unavailable('the auth-server did not answer', err)
+      throw dependencyDown(err)
     }
-    const { statusCode, body } = response
-    if (statusCode === 401 && await refusesThisGateway(body)) {
-      throw unavailable('the auth-server refused this gateway\'s signature; check SERVICE_KEYS')
-    }
-    if (statusCode !== 200) {
-      await body.dump().catch(() => {})
-      // Only a request the auth-server's schema refuses, such as an over-long token.
-      if (statusCode === 400) throw gatewayError('GW_BAD_REQUEST', 'the auth-server refused the request as malformed')
-      throw unavailable(`the auth-server answered ${statusCode}`)
-    }
-    return await read(body)
+    // Only a request the auth-server's schema refuses, such as an over-long token.
+    if (answer === REFUSED) throw gatewayError('GW_BAD_REQUEST', 'the auth-server refused the request as malformed')
+    return answer
   }
 
-  /** The token's rights, or undefined when it is not active; rejects when there is no answer. */
+  /** The token's rights, or undefined when it is not active. */
   function introspect (token: string): Promise<Introspected | undefined> {
-    return call(path, JSON.stringify({ token }), async (body) => {
-      const introspected = toIntrospected(await json(body))
-      if (introspected === null) throw unavailable('the auth-server\'s answer is malformed')
-      return introspected
-    })
+    return ask('/introspect', JSON.stringify({ token }), readIntrospected)
   }
 
   /** introspect for several tokens in one call (POST /introspect/batch). */
   async function introspectMany (tokens: string[]): Promise<Array<Introspected | undefined | Failed>> {
     try {
-      return await call(batchPath, JSON.stringify({ tokens }), async (body) => {
-        const { answers } = await json(body) as { answers?: unknown }
-        if (!Array.isArray(answers) || answers.length !== tokens.length) throw unavailable('the auth-server\'s batch answer is malformed')
-        return answers.map((answer: unknown) => {
-          const introspected = toIntrospected(answer)
-          if (introspected === null) throw unavailable('the auth-server\'s answer is malformed')
-          return introspected
-        })
+      return await ask('/introspect/batch', JSON.stringify({ tokens }), (body, answer) => {
+        const answers = (body as { answers?: unknown } | null)?.answers
+        if (!Array.isArray(answers) || answers.length !== tokens.length) throw answer.malformed('a batch that is not one answer per token')
+        return answers.map((each: unknown) => readIntrospected(each, answer))
       })
     } catch (err) {
       // One token the auth-server finds malformed must not fail the others: each is asked alone.
@@ -284,8 +158,8 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
     return introspect(token).catch((reason: unknown) => new Failed(reason))
   }
 
-  const ask = createBatchCalls<string, Introspected | undefined | Failed>({
-    maxBatch,
+  const introspectBatched = createBatchCalls<string, Introspected | undefined | Failed>({
+    maxBatch: options.maxBatch ?? 64,
     // A body of tokens written out as JSON escapes at worst (6 bytes a character) stays under this.
     maxWeight: 512 * 1024,
     weightOf: (token) => token.length * 6 + 3,
@@ -293,33 +167,67 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
     many: introspectMany
   })
 
-  async function introspectBatched (token: string): Promise<Introspected | undefined> {
-    const answer = await ask(token)
+  /** The token's rights; rejects with GW_TOKEN_INVALID when it is not active or has expired. */
+  async function load (token: string): Promise<TokenRights> {
+    const answer = await introspectBatched(token)
     if (answer instanceof Failed) throw answer.reason
-    return answer
+    const expiresAt = answer === undefined || answer.exp === null ? null : answer.exp * 1000
+    if (answer === undefined || (expiresAt !== null && expiresAt <= now())) throw TOKEN_INVALID.error
+    return {
+      grants: answer.grants,
+      allowed: { value: { owner_type: answer.owner_type, owner_id: answer.owner_id, expires_at: expiresAt } }
+    }
   }
 
-  let closing: Promise<void> | undefined
+  const denials = createFailureMemory<string>({
+    keyOf: hashToken,
+    maxBytes: denyCacheBytes,
+    entryBytes: DENIAL_BYTES,
+    // Memory a stranger made us take is given back within two denial lifetimes, looked up or not.
+    sweepMs: Math.max(denyTtlMs, 100),
+    now
+  })
+  // Keyed by the token as it is: only tokens the auth-server vouched for are kept here, every
+  // request carries its token through memory anyway, and a digest per warm request would cost
+  // more than any other step of it. Denials go to the failure memory, under the digest.
+  const rights = createCachedLookup<string, TokenRights>(load, {
+    max: cacheMax,
+    ttlFor: () => maxGrantTtlMs,
+    endOf: (known) => known.allowed.value.expires_at ?? Infinity,
+    errorTtlFor: (error) => (isDenial(error) ? denyTtlMs : 0),
+    endsValue: isDenial,
+    failureMemory: denials,
+    refreshAhead: 0.75,
+    // staleIfErrorMs counts from when the rights were learned; the lookup counts past their TTL.
+    staleIfError: { maxStaleMs: Math.max(0, staleIfErrorMs - maxGrantTtlMs), when: isDependencyDown, retryMs: 0 },
+    // While the breaker refuses, a reload would only fail at once; the first use after it lets
+    // a probe through tries again.
+    mayReload: () => !upstream.refusing(),
+    now
+  })
+
+  function peek (token: string, request: GrantRequest): Cached<Principal> | undefined {
+    const hit = rights.peek(token)
+    if (hit === undefined || 'error' in hit) return hit
+    return grantAllows(hit.value.grants, request) ? hit.value.allowed : FORBIDDEN
+  }
+
   return {
     authorize (token, request) {
       const hit = peek(token, request)
       if (hit !== undefined) return 'value' in hit ? Promise.resolve(hit.value) : Promise.reject(hit.error)
-      return load(token).then((entry) => {
-        const decided = decide(entry, request)
-        if ('error' in decided) throw decided.error
-        return decided.value
+      return rights.get(token).then((known) => {
+        if (!grantAllows(known.grants, request)) throw FORBIDDEN.error
+        return known.allowed.value
       })
     },
     peek,
-    get breakerState () { return breaker.state },
-    get denials () { return { count: denials.size, bytes: denials.calculatedSize } },
-    close () {
-      closing ??= pool.close().finally(() => {
-        clearInterval(sweep)
-        rights.clear()
-        denials.clear()
-      })
-      return closing
+    get breakerState () { return upstream.breakerState },
+    get denials () { return { count: denials.count, bytes: denials.bytes } },
+    async close () {
+      await upstream.close()
+      denials.close()
+      rights.clear()
     }
   }
 }
@@ -332,32 +240,9 @@ interface Introspected {
   exp: number | null
 }
 
-const UNAVAILABLE = Symbol('auth-server unavailable')
-
 /** A batch member's own failure, carried as its answer so that the others' stand. */
 class Failed {
   constructor (readonly reason: unknown) {}
-}
-
-async function json (body: Dispatcher.ResponseData['body']): Promise<unknown> {
-  try {
-    return await body.json()
-  } catch (err) {
-    throw unavailable('the auth-server\'s answer is not JSON', err)
-  }
-}
-
-/** GW_DEPENDENCY_DOWN, marked as the auth-server's failure to answer: what the breaker counts. */
-function unavailable (message: string, cause?: unknown): GatewayError {
-  return Object.assign(gatewayError('GW_DEPENDENCY_DOWN', message, { cause }), { [UNAVAILABLE]: true })
-}
-
-function isUnavailable (err: unknown): boolean {
-  return typeof err === 'object' && err !== null && UNAVAILABLE in err
-}
-
-function digest (token: string): string {
-  return createHash('sha256').update(token).digest('base64url')
 }
 
 /** The rights in an introspection answer; undefined when inactive; null when malformed. */
@@ -378,37 +263,9 @@ function toIntrospected (answer: unknown): Introspected | undefined | null {
   return { owner_type: ownerType, owner_id: ownerId, grants: kept, exp }
 }
 
-function introspectUrl (url: string): { origin: string, path: string } {
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    throw new TypeError(`url must be an absolute http(s) URL, got '${url}'`)
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new TypeError(`url must be an http or https URL, got '${parsed.protocol}'`)
-  }
-  return { origin: parsed.origin, path: `${parsed.pathname.replace(/\/+$/, '')}/introspect` }
-}
-
-function positive (value: number, name: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number of milliseconds`)
-  return value
-}
-
-function nonNegative (value: number, name: string): number {
-  if (!Number.isFinite(value) || value < 0) throw new TypeError(`${name} must be zero or a positive number of milliseconds`)
-  return value
-}
-
-// A 401 is the token's unless the auth-server says the call itself was refused: then no
-// token is at fault, and the answer must not be cached as a denial.
-async function refusesThisGateway (body: Dispatcher.ResponseData['body']): Promise<boolean> {
-  let answer: unknown
-  try {
-    answer = await body.json()
-  } catch {
-    return false
-  }
-  return (answer as { error?: { code?: unknown } } | null)?.error?.code === 'GW_SERVICE_UNAUTHORIZED'
+/** An introspection answer read from an answer's body; a malformed one is the auth-server failing. */
+function readIntrospected (body: unknown, answer: UpstreamAnswer): Introspected | undefined {
+  const introspected = toIntrospected(body)
+  if (introspected === null) throw answer.malformed('an introspection that is malformed')
+  return introspected
 }

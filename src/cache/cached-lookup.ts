@@ -5,15 +5,26 @@
 // A value still in use late in its life is reloaded ahead of its expiry, in the background,
 // while the cached value (still fresh) keeps answering: a hot key never expires under load,
 // so requests never queue behind its reload. A reload that fails with a failure worth
-// remembering (a denial, say) replaces the value at once; any other failure leaves the value
-// to expire as it would have.
+// remembering (a denial, say), or one that ends the value (endsValue: a revoked token),
+// replaces the value at once; any other failure leaves the value to expire as it would have.
 //
 // With staleIfError (nginx's proxy_cache_use_stale error timeout), a value past its TTL is kept
 // for maxStaleMs more: when a load fails in a way `when` accepts (the store is unreachable),
 // the last value answers instead of the failure, and keeps answering from peek at once, with a
-// reload tried in the background at most once per TTL, until a load succeeds again.
+// reload tried in the background every retryMs (by default once per TTL), until a load
+// succeeds again. A lookup in front of an upstream with a breaker retries at every use
+// (retryMs 0) and lets the breaker pace it (mayReload): no reload starts while it refuses.
+//
+// A value that carries its own end (a token's expiry: endOf) answers neither fresh nor stale
+// from then on, whatever the TTLs say. Failures whose keys strangers choose can be remembered
+// apart from the values (failureMemory: under a digest, capped in bytes).
+//
+// Times live in the entries, not in the LRU: a hit costs one clock read and a few comparisons,
+// and an entry past all its times is dropped when it is next looked at or when the LRU is full.
 
 import { LRUCache } from 'lru-cache'
+import { nonNegativeNumber, positiveInteger } from '../upstream/number-options.js'
+import type { FailureMemory } from './failure-memory.js'
 
 export type Clock = () => number
 
@@ -36,10 +47,14 @@ interface Entry<V> {
   hit: Hit<V>
   /** When a hit starts a background reload (the clock's ms); Infinity for failures. */
   refreshAt: number
-  /** Until when (the clock's ms) the hit is fresh; past it only staleIfError may use it. */
+  /** Until when (the clock's ms) the hit is fresh, that moment included. */
   freshUntil: number
-  /** Its TTL (ms), the pace of background reloads while it answers stale. */
-  ttl: number
+  /** Until when a value may answer stale, once a load failed in a way staleIfError accepts. */
+  staleUntil: number
+  /** From when the value answers no more, fresh or stale (endOf); Infinity: never. */
+  endsAt: number
+  /** How long (ms) after a reload of a value answering stale the next one may start. */
+  retryMs: number
   /** Set once a load failed in a way staleIfError accepts: the stale value answers peeks. */
   servingStale: boolean
 }
@@ -49,6 +64,11 @@ export interface StaleIfError {
   maxStaleMs: number
   /** Which load failures the stale value answers for (an unreachable store, not a denial). */
   when: (error: unknown) => boolean
+  /**
+   * How often (ms) a value answering stale has its load retried in the background; default its
+   * TTL. 0: at every use (with mayReload to pace it by the upstream's breaker).
+   */
+  retryMs?: number
 }
 
 export interface CachedLookupOptions<K, V> {
@@ -56,8 +76,23 @@ export interface CachedLookupOptions<K, V> {
   max: number
   /** How long (ms) a value stays fresh; 0 or less: do not cache it. */
   ttlFor: (value: V, key: K) => number
+  /**
+   * When (the clock's ms) a value stops being true, such as a token's expiry: from then on it
+   * answers neither fresh nor stale, and one already past it is not cached. Default: never.
+   */
+  endOf?: (value: V, key: K) => number
   /** How long (ms) a failure is remembered; 0 or less (the default): not at all. */
   errorTtlFor?: (error: unknown, key: K) => number
+  /**
+   * Failures that end the key's value at once even when they are not remembered (a revoked
+   * token's denial with denials not remembered); a remembered failure always does.
+   */
+  endsValue?: (error: unknown, key: K) => boolean
+  /**
+   * Where remembered failures are kept instead of among the values: a failure memory holds a
+   * digest of the key in a cache capped in bytes, so keys strangers make up are not held.
+   */
+  failureMemory?: FailureMemory<K>
   /**
    * The share of a value's TTL after which a hit also reloads it in the background, from 0
    * to 1; 1 turns reloading ahead off. Default 0.75.
@@ -65,6 +100,11 @@ export interface CachedLookupOptions<K, V> {
   refreshAhead?: number
   /** Keep answering with a value past its TTL while loads fail; off by default. */
   staleIfError?: StaleIfError
+  /**
+   * Whether a background reload may start now; a lookup in front of an upstream passes its
+   * breaker's answer, since while it refuses a reload would only fail. Default: always.
+   */
+  mayReload?: () => boolean
   now?: Clock
 }
 
@@ -86,70 +126,83 @@ export function createCachedLookup<K extends {}, V extends {}> (
   load: (key: K) => Promise<V>,
   options: CachedLookupOptions<K, V>
 ): CachedLookup<K, V> {
-  if (!Number.isInteger(options.max) || options.max < 1) {
-    throw new TypeError('max must be a positive integer')
-  }
+  const { ttlFor, endOf, errorTtlFor, endsValue, failureMemory, mayReload } = options
   const now = options.now ?? Date.now
   const refreshAhead = options.refreshAhead ?? 0.75
   if (!(refreshAhead >= 0 && refreshAhead <= 1)) throw new TypeError('refreshAhead must be from 0 to 1')
   const stale = options.staleIfError
-  if (stale !== undefined && !(Number.isFinite(stale.maxStaleMs) && stale.maxStaleMs >= 0)) {
-    throw new TypeError('staleIfError.maxStaleMs must be a number of ms, 0 or more')
-  }
-  const maxStaleMs = stale?.maxStaleMs ?? 0
-  const cache = new LRUCache<K, Entry<V>>({
-    max: options.max,
-    ttlAutopurge: false,
-    allowStale: false,
-    ttlResolution: 0,
-    perf: { now }
-  })
+  const maxStaleMs = stale === undefined ? 0 : nonNegativeNumber('staleIfError.maxStaleMs', stale.maxStaleMs)
+  const retryMs = stale?.retryMs === undefined ? undefined : nonNegativeNumber('staleIfError.retryMs', stale.retryMs)
+  const cache = new LRUCache<K, Entry<V>>({ max: positiveInteger('max', options.max) })
   const inflight = new Map<K, Promise<V>>()
 
   function peek (key: K): Hit<V> | undefined {
     const entry = cache.get(key)
-    if (entry === undefined) return undefined
+    if (entry === undefined) return failureMemory?.peek(key)
     const at = now()
-    if (at > entry.freshUntil) {
-      // Past its TTL (a value exactly its TTL old is still fresh, as in the LRU), kept for
-      // staleIfError: it answers only once a load has failed.
-      if (!entry.servingStale) return undefined
-      if (entry.refreshAt <= at && !inflight.has(key)) {
-        entry.refreshAt = at + entry.ttl
-        start(key).catch(() => {})
-      }
+    // A value exactly its TTL old is still fresh; one at its end is not.
+    if (at <= entry.freshUntil && at < entry.endsAt) {
+      // Its failure is handled in start; the cached value answers meanwhile.
+      if (entry.refreshAt <= at) reload(key)
       return entry.hit
     }
-    if (entry.refreshAt <= at && !inflight.has(key)) {
-      // Its failure is handled in start; the cached value answers meanwhile.
-      start(key).catch(() => {})
+    if (entry.servingStale && at <= entry.staleUntil && at < entry.endsAt) {
+      if (entry.refreshAt <= at && reload(key)) entry.refreshAt = at + entry.retryMs
+      return entry.hit
     }
-    return entry.hit
+    // Past its TTL and kept for staleIfError, it answers only once a load has failed.
+    if (at > entry.staleUntil || at >= entry.endsAt) cache.delete(key)
+    return undefined
+  }
+
+  /** Starts reloading key in the background unless a load is out or may not start; whether it did. */
+  function reload (key: K): boolean {
+    if (inflight.has(key) || (mayReload !== undefined && !mayReload())) return false
+    start(key).catch(() => {})
+    return true
   }
 
   function set (key: K, value: V): void {
-    const ttl = options.ttlFor(value, key)
+    const at = now()
+    const endsAt = endOf?.(value, key) ?? Infinity
+    const ttl = Math.min(ttlFor(value, key), endsAt - at)
     if (ttl <= 0) {
       cache.delete(key)
       return
     }
-    const at = now()
-    const entry: Entry<V> = {
+    cache.set(key, {
       hit: { value },
       refreshAt: refreshAhead < 1 ? at + ttl * refreshAhead : Infinity,
       freshUntil: at + ttl,
-      ttl,
+      staleUntil: at + ttl + maxStaleMs,
+      endsAt,
+      retryMs: retryMs ?? ttl,
       servingStale: false
-    }
-    cache.set(key, entry, { ttl: ttl + maxStaleMs })
+    })
   }
 
   /** The value kept for key past its TTL when error is one staleIfError answers for. */
-  function staleFor (key: K, error: unknown): Entry<V> | undefined {
+  function staleFor (key: K, error: unknown): (Entry<V> & { hit: { value: V } }) | undefined {
     if (stale === undefined || !stale.when(error)) return undefined
     const entry = cache.get(key)
     if (entry === undefined || !('value' in entry.hit)) return undefined
-    return entry
+    const at = now()
+    if (at > entry.staleUntil || at >= entry.endsAt) return undefined
+    return entry as Entry<V> & { hit: { value: V } }
+  }
+
+  /** What a failed load leaves behind: the failure remembered, the value ended, or nothing. */
+  function failed (key: K, error: unknown): void {
+    const ttl = errorTtlFor?.(error, key) ?? 0
+    if (ttl > 0 && failureMemory !== undefined) {
+      cache.delete(key)
+      failureMemory.remember(key, error, ttl)
+    } else if (ttl > 0) {
+      const until = now() + ttl
+      cache.set(key, { hit: { error }, refreshAt: Infinity, freshUntil: until, staleUntil: until, endsAt: Infinity, retryMs: ttl, servingStale: false })
+    } else if (endsValue?.(error, key) === true) {
+      cache.delete(key)
+    }
   }
 
   function start (key: K): Promise<V> {
@@ -160,15 +213,14 @@ export function createCachedLookup<K extends {}, V extends {}> (
       },
       (error: unknown) => {
         const kept = staleFor(key, error)
-        if (kept !== undefined && 'value' in kept.hit) {
+        if (kept !== undefined) {
           if (!kept.servingStale) {
             kept.servingStale = true
-            kept.refreshAt = now() + kept.ttl
+            kept.refreshAt = now() + kept.retryMs
           }
           return kept.hit.value
         }
-        const ttl = options.errorTtlFor?.(error, key) ?? 0
-        if (ttl > 0) cache.set(key, { hit: { error }, refreshAt: Infinity, freshUntil: now() + ttl, ttl, servingStale: false }, { ttl })
+        failed(key, error)
         throw error
       }
     ).finally(() => inflight.delete(key))
@@ -190,8 +242,11 @@ export function createCachedLookup<K extends {}, V extends {}> (
     clear () { cache.clear() },
     get size () { return cache.size },
     get staleCount () {
+      const at = now()
       let count = 0
-      for (const entry of cache.values()) if (entry.servingStale) count++
+      for (const entry of cache.values()) {
+        if (entry.servingStale && at <= entry.staleUntil && at < entry.endsAt) count++
+      }
       return count
     }
   }

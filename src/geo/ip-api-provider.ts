@@ -9,12 +9,13 @@
 //   breaker      after failureThreshold failures in a row (timeouts, 5xx, malformed JSON) no
 //                calls for cooldownMs, then one probe
 // While any guard holds calls back the provider answers SKIPPED at once, and the chain asks
-// the next provider.
+// the next provider. The timeout and the breaker are the one upstream client's
+// (src/upstream/upstream-client.ts); the rate limits are ip-api's own.
 
-import { Pool } from 'undici'
 import { createCachedLookup } from '../cache/cached-lookup.js'
-import { startDeadline } from '../upstream/deadline.js'
-import { createCircuitBreaker, type CircuitState } from '../upstream/circuit-breaker.js'
+import type { CircuitState } from '../upstream/circuit-breaker.js'
+import { positiveNumber } from '../upstream/number-options.js'
+import { createUpstreamClient, type UpstreamAnswer } from '../upstream/upstream-client.js'
 import type { IPLocation } from './location.js'
 import { SKIPPED, type LocationProvider, type ProviderAnswer, type ProviderResult } from './provider-chain.js'
 
@@ -44,13 +45,6 @@ export interface IpApiProvider extends LocationProvider {
 
 const FIELDS = 'status,message,countryCode,region,city,lat,lon,as,org'
 const MINUTE_MS = 60_000
-
-class IpApiError extends Error {
-  constructor (message: string) {
-    super(message)
-    this.name = 'IpApiError'
-  }
-}
 
 function text (value: unknown): string | null {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : null
@@ -93,31 +87,21 @@ export function parseIpApiAnswer (json: unknown): ProviderAnswer | null | undefi
   }
 }
 
-function positive (name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`${name} must be a positive number, got ${String(value)}`)
-  }
-  return value
-}
-
 /** The cache holds answers and "no data"; a skipped call is not cached. */
 type Loaded = { answer: ProviderAnswer | null } | { skipped: true }
 const SKIP: Loaded = Object.freeze({ skipped: true as const })
 
 export function createIpApiProvider (options: IpApiProviderOptions): IpApiProvider {
-  const url = new URL(options.url)
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`url must be an http(s) URL, got ${options.url}`)
-  const timeoutMs = positive('timeoutMs', options.timeoutMs ?? 1000)
-  const perMinute = positive('requestsPerMinute', options.requestsPerMinute ?? 45)
+  const perMinute = positiveNumber('requestsPerMinute', options.requestsPerMinute ?? 45)
+  const cacheTtlMs = positiveNumber('cacheTtlMs', options.cacheTtlMs ?? 3_600_000)
   const now = options.now ?? Date.now
-  const basePath = url.pathname.replace(/\/+$/, '')
-  const breaker = createCircuitBreaker({ ...(options.breaker ?? { failureThreshold: 3, cooldownMs: 30_000 }), now })
-  const pool = new Pool(url.origin, {
+  const upstream = createUpstreamClient({
+    name: 'ip-api',
+    url: options.url,
+    timeoutMs: options.timeoutMs ?? 1000,
     connections: options.connections ?? 4,
-    keepAliveTimeout: 30_000,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    connect: { timeout: Math.max(1000, timeoutMs) }
+    breaker: options.breaker ?? { failureThreshold: 3, cooldownMs: 30_000 },
+    now
   })
 
   let windowStart = -Infinity
@@ -134,7 +118,8 @@ export function createIpApiProvider (options: IpApiProviderOptions): IpApiProvid
       windowCalls = 0
     }
     if (windowCalls >= perMinute) return false
-    return breaker.canRequest()
+    // Last: the half-open probe is taken only by a call that goes out.
+    return upstream.admit()
   }
 
   function obeyLimit (headers: Record<string, string | string[] | undefined>, statusCode: number): void {
@@ -148,39 +133,22 @@ export function createIpApiProvider (options: IpApiProviderOptions): IpApiProvid
     if (!mayCall()) return SKIP
     windowCalls++
     calls++
-    const deadline = startDeadline(timeoutMs)
-    try {
-      const { statusCode, headers, body } = await pool.request({
-        method: 'GET',
-        path: `${basePath}/${encodeURIComponent(ip)}?fields=${FIELDS}`,
-        headers: { accept: 'application/json' },
-        signal: deadline.signal
-      })
-      obeyLimit(headers, statusCode)
-      if (statusCode === 429) {
-        await body.dump()
-        // Rationed, not broken: the breaker is for failures. A probe the breaker let through
-        // still needs an outcome.
-        breaker.recordSuccess()
-        return SKIP
-      }
-      if (statusCode !== 200) {
-        await body.dump()
-        throw new IpApiError(`ip-api answered ${statusCode}`)
-      }
-      const answer = parseIpApiAnswer(await body.json())
-      if (answer === undefined) throw new IpApiError('ip-api answered something that is not its JSON')
-      breaker.recordSuccess()
-      return { answer }
-    } catch (err) {
-      breaker.recordFailure()
-      throw err
-    } finally {
-      deadline.clear()
-    }
+    return await upstream.call({ method: 'GET', path: `/${encodeURIComponent(ip)}?fields=${FIELDS}`, admitted: true }, readAnswer)
   }
 
-  const cacheTtlMs = positive('cacheTtlMs', options.cacheTtlMs ?? 3_600_000)
+  async function readAnswer (answer: UpstreamAnswer): Promise<Loaded> {
+    obeyLimit(answer.headers, answer.statusCode)
+    if (answer.statusCode === 429) {
+      // Rationed, not broken: an answer, which the breaker does not count as a failure.
+      await answer.dump()
+      return SKIP
+    }
+    if (answer.statusCode !== 200) throw await answer.unexpectedStatus()
+    const parsed = parseIpApiAnswer(await answer.json())
+    if (parsed === undefined) throw answer.malformed('something that is not its JSON')
+    return { answer: parsed }
+  }
+
   const cache = createCachedLookup<string, Loaded>(ask, {
     max: options.cacheMax ?? 10_000,
     ttlFor: (value) => ('skipped' in value ? 0 : cacheTtlMs),
@@ -200,8 +168,8 @@ export function createIpApiProvider (options: IpApiProviderOptions): IpApiProvid
       }
       return 'skipped' in loaded ? SKIPPED : loaded.answer
     },
-    get breakerState () { return breaker.state },
+    get breakerState () { return upstream.breakerState },
     get calls () { return calls },
-    async close () { await pool.close() }
+    close: upstream.close
   }
 }

@@ -4,18 +4,19 @@
 // resolver call, and misses for many IPs within one event-loop turn share one call
 // (POST /resolve/batch, src/upstream/batch-calls.ts). The client never waits longer than
 // timeoutMs for the resolver, and while the breaker is open a new client is located from the
-// local database at once, without a wait.
+// local database at once, without a wait. The calls go through the one upstream client
+// (src/upstream/upstream-client.ts); whatever way one fails, the local database answers.
 
-import { Pool, type Dispatcher } from 'undici'
 import { createCachedLookup, type Cached } from '../cache/cached-lookup.js'
+import type { SignRequest } from '../signing/service-request.js'
+import { createBatchCalls } from '../upstream/batch-calls.js'
+import type { CircuitState } from '../upstream/circuit-breaker.js'
+import { positiveNumber } from '../upstream/number-options.js'
+import { createUpstreamClient, type UpstreamAnswer } from '../upstream/upstream-client.js'
 import { ipVersion } from './cidr.js'
-import { createCircuitBreaker, type CircuitState } from '../upstream/circuit-breaker.js'
 import type { IPLocation, LocationSource } from './location.js'
 import type { LocationLookup } from './maxmind-lookup.js'
 import { parseIPLocation } from './parse-location.js'
-import { startDeadline } from '../upstream/deadline.js'
-import { createBatchCalls } from '../upstream/batch-calls.js'
-import type { SignRequest } from '../signing/service-request.js'
 
 export interface GeoLocatorOptions {
   /** Base URL of the resolver, e.g. http://127.0.0.1:8081; /resolve?ip= is appended. */
@@ -77,48 +78,21 @@ function entry (location: IPLocation | null, source: 'resolver' | 'fallback'): E
   return { fresh: { value: { location, source } }, hit: { value: { location, source: 'cache' } } }
 }
 
-function positive (name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`${name} must be a positive number, got ${String(value)}`)
-  }
-  return value
-}
-
-const ACCEPT_JSON = { accept: 'application/json' }
-
-class ResolverStatusError extends Error {
-  readonly statusCode: number
-
-  constructor (statusCode: number) {
-    super(`geo resolver answered ${statusCode}`)
-    this.name = 'ResolverStatusError'
-    this.statusCode = statusCode
-  }
-}
-
 export function createGeoLocator (options: GeoLocatorOptions): GeoLocator {
-  const url = new URL(options.resolverUrl)
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new TypeError(`resolverUrl must be an http(s) URL, got ${options.resolverUrl}`)
-  }
-  const timeoutMs = positive('timeoutMs', options.timeoutMs ?? 50)
-  const cacheTtlMs = positive('cacheTtlMs', options.cacheTtlMs)
-  const fallbackTtlMs = positive('fallbackTtlMs', options.fallbackTtlMs ?? Math.min(30_000, cacheTtlMs))
-  const { fallback, logger, onSource, sign } = options
+  const timeoutMs = positiveNumber('timeoutMs', options.timeoutMs ?? 50)
+  const cacheTtlMs = positiveNumber('cacheTtlMs', options.cacheTtlMs)
+  const fallbackTtlMs = positiveNumber('fallbackTtlMs', options.fallbackTtlMs ?? Math.min(30_000, cacheTtlMs))
+  const { fallback, logger, onSource } = options
   const now = options.now ?? Date.now
-  const base = url.pathname.replace(/\/+$/, '')
-  const resolvePath = `${base}/resolve?ip=`
-  const batchPath = `${base}/resolve/batch`
-  const maxBatch = options.maxBatch ?? 64
-
-  const breaker = createCircuitBreaker({ ...options.breaker, now })
-  const pool = new Pool(url.origin, {
+  const upstream = createUpstreamClient({
+    name: 'resolver',
+    url: options.resolverUrl,
+    timeoutMs,
     connections: options.connections ?? 16,
-    pipelining: 1,
-    keepAliveTimeout: 30_000,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    connect: { timeout: Math.max(1000, timeoutMs) }
+    breaker: options.breaker,
+    sign: options.sign,
+    now,
+    onFailure: (err, breaker) => logger?.debug({ err, breaker }, 'geo resolver failed')
   })
 
   // The local database answers with one IPLocation per network, so the entries of fallback
@@ -144,69 +118,34 @@ export function createGeoLocator (options: GeoLocatorOptions): GeoLocator {
     return shared
   }
 
-  /** One call to the resolver, under the deadline and the breaker's count. */
-  async function call<T> (path: string, question: string | undefined, read: (statusCode: number, body: Dispatcher.ResponseData['body']) => Promise<T>): Promise<T> {
-    const deadline = startDeadline(timeoutMs)
-    const method = question === undefined ? 'GET' : 'POST'
-    try {
-      const headers = question === undefined ? ACCEPT_JSON : { ...ACCEPT_JSON, 'content-type': 'application/json' }
-      const { statusCode, body } = await pool.request({
-        method,
-        path,
-        headers: sign === undefined ? headers : { ...headers, ...sign(method, path, question) },
-        body: question,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        signal: deadline.signal
-      })
-      const answer = await read(statusCode, body)
-      breaker.recordSuccess()
-      return answer
-    } catch (err) {
-      breaker.recordFailure()
-      logger?.debug({ err, breaker: breaker.state }, 'geo resolver failed')
-      throw err
-    } finally {
-      deadline.clear()
-    }
-  }
-
+  // Each address takes the breaker's leave before it is batched (load, below): while half-open,
+  // the probe is one address, and the others of its turn go to the local database at once.
   function askResolver (ip: string): Promise<IPLocation | null> {
-    return call(resolvePath + encodeURIComponent(ip), undefined, async (statusCode, body) => {
-      if (statusCode === 200) {
-        const location = parseIPLocation(await body.json())
-        if (location === undefined) throw new Error('geo resolver answered a malformed location')
-        return location
-      }
-      await body.dump()
+    return upstream.call({ method: 'GET', path: `/resolve?ip=${encodeURIComponent(ip)}`, admitted: true }, async (answer) => {
+      if (answer.statusCode === 200) return readLocation(await answer.json(), answer)
       // 404: the resolver has no data for ip (private range, unknown); 400: it finds ip
       // malformed. Both are answers, not failures of the resolver.
-      if (statusCode === 404 || statusCode === 400) return null
-      throw new ResolverStatusError(statusCode)
+      if (answer.statusCode === 404 || answer.statusCode === 400) {
+        await answer.dump()
+        return null
+      }
+      throw await answer.unexpectedStatus()
     })
   }
 
   function askResolverMany (ips: string[]): Promise<Array<IPLocation | null>> {
-    return call(batchPath, JSON.stringify({ ips }), async (statusCode, body) => {
-      if (statusCode !== 200) {
-        await body.dump()
-        throw new ResolverStatusError(statusCode)
-      }
-      const { answers } = await body.json() as { answers?: unknown }
-      if (!Array.isArray(answers)) throw new Error('geo resolver answered a malformed batch')
-      return answers.map((answer: unknown) => {
-        if (answer === null) return null
-        const location = parseIPLocation(answer)
-        if (location === undefined) throw new Error('geo resolver answered a malformed location')
-        return location
-      })
+    return upstream.call({ method: 'POST', path: '/resolve/batch', json: JSON.stringify({ ips }), admitted: true }, async (answer) => {
+      if (answer.statusCode !== 200) throw await answer.unexpectedStatus()
+      const answers = (await answer.json() as { answers?: unknown } | null)?.answers
+      if (!Array.isArray(answers) || answers.length !== ips.length) throw answer.malformed('a batch that is not one answer per address')
+      return answers.map((each: unknown) => (each === null ? null : readLocation(each, answer)))
     })
   }
 
-  const ask = createBatchCalls<string, IPLocation | null>({ maxBatch, one: askResolver, many: askResolverMany })
+  const ask = createBatchCalls<string, IPLocation | null>({ maxBatch: options.maxBatch ?? 64, one: askResolver, many: askResolverMany })
 
   async function load (ip: string): Promise<Entry> {
-    if (!breaker.canRequest()) return fromFallback(ip, 'breaker-open')
+    if (!upstream.admit()) return fromFallback(ip, 'breaker-open')
     try {
       const location = await ask(ip)
       logger?.debug({ ip, source: 'resolver' }, 'geo location')
@@ -232,7 +171,7 @@ export function createGeoLocator (options: GeoLocatorOptions): GeoLocator {
 
   function locateNow (ip: string): Cached<GeoAnswer> | undefined {
     const hit = fromCache(ip)
-    if (hit !== undefined || !breaker.refusing() || ipVersion(ip) === 0) return hit
+    if (hit !== undefined || !upstream.refusing() || ipVersion(ip) === 0) return hit
     // The resolver would not be asked anyway: the local answer needs no wait, and cached, it
     // answers this client's next requests as load's would.
     const found = fromFallback(ip, 'breaker-open')
@@ -256,9 +195,13 @@ export function createGeoLocator (options: GeoLocatorOptions): GeoLocator {
       onSource?.(answer.source)
       return answer
     },
-    get breakerState () { return breaker.state },
-    async close (): Promise<void> {
-      await pool.close()
-    }
+    get breakerState () { return upstream.breakerState },
+    close: upstream.close
   }
+}
+
+function readLocation (json: unknown, answer: UpstreamAnswer): IPLocation {
+  const location = parseIPLocation(json)
+  if (location === undefined) throw answer.malformed('a malformed location')
+  return location
 }

@@ -8,6 +8,8 @@
 // nothing more. A failed batch fails each of its keys with the same error; callers that
 // dedupe concurrent misses (cached-lookup, the auth client) keep one key once per batch.
 
+import { positiveInteger } from './number-options.js'
+
 export interface BatchCallsOptions<K, V> {
   /** Most keys in one call. */
   maxBatch: number
@@ -33,7 +35,7 @@ export type BatchedCall<K, V> = (key: K) => Promise<V>
 
 export function createBatchCalls<K, V> (options: BatchCallsOptions<K, V>): BatchedCall<K, V> {
   const { one, many, weightOf } = options
-  if (!Number.isInteger(options.maxBatch) || options.maxBatch < 1) throw new TypeError('maxBatch must be a positive integer')
+  const maxBatch = positiveInteger('maxBatch', options.maxBatch)
   const maxWeight = options.maxWeight ?? Infinity
   let queue: Array<Waiting<K, V>> = []
 
@@ -58,7 +60,7 @@ export function createBatchCalls<K, V> (options: BatchCallsOptions<K, V>): Batch
     let weight = 0
     for (const next of waiting) {
       const its = weightOf?.(next.key) ?? 0
-      if (chunk.length > 0 && (chunk.length >= options.maxBatch || weight + its > maxWeight)) {
+      if (chunk.length > 0 && (chunk.length >= maxBatch || weight + its > maxWeight)) {
         send(chunk)
         chunk = []
         weight = 0

@@ -2,6 +2,8 @@
 // it for a cooldown, then let one probe through to find out whether it is back. While the
 // breaker is open, callers go straight to their fallback instead of waiting on a timeout.
 
+import { nonNegativeNumber, positiveInteger } from './number-options.js'
+
 export type CircuitState = 'closed' | 'open' | 'half-open'
 
 export interface CircuitBreakerOptions {
@@ -29,13 +31,8 @@ export interface CircuitBreaker {
 }
 
 export function createCircuitBreaker (options: CircuitBreakerOptions): CircuitBreaker {
-  const { failureThreshold, cooldownMs } = options
-  if (!Number.isInteger(failureThreshold) || failureThreshold < 1) {
-    throw new TypeError(`failureThreshold must be a positive integer, got ${String(failureThreshold)}`)
-  }
-  if (typeof cooldownMs !== 'number' || !Number.isFinite(cooldownMs) || cooldownMs < 0) {
-    throw new TypeError(`cooldownMs must be a finite number ≥ 0, got ${String(cooldownMs)}`)
-  }
+  const failureThreshold = positiveInteger('failureThreshold', options.failureThreshold)
+  const cooldownMs = nonNegativeNumber('cooldownMs', options.cooldownMs)
   const now = options.now ?? Date.now
 
   let state: CircuitState = 'closed'

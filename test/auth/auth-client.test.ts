@@ -366,3 +366,37 @@ t.test('a failed batch: each new token is GW_DEPENDENCY_DOWN, and the breaker co
   t.equal(server.batchCalls, 1)
   t.equal(auth.breakerState, 'closed', 'one failed call, not ten')
 })
+
+t.test('stale-if-error never answers past the token\'s expiry', async (t) => {
+  const start = clock
+  const exp = Math.floor((start + 90_000) / 1000)
+  let failing = false
+  const url = await startRawServer(t, (_req, res) => {
+    if (failing) res.writeHead(503).end()
+    else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ active: true, owner_type: 'a', owner_id: 'expiring', grants: [demoGrant], exp }))
+  })
+  const auth = client(t, { url, maxGrantTtlMs: 60_000, staleIfErrorMs: 3_600_000 })
+  await auth.authorize('expiring-token', cam1)
+  failing = true
+  clock = start + 61_000
+  t.equal((await auth.authorize('expiring-token', cam1)).owner_id, 'expiring', 'past its TTL, the last known rights answer')
+  clock = exp * 1000
+  t.equal(auth.peek('expiring-token', cam1), undefined, 'not once the token has expired')
+  t.equal(await codeOf(auth.authorize('expiring-token', cam1)), 'GW_DEPENDENCY_DOWN')
+})
+
+t.test('with denials not remembered (denyTtlMs 0), a reload that finds the token revoked still ends its rights at once', async (t) => {
+  const server = await startAuthServer(t, { tokens, now })
+  const auth = client(t, { url: server.url, maxGrantTtlMs: 10_000, denyTtlMs: 0 })
+  const token = await newToken('acct-revoked-unremembered')
+  await auth.authorize(token, cam1)
+  await revokeToken(tokens, token)
+  clock += 8_000
+  t.ok(auth.peek(token, cam1), 'cached a while yet; this use reloads it…')
+  await until(() => server.calls >= 2)
+  await until(() => auth.peek(token, cam1) === undefined)
+  t.equal(auth.peek(token, cam1), undefined, '…and the denial ended the rights')
+  t.same(auth.denials, { count: 0, bytes: 0 }, 'without remembering it')
+  t.equal(await codeOf(auth.authorize(token, cam1)), 'GW_TOKEN_INVALID')
+  t.equal(server.calls, 3, 'asked again, as nothing is remembered')
+})

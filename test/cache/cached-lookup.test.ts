@@ -157,3 +157,126 @@ t.test('staleIfError answers only for the failures its rule names', async (t) =>
   t.equal(await lookup.get('k'), 7)
   t.throws(() => createCachedLookup(async () => 1, { max: 1, ttlFor: () => 1, staleIfError: { maxStaleMs: -1, when: () => true } }), TypeError)
 })
+
+t.test('endOf: a value answers neither fresh nor stale from its end, and one already past it is not cached', async (t) => {
+  let now = 1000
+  let down = false
+  let calls = 0
+  const lookup = createCachedLookup<string, { end: number }>(async () => {
+    calls++
+    if (down) throw new Error('down')
+    return { end: 1050 }
+  }, { max: 10, ttlFor: () => 100, endOf: (value) => value.end, now: () => now, staleIfError: { maxStaleMs: 1000, when: () => true } })
+  const value = await lookup.get('k')
+  now = 1037
+  t.same(lookup.peek('k'), { value })
+  t.equal(calls, 1)
+  now = 1038
+  t.same(lookup.peek('k'), { value }, 'fresh, and reloaded ahead at 3/4 of the life left to it')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(calls, 2)
+  now = 1046
+  t.match(lookup.peek('k'), { value: { end: 1050 } })
+  t.equal(calls, 2)
+  now = 1050
+  t.equal(lookup.peek('k'), undefined, 'not at its end, though its TTL runs to 1100')
+  down = true
+  await t.rejects(lookup.get('k'), /down/, 'nor stale')
+  down = false
+  now = 2000
+  lookup.set('k', { end: 2000 })
+  t.equal(lookup.peek('k'), undefined, 'a value already at its end is not cached')
+})
+
+t.test('staleIfError.retryMs 0 with mayReload: a stale value retries at every use the breaker allows', async (t) => {
+  let now = 1000
+  let down = false
+  let refusing = false
+  let calls = 0
+  const lookup = createCachedLookup<string, number>(async () => {
+    calls++
+    if (down) throw new Error('down')
+    return calls
+  }, { max: 10, ttlFor: () => 100, refreshAhead: 1, now: () => now, mayReload: () => !refusing, staleIfError: { maxStaleMs: 1000, when: () => true, retryMs: 0 } })
+  t.equal(await lookup.get('k'), 1)
+  down = true
+  now += 150
+  t.equal(await lookup.get('k'), 1, 'stale after a failed load')
+  const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+  t.same(lookup.peek('k'), { value: 1 })
+  await settle()
+  t.same(lookup.peek('k'), { value: 1 })
+  await settle()
+  t.equal(calls, 4, 'each use tried again')
+  refusing = true
+  lookup.peek('k')
+  lookup.peek('k')
+  await settle()
+  t.equal(calls, 4, 'none while the breaker refuses')
+  refusing = false
+  down = false
+  lookup.peek('k')
+  await settle()
+  t.equal(calls, 5)
+  t.same(lookup.peek('k'), { value: 5 }, 'the first success answers at once')
+  t.equal(lookup.staleCount, 0)
+})
+
+t.test('mayReload also holds back reloading ahead', async (t) => {
+  let now = 1000
+  let calls = 0
+  let refusing = true
+  const lookup = createCachedLookup(async () => ++calls, { max: 10, ttlFor: () => 100, now: () => now, mayReload: () => !refusing })
+  await lookup.get('k')
+  now = 1080
+  lookup.peek('k')
+  t.equal(calls, 1)
+  refusing = false
+  lookup.peek('k')
+  t.equal(calls, 2)
+})
+
+t.test('failureMemory keeps remembered failures apart from the values; endsValue drops a value unremembered', async (t) => {
+  let now = 1000
+  let outcome: 'ok' | 'denied' | 'down' = 'ok'
+  const remembered: Array<[string, number]> = []
+  let kept: { error: unknown } | undefined
+  const memory = {
+    peek: (key: string) => (key === 'a' ? kept : undefined),
+    remember: (key: string, error: unknown, ttlMs: number) => { remembered.push([key, ttlMs]); kept = { error } },
+    count: 0,
+    bytes: 0,
+    close: () => {}
+  }
+  const denied = new Error('denied')
+  let denyTtl = 50
+  const lookup = createCachedLookup<string, string>(async () => {
+    if (outcome === 'denied') throw denied
+    if (outcome === 'down') throw new Error('down')
+    return 'granted'
+  }, { max: 10, ttlFor: () => 100, errorTtlFor: (err) => (err === denied ? denyTtl : 0), endsValue: (err) => err === denied, failureMemory: memory, now: () => now })
+  t.equal(await lookup.get('a'), 'granted')
+  outcome = 'denied'
+  now = 1080
+  t.same(lookup.peek('a'), { value: 'granted' })
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(remembered, [['a', 50]], 'the denial went to the memory…')
+  t.same(lookup.peek('a'), { error: denied }, '…which answers for the key now that its value is gone')
+  t.equal(lookup.size, 0, 'nothing of it among the values')
+
+  denyTtl = 0
+  outcome = 'ok'
+  t.equal(await lookup.get('b'), 'granted')
+  outcome = 'down'
+  now = 1170
+  lookup.peek('b')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(lookup.peek('b'), { value: 'granted' }, 'a failure of another kind leaves the value')
+  outcome = 'denied'
+  await t.rejects(lookup.get('c'), denied)
+  t.same(remembered, [['a', 50]], 'with its TTL 0 a denial is not remembered…')
+  now = 1175
+  lookup.peek('b')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(lookup.peek('b'), undefined, '…but it still ends the value')
+})
