@@ -13,6 +13,7 @@ import { nodeRoutes, type NodeRoutesDeps } from './handlers/node/node-routes.js'
 import { createStreamObserver } from './handlers/stream/stream-observer.js'
 import type { StreamRequestDeps } from './handlers/stream/stream-request.js'
 import { STREAM_PATHS, streamRoutes } from './handlers/stream/stream-routes.js'
+import { clientAddressPlugin } from './http/client-address.js'
 import { errorPlugin } from './http/error-plugin.js'
 import { jsonBodiesPlugin } from './http/json-body.js'
 import { DECISION_LOG_OFF, type DecisionLog } from './metrics/decision-log.js'
@@ -35,7 +36,8 @@ export interface GatewayAppOptions {
 const gateway: FastifyPluginAsync<GatewayAppOptions> = async (app, options) => {
   const { metrics, routing, readiness } = options
   const now = options.stream.now
-  const observer = createStreamObserver({ metrics, decisionLog: options.decisionLog ?? DECISION_LOG_OFF, clientIp: options.clientIp })
+  await app.register(clientAddressPlugin, { resolve: options.clientIp })
+  const observer = createStreamObserver({ metrics, decisionLog: options.decisionLog ?? DECISION_LOG_OFF })
   // Stream routes report their answers themselves (no hook on the hot path); every other route
   // is counted when its response is sent, with the code its error had.
   const errorCodes = new WeakMap<FastifyRequest, string>()
@@ -63,7 +65,7 @@ const gateway: FastifyPluginAsync<GatewayAppOptions> = async (app, options) => {
   const { registerOpenApi } = await import('./docs/openapi.js')
   await registerOpenApi(app)
   await app.register(healthRoutes, { routing, now, ...(readiness !== undefined && { readiness }) })
-  await app.register(streamRoutes, { deps: options.stream, clientIp: options.clientIp, corsOrigin: options.corsOrigin, onAnswer: observer.answered })
+  await app.register(streamRoutes, { deps: options.stream, corsOrigin: options.corsOrigin, onAnswer: observer.answered })
   await app.register(nodeRoutes, options.node)
   await app.register(adminRoutes, options.admin)
   await app.register(metricsRoute, { metrics, routing, now, ...(readiness !== undefined && { readiness }) })

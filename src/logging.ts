@@ -28,8 +28,10 @@ export function loggerOptions (setting: LogSetting): FastifyServerOptions['logge
     ...given,
     redact: { paths: [...new Set([...redactedPaths, ...extra])], censor: '[redacted]' },
     serializers: {
-      // Query strings carry tokens and signatures: log the path only.
-      req: (req: { method: string, url: string, ip?: string }) => ({ method: req.method, path: req.url.split('?')[0], ip: req.ip })
+      // Query strings carry tokens and signatures: log the path only. The address is the
+      // client's as the gateway resolved it (src/http/client-address.ts), where the app knows
+      // its trusted proxies; else the peer's.
+      req: (req: { method: string, url: string, ip?: string, clientAddress?: string }) => ({ method: req.method, path: req.url.split('?')[0], ip: req.clientAddress ?? req.ip })
     }
   } as FastifyServerOptions['logger']
 }

@@ -51,12 +51,22 @@ export interface ErrorPluginOptions {
   onError?: (request: FastifyRequest, rendered: RenderedError) => void
 }
 
+/**
+ * Who asked for what, for a line about a failed request: the client's address as the app
+ * resolved it (the gateway, behind its trusted proxies), else the peer's; the path without its
+ * query, which may carry a token or a signature.
+ */
+function whom (request: FastifyRequest): { client: string, method: string, path: string } {
+  const resolved = (request as { clientAddress?: string }).clientAddress
+  return { client: resolved ?? request.ip, method: request.method, path: request.url.split('?')[0] ?? '' }
+}
+
 function sendError (request: FastifyRequest, reply: FastifyReply, err: FastifyError, rendered: RenderedError): FastifyReply {
   const headers = request.routeOptions.config?.errorHeaders
   if (headers !== undefined) void reply.headers(headers)
   if (rendered.retryAfter !== undefined) void reply.header('retry-after', String(rendered.retryAfter))
-  if (rendered.code === 'GW_INTERNAL') request.log.error({ err }, 'unexpected error')
-  else if (rendered.status >= 500) request.log.warn({ code: rendered.code, cause: (err.cause as Error | undefined)?.message }, rendered.message)
+  if (rendered.code === 'GW_INTERNAL') request.log.error({ err, ...whom(request) }, 'unexpected error')
+  else if (rendered.status >= 500) request.log.warn({ code: rendered.code, cause: (err.cause as Error | undefined)?.message, ...whom(request) }, rendered.message)
   return reply.code(rendered.status).send(errorBody(rendered.code, rendered.message))
 }
 

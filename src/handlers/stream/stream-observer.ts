@@ -3,7 +3,6 @@
 // come from the stream routes (answered), errors from the error plugin (failed).
 
 import type { FastifyRequest } from 'fastify'
-import type { ClientIpResolver } from '../../geo/client-ip.js'
 import type { RenderedError } from '../../http/error-plugin.js'
 import type { DecisionLog } from '../../metrics/decision-log.js'
 import type { GatewayMetrics } from '../../metrics/gateway-metrics.js'
@@ -17,7 +16,6 @@ export interface StreamObserver {
 export interface StreamObserverOptions {
   metrics: Pick<GatewayMetrics, 'requestAnswered' | 'redirected'>
   decisionLog: DecisionLog
-  clientIp: ClientIpResolver
 }
 
 /** The stream schema's shape of a server or camera id: anything else is not repeated in the log. */
@@ -29,7 +27,7 @@ function identifier (value: unknown): string | null {
 }
 
 export function createStreamObserver (options: StreamObserverOptions): StreamObserver {
-  const { metrics, decisionLog, clientIp } = options
+  const { metrics, decisionLog } = options
   return {
     answered (path, status, answer, input, startedAt) {
       const ms = performance.now() - startedAt
@@ -58,10 +56,9 @@ export function createStreamObserver (options: StreamObserverOptions): StreamObs
       metrics.requestAnswered(path, rendered.status, rendered.code, ms / 1000)
       if (!decisionLog.sampled()) return
       const query = (request.query ?? {}) as Record<string, unknown>
-      const forwarded = request.headers['x-forwarded-for']
       const format = path === '/stream' ? query.format : path.slice(1)
       decisionLog.write({
-        client: clientIp(request.socket.remoteAddress ?? '', Array.isArray(forwarded) ? forwarded.join(',') : forwarded),
+        client: request.clientAddress,
         country: null,
         group: null,
         rule: null,

@@ -3,7 +3,6 @@
 import { Type } from 'typebox'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { bearerToken } from '../../http/bearer.js'
-import type { ClientIpResolver } from '../../geo/client-ip.js'
 import { type StreamFormat } from '../../store/documents.js'
 import { createRedirectWriter } from './redirect-writer.js'
 import { handleStreamRequest, type StreamAnswer, type StreamRequestDeps, type StreamRequestInput } from './stream-request.js'
@@ -12,7 +11,6 @@ import { AnyFormatQuery, StreamJsonResponse, StreamQuery, type AnyFormatQuery as
 
 export interface StreamRouteOptions {
   deps: StreamRequestDeps
-  clientIp: ClientIpResolver
   corsOrigin: string
   /**
    * Told of every successful answer: the route's path, the status, the answer, the request as
@@ -41,7 +39,7 @@ function wantsJson (request: FastifyRequest, redirect: string | undefined): bool
 }
 
 export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, options) => {
-  const { deps, clientIp, corsOrigin } = options
+  const { deps, corsOrigin } = options
   const onAnswer = options.onAnswer ?? (() => {})
   const writeRedirect = createRedirectWriter({ allowOrigin: corsOrigin })
   app.decorateRequest('streamStartedAt', 0)
@@ -50,7 +48,6 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
   // only a request with something to load waits on a promise.
   function answer (request: FastifyRequest, reply: FastifyReply, path: string, format: StreamFormat, query: StreamQueryType): Promise<void> | undefined {
     const startedAt = request.streamStartedAt = performance.now()
-    const forwarded = request.headers['x-forwarded-for']
     const json = wantsJson(request, query.redirect)
     const input: StreamRequestInput = {
       format,
@@ -58,7 +55,7 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
       camera: query.camera,
       token: query.access_token ?? bearerToken(request.headers.authorization),
       pattern: query.pattern ?? 'streaming',
-      clientIp: clientIp(request.socket.remoteAddress ?? '', Array.isArray(forwarded) ? forwarded.join(',') : forwarded),
+      clientIp: request.clientAddress,
       fromIp: query.fromip,
       withAlternates: json
     }
