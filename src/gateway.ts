@@ -28,7 +28,7 @@ import type { Store } from './store/mongo.js'
 import { createStoreHealth, type StoreHealth } from './store/store-health.js'
 import { createRoutingSnapshotSource } from './routing/routing-snapshot.js'
 import { RoutingConfigError, type RefusedDocument } from './routing/routable-documents.js'
-import { serviceSignerOf } from './commands/signed-calls.js'
+import { serviceSignerOf } from './http/service-keys.js'
 
 export interface Gateway {
   app: FastifyInstance

@@ -18,7 +18,7 @@
 import { AUTH_SERVER_BODY_LIMIT, authServerApp } from '../../src/auth-server/app.js'
 import { createAuthService } from '../../src/commands/auth-server.js'
 import { createResolverService } from '../../src/commands/resolver.js'
-import { signedCallsOf } from '../../src/commands/signed-calls.js'
+import { signedCallsOf } from '../../src/http/service-keys.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { resolverApp } from '../../src/resolver/app.js'
 import { buildApp, listen } from '../../src/server.js'

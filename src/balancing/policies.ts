@@ -5,8 +5,6 @@ import type { BalancingPolicy } from './policy.js'
 import { createRendezvousPolicy } from './rendezvous.js'
 import { createWeightedRandomPolicy, type RandomSource } from './weighted-random.js'
 
-export type { BalancingPolicy, CandidateAssessment, Choice, ChoiceContext } from './policy.js'
-
 export const policyNames = ['rendezvous', 'weighted-random', 'least-loaded'] as const
 export type PolicyName = typeof policyNames[number]
 

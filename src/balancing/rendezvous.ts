@@ -19,7 +19,7 @@
 // bounds leave no node, the sessions bound alone decides, as it would without bandwidth.
 
 import { nodeIneligibility } from './eligibility.js'
-import { hashKey, pairUnit } from './hash.js'
+import { hashKey, pairUnit } from '../math/hash.js'
 import type { BalancingPolicy, CandidateAssessment, Choice, ChoiceContext } from './policy.js'
 import type { SnapshotNode } from './snapshot.js'
 

@@ -12,9 +12,9 @@
 // group), or read from the document but changed only by an admin write, which rebuilds the
 // view (`draining`).
 
-import { placesByDistance } from '../geo/distance.js'
+import { placesByDistance } from '../math/distance.js'
 import type { GeoGroupDoc, NodeDoc, PartnerDoc } from '../store/documents.js'
-import { nodeSeed } from './hash.js'
+import { nodeSeed } from '../math/hash.js'
 
 export interface SnapshotNode {
   readonly id: string

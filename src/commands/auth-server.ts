@@ -12,7 +12,7 @@ import { createQueryGuard, guardCollection } from '../store/guarded-collections.
 import type { Store } from '../store/mongo.js'
 import { probeWhileDown } from '../store/probe-while-down.js'
 import { createStoreHealth } from '../store/store-health.js'
-import { signedCallsOf } from './signed-calls.js'
+import { signedCallsOf } from '../http/service-keys.js'
 
 export async function createAuthService (config: Config, store: Store): Promise<FastifyInstance> {
   // Every query within MONGODB_QUERY_TIMEOUT_MS, and none while the store is known to be down:

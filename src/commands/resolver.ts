@@ -6,7 +6,7 @@ import type { Config } from '../config.js'
 import { resolverApp } from '../resolver/app.js'
 import { buildApp } from '../server.js'
 import { createMemoryNonceLedger } from '../signing/nonce-ledger.js'
-import { signedCallsOf } from './signed-calls.js'
+import { signedCallsOf } from '../http/service-keys.js'
 
 export async function createResolverService (config: Config): Promise<FastifyInstance> {
   // The resolver has no store: each replica remembers the nonces it has seen (docs/services.md, "Signed

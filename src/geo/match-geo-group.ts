@@ -23,10 +23,10 @@
 // When several groups claim the same country, region, city, ASN or network, the first listed
 // wins.
 
-import { fmix32, fnv1a32 } from '../balancing/hash.js'
+import { fmix32, fnv1a32 } from '../math/hash.js'
 import type { GeoGroupDoc } from '../store/documents.js'
 import { cidrProblem, createCidrMatcher, type CidrMatcher } from './cidr.js'
-import { greatCircleKm, placesByDistance } from './distance.js'
+import { greatCircleKm, placesByDistance } from '../math/distance.js'
 import { IPV6, NOT_IP, parseIpInto } from './ip-address.js'
 import { insideBoxes, largeCountries } from './large-countries.js'
 import type { IPLocation } from './location.js'

@@ -5,9 +5,9 @@
 // briefly, so that the provider is asked again once it may be back.
 
 import { createCachedLookup } from '../cache/cached-lookup.js'
-import { asnProvider, cityProvider } from '../geo/maxmind-providers.js'
+import { asnProvider, cityProvider } from './maxmind-providers.js'
 import type { AsnInfo, LocationLookup, ReloadListener } from '../geo/maxmind-lookup.js'
-import { createProviderChain, type LocationProvider } from '../geo/provider-chain.js'
+import { createProviderChain, type LocationProvider } from './provider-chain.js'
 import type { ResolverMetrics } from './metrics.js'
 import type { ResolveAnswerBody } from './schemas.js'
 

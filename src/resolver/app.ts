@@ -11,8 +11,8 @@ import {
   defaultCityDatabasePath, openAsnDatabase, openCityDatabase, type AsnLookup, type LocationLookup, type ReloadLogger
 } from '../geo/maxmind-lookup.js'
 import { createAnswers } from './answers.js'
-import { createIpApiProvider, type IpApiProviderOptions } from '../geo/ip-api-provider.js'
-import type { LocationProvider } from '../geo/provider-chain.js'
+import { createIpApiProvider, type IpApiProviderOptions } from './ip-api-provider.js'
+import type { LocationProvider } from './provider-chain.js'
 import { requireSignedCalls, type SignedCallsOptions } from '../http/require-signed-calls.js'
 import { createResolverMetrics } from './metrics.js'
 import { resolveRoutes } from './routes.js'

@@ -10,7 +10,7 @@ const SRC = path.resolve(import.meta.dirname, '../../src')
 
 /** Lowest first. A file may import from its own layer or a lower one, never a higher one. */
 export const layers: readonly string[][] = [
-  ['errors.ts', 'stop-child.ts', 'package-root.ts', 'node-flags.ts', 'upstream', 'cache'],
+  ['errors.ts', 'stop-child.ts', 'package-root.ts', 'node-flags.ts', 'upstream', 'cache', 'math'],
   ['store'],
   ['geo', 'signing', 'auth', 'billing', 'balancing', 'directory'],
   ['routing', 'metrics', 'http', 'config.ts', 'logging.ts'],
@@ -102,6 +102,30 @@ export function cyclesOf (edges: Map<string, string[]>): string[][] {
   return cycles
 }
 
+/** Pairs of top-level files or folders of src that import each other, each pair once. */
+export function mutualRooms (edges: Map<string, string[]>, roomOf: (file: string) => string): string[] {
+  const links = new Set<string>()
+  for (const [file, imports] of edges) {
+    for (const target of imports) {
+      const from = roomOf(file)
+      const to = roomOf(target)
+      if (from !== to) links.add(`${from} → ${to}`)
+    }
+  }
+  const mutual: string[] = []
+  for (const link of links) {
+    const [from = '', to = ''] = link.split(' → ')
+    if (from < to && links.has(`${to} → ${from}`)) mutual.push(`${from} ⇄ ${to}`)
+  }
+  return mutual.sort()
+}
+
+const roomOf = (file: string): string => path.relative(SRC, file).split(path.sep)[0] ?? ''
+
+t.test('no two top-level folders (or files) of src import each other', async (t) => {
+  t.same(mutualRooms(graph, roomOf), [], 'a shared piece goes down a floor, where both can import it')
+})
+
 t.test('no import cycle', async (t) => {
   t.same(cyclesOf(graph).map((cycle) => cycle.map(name)), [])
 })
@@ -113,4 +137,6 @@ t.test('the checks can fail', async (t) => {
   const imports = importsOf(file, "import type { A } from '../geo/a.js'\nexport { B } from './b.js'\nconst c = await import('../handlers/c.js')\nimport x from 'mongodb'\n")
   t.same(imports.map(name), ['geo/a.ts', 'store/b.ts', 'handlers/c.ts'])
   t.ok(layerOf(path.join(SRC, 'geo', 'a.ts')) > layerOf(file), 'store importing geo would point up')
+  const rooms = new Map([[path.join(SRC, 'geo', 'a.ts'), [path.join(SRC, 'balancing', 'b.ts')]], [path.join(SRC, 'balancing', 'b.ts'), [path.join(SRC, 'geo', 'c.ts')]]])
+  t.same(mutualRooms(rooms, roomOf), ['balancing ⇄ geo'], 'two folders importing each other are found')
 })

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { createPolicy, policyNames, type ChoiceContext, type PolicyName } from '../../src/balancing/policies.js'
+import { createPolicy, policyNames, type PolicyName } from '../../src/balancing/policies.js'
+import type { ChoiceContext } from '../../src/balancing/policy.js'
 import { buildSnapshot, groupNodes } from '../../src/balancing/snapshot.js'
 import type { NodeDoc } from '../../src/store/documents.js'
 import { NOW, TTL, countBy, group, node, seededRandom } from './fixtures.js'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { fmix32, fnv1a32, hashKey, nodeSeed, pairUnit } from '../../src/balancing/hash.js'
+import { fmix32, fnv1a32, hashKey, nodeSeed, pairUnit } from '../../src/math/hash.js'
 import { createPolicy } from '../../src/balancing/policies.js'
 import { chooseRendezvous, rendezvousScore } from '../../src/balancing/rendezvous.js'
 import { selectNode } from '../../src/balancing/select-node.js'

@@ -4,7 +4,7 @@
 // group matchGeoGroup picks must stay within 1.15 × the mean distance to its nearest group.
 
 import t from 'tap'
-import { greatCircleKm } from '../../src/geo/distance.js'
+import { greatCircleKm } from '../../src/math/distance.js'
 import { createGeoGroupIndex, matchGeoGroup } from '../../src/geo/match-geo-group.js'
 import { defaultCityDatabasePath, openCityDatabase } from '../../src/geo/maxmind-lookup.js'
 import type { GeoGroupDoc } from '../../src/store/documents.js'

@@ -3,13 +3,13 @@
 
 import t, { type Test } from 'tap'
 import { request } from 'undici'
-import { createIpApiProvider, type IpApiProvider } from '../../src/geo/ip-api-provider.js'
+import { createIpApiProvider, type IpApiProvider } from '../../src/resolver/ip-api-provider.js'
 import { openAsnDatabase, openCityDatabase } from '../../src/geo/maxmind-lookup.js'
-import { createProviderChain, locationRank, SKIPPED } from '../../src/geo/provider-chain.js'
+import { createProviderChain, locationRank, SKIPPED } from '../../src/resolver/provider-chain.js'
 import { resolverApp } from '../../src/resolver/app.js'
 import { buildApp } from '../../src/server.js'
 import { asnFixture, cityFixture } from '../fixtures/mmdb/paths.js'
-import { startIpApiFixture, type IpApiFixture } from '../geo/ip-api-fixture.js'
+import { startIpApiFixture, type IpApiFixture } from './ip-api-fixture.js'
 
 interface Started { base: string, server: IpApiFixture, ipApi: IpApiProvider, advance: (ms: number) => void }
 

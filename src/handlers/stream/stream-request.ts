@@ -5,7 +5,7 @@ import type { Selection, SelectionOptions, SelectionRequest } from '../../balanc
 import { explainSelection } from '../../balancing/explain.js'
 import type { Snapshot } from '../../balancing/snapshot.js'
 import { selectNode } from '../../balancing/select-node.js'
-import type { BalancingPolicy } from '../../balancing/policies.js'
+import type { BalancingPolicy } from '../../balancing/policy.js'
 import type { AuthClient, Principal } from '../../auth/auth-client.js'
 import { cachedValue } from '../../cache/cached-lookup.js'
 import type { BillingChecker } from '../../billing/check-limits.js'

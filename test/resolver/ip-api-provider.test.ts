@@ -2,8 +2,8 @@
 // server, a failing one, a rate-limited one; its cache, rate limit and breaker.
 
 import t, { type Test } from 'tap'
-import { createIpApiProvider, parseIpApiAnswer, type IpApiProviderOptions } from '../../src/geo/ip-api-provider.js'
-import { SKIPPED } from '../../src/geo/provider-chain.js'
+import { createIpApiProvider, parseIpApiAnswer, type IpApiProviderOptions } from '../../src/resolver/ip-api-provider.js'
+import { SKIPPED } from '../../src/resolver/provider-chain.js'
 import { startIpApiFixture } from './ip-api-fixture.js'
 
 function clock (): { now: () => number, advance: (ms: number) => void } {

@@ -4,7 +4,7 @@
 import type { Collection } from 'mongodb'
 import { gatewayError } from '../errors.js'
 import type { TokenDoc } from '../store/documents.js'
-import { hashToken } from './token-hash.js'
+import { hashToken } from '../auth/token-hash.js'
 
 export interface LiveToken {
   doc: TokenDoc

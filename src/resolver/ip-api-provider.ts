@@ -16,7 +16,7 @@ import { createCachedLookup } from '../cache/cached-lookup.js'
 import type { CircuitState } from '../upstream/circuit-breaker.js'
 import { positiveNumber } from '../upstream/number-options.js'
 import { createUpstreamClient, type UpstreamAnswer } from '../upstream/upstream-client.js'
-import type { IPLocation } from './location.js'
+import type { IPLocation } from '../geo/location.js'
 import { SKIPPED, type LocationProvider, type ProviderAnswer, type ProviderResult } from './provider-chain.js'
 
 export interface IpApiProviderOptions {

@@ -1,7 +1,7 @@
 // The MaxMind databases as location providers for the resolver's chain: the City database
 // answers where, the ASN database only which network.
 
-import type { AsnInfo, LocationLookup } from './maxmind-lookup.js'
+import type { AsnInfo, LocationLookup } from '../geo/maxmind-lookup.js'
 import type { LocationProvider, ProviderAnswer } from './provider-chain.js'
 
 export function cityProvider (city: Pick<LocationLookup, 'lookup'>): LocationProvider {

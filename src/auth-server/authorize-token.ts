@@ -4,7 +4,7 @@ import { findLiveToken } from './live-token.js'
 import type { Collection } from 'mongodb'
 import { gatewayError } from '../errors.js'
 import type { TokenDoc } from '../store/documents.js'
-import { grantAllows, type GrantRequest } from './grants.js'
+import { grantAllows, type GrantRequest } from '../auth/grants.js'
 
 export interface TokenOwner {
   owner_type: string

@@ -2,7 +2,7 @@
 // to sign its calls, from SERVICE_KEYS and SERVICE_CLOCK_SKEW_S.
 
 import { ConfigError, type Config } from '../config.js'
-import type { SignedCallsOptions } from '../http/require-signed-calls.js'
+import type { SignedCallsOptions } from './require-signed-calls.js'
 import type { NonceLedger } from '../signing/nonce-ledger.js'
 import { createServiceSigner, type ServiceKey, type SignRequest } from '../signing/service-request.js'
 

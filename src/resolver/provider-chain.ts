@@ -10,7 +10,7 @@
 // the answer is then marked incomplete, and the resolver caches it only briefly, so that the
 // skipped provider is asked again soon.
 
-import type { IPLocation } from './location.js'
+import type { IPLocation } from '../geo/location.js'
 
 export interface ProviderAnswer {
   /** Where ip is, as far as this provider knows; null: it does not know. */
