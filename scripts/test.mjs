@@ -4,14 +4,17 @@
 //   1. the tools of the end-to-end lane (nginx with its modules, ffmpeg, chromium, haproxy,
 //      wrk): installed when missing (scripts/ensure-test-tools); where they cannot be, the run
 //      stops with one line naming the command, unless GEOGATE_SKIP_E2E=1 says to go without;
-//   2. the typecheck and the linter;
+//   2. the typecheck and the linter, side by side, and the build (dist/, which the tests'
+//      `geogate` processes run, as `npm start` does) when dist/ is older than the sources;
 //   3. tap over both lanes in one run: the end-to-end lane (test/e2e: real nginx, ffmpeg,
 //      Chromium, haproxy, `geogate dev` as a process) and the unit lane (everything else:
 //      in-process apps, inject(), the embedded store). One run, longest files first, so that
 //      the two cores are never idle while one slow file finishes alone.
 //
-// Options: --lane unit|e2e (one lane only), --no-checks (skip typecheck and lint), and any
-// file or folder, which then is all tap runs (`npm test -- test/billing`).
+// Options: --lane unit|e2e (one lane only), --no-checks (skip typecheck and lint), --coverage
+// (tap's coverage report, `npm run coverage`; it costs each test file a second or two of CPU,
+// a third of the run), and any file or folder, which then is all tap runs
+// (`npm test -- test/billing`).
 // It ends with a summary: each step's time and outcome, and what was skipped.
 
 import { spawn } from 'node:child_process'
@@ -21,15 +24,19 @@ import { fileURLToPath } from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const E2E = 'test/e2e'
+/** Test files run at a time: the suite is bound by CPU, so one a core. */
+const JOBS = 2
 
 const args = process.argv.slice(2)
 let lane = 'all'
 let checks = true
+let coverage = false
 const chosen = []
 for (let i = 0; i < args.length; i++) {
   const arg = args[i]
   if (arg === '--lane') lane = args[++i] ?? ''
   else if (arg === '--no-checks') checks = false
+  else if (arg === '--coverage') coverage = true
   else chosen.push(arg)
 }
 if (!['all', 'unit', 'e2e'].includes(lane)) {
@@ -52,6 +59,23 @@ function run (name, command, commandArgs, env = {}) {
       resolve(ok)
     })
   })
+}
+
+function newest (dir) {
+  let found = 0
+  for (const entry of readdirSync(path.join(root, dir), { withFileTypes: true })) {
+    const rel = path.join(dir, entry.name)
+    found = Math.max(found, entry.isDirectory() ? newest(rel) : statSync(path.join(root, rel)).mtimeMs)
+  }
+  return found
+}
+
+function builtIsCurrent () {
+  try {
+    return statSync(path.join(root, 'dist/cli.js')).mtimeMs >= newest('src')
+  } catch {
+    return false
+  }
 }
 
 function testFiles (dir) {
@@ -93,16 +117,23 @@ if (!skipE2e && (lane !== 'unit' || chosen.some((file) => file.startsWith(E2E)))
 
 let ok = true
 if (checks && chosen.length === 0) {
-  // The two checks together: each is mostly one core's work, and the tests wait for both.
-  const [typed, linted] = await Promise.all([
-    run('typecheck (tsc --noEmit)', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json']),
+  // Together: each is mostly one core's work, and the tests wait for both.
+  const tsc = path.join(root, 'node_modules/typescript/bin/tsc')
+  const results = await Promise.all([
+    run('typecheck (tsc --noEmit)', process.execPath, [tsc, '--noEmit', '-p', 'tsconfig.json']),
     run('lint (eslint .)', process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.'])
   ])
-  ok = typed && linted
+  ok = results.every(Boolean)
+  if (!ok) finish(false)
+}
+
+if (ok && files.length > 0 && !builtIsCurrent()) {
+  ok = await run('build (dist/ was older than src/)', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'])
   if (!ok) finish(false)
 }
 
 if (files.length > 0) {
-  ok = await run(`tap (${files.length} files)`, process.execPath, [path.join(root, 'node_modules/tap/dist/esm/run.mjs'), ...files]) && ok
+  const jobs = process.env.GEOGATE_TEST_JOBS ?? String(JOBS)
+  ok = await run(`tap (${files.length} files, ${jobs} at a time)`, process.execPath, [path.join(root, 'node_modules/tap/dist/esm/run.mjs'), `--jobs=${jobs}`, ...(coverage ? [] : ['--disable-coverage']), ...files]) && ok
 }
 finish(ok)

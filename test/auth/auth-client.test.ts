@@ -140,11 +140,13 @@ t.test('an unknown token is remembered for denyTtlMs by its digest, then asked a
 })
 
 t.test('remembered denials are capped in bytes and purged when they expire', async (t) => {
-  const server = await startAuthServer(t, { tokens, now: Date.now })
-  const auth = createAuthClient({ url: server.url, cacheMax: 1000, denyTtlMs: 150, denyCacheBytes: 10 * DENIAL_BYTES })
+  const server = await startAuthServer(t, { tokens, now })
+  // The denials' lifetime runs on the moved clock; only the sweep's pace is the real one.
+  const auth = createAuthClient({ url: server.url, cacheMax: 1000, denyTtlMs: 150, denyCacheBytes: 10 * DENIAL_BYTES, now })
   t.teardown(() => auth.close())
   for (let i = 0; i < 50; i++) t.equal(await codeOf(auth.authorize(`stranger-${i}-${'x'.repeat(4000)}`, cam1)), 'GW_TOKEN_INVALID')
   t.same(auth.denials, { count: 10, bytes: 10 * DENIAL_BYTES }, 'the newest ten, in their bytes')
+  clock += 151
   await until(() => auth.denials.count === 0)
   t.same(auth.denials, { count: 0, bytes: 0 }, 'gone once expired, without being looked up')
 })
