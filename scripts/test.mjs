@@ -18,7 +18,7 @@
 // It ends with a summary: each step's time and outcome, and what was skipped.
 
 import { spawn } from 'node:child_process'
-import { readdirSync, statSync } from 'node:fs'
+import { readFileSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -78,6 +78,21 @@ function builtIsCurrent () {
   }
 }
 
+/**
+ * Whether tap's test class was built with the plugins package.json names. tap rebuilds it when
+ * they differ, but only after its runner has loaded the old one, whose node arguments the first
+ * run's test processes then get: on a fresh install that is the TypeScript plugin, a second
+ * TypeScript loader in every test process beside tsx.
+ */
+function tapPluginsBuilt () {
+  try {
+    const built = readFileSync(path.join(root, 'node_modules/@tapjs/test/test-built/dist/esm/index.js'), 'utf8')
+    return !/^@tapjs\/typescript$/m.test(/export const signature = `([^`]*)`/.exec(built)?.[1] ?? '@tapjs/typescript')
+  } catch {
+    return false
+  }
+}
+
 function testFiles (dir) {
   return readdirSync(path.join(root, dir)).flatMap((name) => {
     const rel = path.join(dir, name)
@@ -121,9 +136,15 @@ if (checks && chosen.length === 0) {
   const tsc = path.join(root, 'node_modules/typescript/bin/tsc')
   const results = await Promise.all([
     run('typecheck (tsc --noEmit)', process.execPath, [tsc, '--noEmit', '-p', 'tsconfig.json']),
-    run('lint (eslint .)', process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.'])
+    run('lint (eslint .)', process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.']),
+    ...(tapPluginsBuilt() ? [] : [run('tap build (its plugins as package.json names them)', process.execPath, [path.join(root, 'node_modules/tap/dist/esm/run.mjs'), 'build'])])
   ])
   ok = results.every(Boolean)
+  if (!ok) finish(false)
+}
+
+if (ok && files.length > 0 && !tapPluginsBuilt()) {
+  ok = await run('tap build (its plugins as package.json names them)', process.execPath, [path.join(root, 'node_modules/tap/dist/esm/run.mjs'), 'build'])
   if (!ok) finish(false)
 }
 
