@@ -35,6 +35,8 @@ export interface Principal {
   owner_id: string
   /** When the token expires (ms since the epoch); null: never. */
   expires_at: number | null
+  /** The token's id: its sha256 in hex (the tokens collection's _id), learned with its rights. */
+  token_id: string
 }
 
 export interface AuthClientOptions {
@@ -175,7 +177,8 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
     if (answer === undefined || (expiresAt !== null && expiresAt <= now())) throw TOKEN_INVALID.error
     return {
       grants: answer.grants,
-      allowed: { value: { owner_type: answer.owner_type, owner_id: answer.owner_id, expires_at: expiresAt } }
+      // The digest is taken once per token loaded, never per request.
+      allowed: { value: { owner_type: answer.owner_type, owner_id: answer.owner_id, expires_at: expiresAt, token_id: hashToken(token) } }
     }
   }
 

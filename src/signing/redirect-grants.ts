@@ -20,6 +20,8 @@ export interface RedirectClaims {
   fmt: StreamFormat
   own: string
   cip?: string
+  /** The access token's id (see StreamGrant.tid). */
+  tid?: string
 }
 
 export interface RedirectGrant {
@@ -46,7 +48,7 @@ export function createRedirectGrants (signer: StreamSigner, now: () => number = 
         return { token: signed.token, expiresAt: signed.expiresAt, jti }
       }
       // Ids and formats hold no newline (schema-checked), so the key is unambiguous.
-      const key = `${claims.aud}\n${claims.sub}\n${claims.fmt}\n${claims.own}\n${claims.cip ?? ''}`
+      const key = `${claims.aud}\n${claims.sub}\n${claims.fmt}\n${claims.own}\n${claims.cip ?? ''}\n${claims.tid ?? ''}`
       const hit = memo.get(key)
       if (hit !== undefined) return hit
       const jti = randomUUID()

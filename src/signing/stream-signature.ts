@@ -21,6 +21,12 @@ export interface StreamGrant {
   jti: string
   /** The client IP, when URLs are bound to it. */
   cip?: string
+  /**
+   * The id of the access token the grant was made for: its sha256 in hex, as the tokens
+   * collection keys it, so that a play can be traced to its token and ended when the token is
+   * revoked. On the wire it is the same 32 bytes in base64url (43 characters, not 64).
+   */
+  tid?: string
 }
 
 export interface StreamClaims extends StreamGrant {
@@ -76,6 +82,7 @@ export function createStreamSigner (options: StreamSignerOptions): StreamSigner 
         exp
       }
       if (grant.cip !== undefined) claims.cip = grant.cip
+      if (grant.tid !== undefined) claims.tid = tokenIdOnTheWire(grant.tid)
       const input = `${header}.${base64url(JSON.stringify(claims))}`
       return { token: `${input}.${signature(input)}`, expiresAt: exp * 1000 }
     }
@@ -221,14 +228,23 @@ function toStreamClaims (payload: unknown): StreamClaims | undefined {
     typeof p.own !== 'string' || typeof p.jti !== 'string' ||
     typeof p.fmt !== 'string' || !(streamFormats as readonly string[]).includes(p.fmt) ||
     typeof p.iat !== 'number' || typeof p.exp !== 'number' ||
-    (p.cip !== undefined && typeof p.cip !== 'string')) {
+    (p.cip !== undefined && typeof p.cip !== 'string') ||
+    (p.tid !== undefined && !(typeof p.tid === 'string' && WIRE_TOKEN_ID.test(p.tid)))) {
     return undefined
   }
   const claims: StreamClaims = {
     iss: p.iss, aud: p.aud, sub: p.sub, fmt: p.fmt as StreamFormat, own: p.own, jti: p.jti, iat: p.iat, exp: p.exp
   }
   if (typeof p.cip === 'string') claims.cip = p.cip
+  if (typeof p.tid === 'string') claims.tid = Buffer.from(p.tid, 'base64url').toString('hex')
   return claims
+}
+
+/** A sha256 in base64url: 32 bytes, 43 characters, the last of which carries 4 bits. */
+const WIRE_TOKEN_ID = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/
+
+function tokenIdOnTheWire (hex: string): string {
+  return Buffer.from(hex, 'hex').toString('base64url')
 }
 
 /** '::ffff:1.2.3.4' and '1.2.3.4' are one client. */

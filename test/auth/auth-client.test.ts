@@ -4,6 +4,7 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { createAuthClient, DENIAL_BYTES, type AuthClientOptions } from '../../src/auth/auth-client.js'
 import { createToken, revokeToken } from '../../src/auth/token-admin.js'
+import { hashToken } from '../../src/auth/token-hash.js'
 import { GatewayError } from '../../src/errors.js'
 import { startTestStore } from '../helpers/store.js'
 import { startAuthServer } from './auth-server-fixture.js'
@@ -50,7 +51,8 @@ t.test('a token\'s rights are learned once and decide every camera', async (t) =
   const server = await startAuthServer(t, { tokens, now })
   const auth = client(t, { url: server.url })
   const token = await newToken('acct-cache')
-  const principal = { owner_type: 'account', owner_id: 'acct-cache', expires_at: null }
+  // With the token's id, its digest as the tokens collection keys it: what a grant names.
+  const principal = { owner_type: 'account', owner_id: 'acct-cache', expires_at: null, token_id: hashToken(token) }
   t.equal(auth.peek(token, cam1), undefined)
   t.same(await auth.authorize(token, cam1), principal)
   t.equal(server.calls, 1)
@@ -180,7 +182,7 @@ t.test('stale-if-error: while the auth-server fails, rights learned within stale
   failing = true
   clock = start + 30 * 60_000
   t.equal((await auth.authorize(seen, camera('cam-3'))).owner_id, 'acct-seen', 'half an hour on: the last known rights answer')
-  t.same(auth.peek(seen, cam1), { value: { owner_type: 'account', owner_id: 'acct-seen', expires_at: null } }, 'and from peek at once, reloading behind')
+  t.same(auth.peek(seen, cam1), { value: { owner_type: 'account', owner_id: 'acct-seen', expires_at: null, token_id: hashToken(seen) } }, 'and from peek at once, reloading behind')
   t.equal(await codeOf(auth.authorize(seen, otherServer)), 'GW_FORBIDDEN', 'still only what the grants allow')
   t.equal(await codeOf(auth.authorize(unseen, cam1)), 'GW_DEPENDENCY_DOWN', 'a token never seen is a 503')
   clock = start + 3_600_001

@@ -186,3 +186,19 @@ t.test('a remembered grant skips the signature check only: time, audience and ta
   const ahead = createStreamSigner({ keys: [keyA], issuer: 'gw-1', now: () => saved + 60_000 }).sign(grant).token
   t.equal(reasonOf(() => verifier.verify(ahead)), 'issued_ahead', 'never remembered, since it failed')
 })
+
+t.test('the token id travels as 43 base64url characters and verifies back to the hex digest', async (t) => {
+  const tid = createHmac('sha256', 'any').update('a token').digest('hex')
+  const signer = createStreamSigner({ keys: [keyA], issuer: 'gw-1', now })
+  const { token } = signer.sign({ ...grant, tid })
+  const wire = part(token, 1).tid
+  t.equal(wire, Buffer.from(tid, 'hex').toString('base64url'))
+  t.equal(wire.length, 43, 'shorter than the 64 hex characters')
+  t.equal(createStreamVerifier({ keys: [keyA], now }).verify(token).tid, tid, 'the claims name the token as the tokens collection does')
+  t.equal(createStreamVerifier({ keys: [keyA], now }).verify(signer.sign(grant).token).tid, undefined, 'a grant without one has none')
+  for (const bad of ['short', `${wire.slice(0, 42)}B`, 42]) {
+    const forged = forge({ alg: 'HS256', typ: 'JWT', kid: 'a' }, { iss: 'gw-1', ...grant, tid: bad, iat: t0, exp: t0 + 60 },
+      (input) => createHmac('sha256', secretA).update(input).digest('base64url'))
+    t.equal(reasonOf(() => createStreamVerifier({ keys: [keyA], now }).verify(forged)), 'malformed', `tid ${JSON.stringify(bad)} is malformed`)
+  }
+})

@@ -168,7 +168,8 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
   // The address is normalized: only a client that came over IPv6 has a colon in it.
   const ipv6 = ip.indexOf(':') >= 0
   // Ids, patterns and addresses hold no newline (schema-checked), so the key is unambiguous.
-  const memoKey = `${subject}\n${group}\n${input.pattern}\n${input.format}\n${server.partner}\n${principal.owner_id}\n${cip}\n${ipv6 ? 6 : 4}`
+  // The token too: each play is traced to the token it came from (its grant's tid).
+  const memoKey = `${subject}\n${group}\n${input.pattern}\n${input.format}\n${server.partner}\n${principal.owner_id}\n${cip}\n${ipv6 ? 6 : 4}\n${principal.token_id}`
   // An HLS grant is one viewer's session (counted per jti and address): never shared.
   const memo = input.format === 'hls' || input.withAlternates === true ? undefined : deps.memo
   if (memo !== undefined) {
@@ -187,6 +188,7 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
       sub: subject,
       fmt: input.format,
       own: principal.owner_id,
+      tid: principal.token_id,
       ...(deps.bindClientIp && { cip: ip })
     })
     return { url: nodeStreamUrl(node, input.format, input.server, input.camera, deps.signatureParam, grant.token), expiresAt: grant.expiresAt, jti: grant.jti }

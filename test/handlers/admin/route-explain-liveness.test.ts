@@ -31,7 +31,7 @@ const moscow: GeoAnswer = { location: { country_code: 'RU', region_iso: 'RU-MOW'
 // The explainer alone, with the parts beside the point here given as objects: any token may
 // read, and every address is in Moscow.
 const deps: RouteExplainDeps = {
-  auth: { authorize: async () => ({ owner_type: 'admin', owner_id: 'ops', expires_at: null }) },
+  auth: { authorize: async () => ({ owner_type: 'admin', owner_id: 'ops', expires_at: null, token_id: 'a'.repeat(64) }) },
   geo: { locate: async () => moscow },
   routing: { current: () => snapshot },
   servers: store.collections.servers,

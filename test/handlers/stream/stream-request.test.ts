@@ -36,8 +36,8 @@ function deps (): StreamRequestDeps & { calls: { locate: number, authorize: numb
   const located = new Map<string, IPLocation>()
   const granted = new Map<string, Principal | GatewayError>()
   const principals: Record<string, Principal | GatewayError> = {
-    [VIEWER]: { owner_type: 'account', owner_id: 'acct-demo', expires_at: null },
-    [ADMIN]: { owner_type: 'admin', owner_id: 'demo-admin', expires_at: null },
+    [VIEWER]: { owner_type: 'account', owner_id: 'acct-demo', expires_at: null, token_id: '1'.repeat(64) },
+    [ADMIN]: { owner_type: 'admin', owner_id: 'demo-admin', expires_at: null, token_id: '2'.repeat(64) },
     [DENIED]: gatewayError('GW_FORBIDDEN', 'this token may not view this camera')
   }
   const now = Date.now
