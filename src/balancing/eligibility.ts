@@ -40,9 +40,10 @@ function contains (values: readonly string[], value: string): boolean {
  * null when the node is eligible, else the first reason it is not, checked in the order of
  * `ineligibleReasons`. 'draining' is either drain: the admin's (`draining`) or the one the
  * node's own heartbeat reported (`reported_status`). A heartbeat exactly `nodeTtlMs` old is
- * still fresh; a node that never sent one is stale. A node at or above a declared bandwidth or
- * CPU limit, by its last heartbeat, is over_bandwidth or over_cpu. 'weight' is a node whose
- * weight is not positive: no policy may pick it.
+ * still fresh; a node that never sent one is stale; a node whose heartbeat pace this replica
+ * has learned is stale sooner, two missed beats after its last (staleAfterMs). A node at or
+ * above a declared bandwidth or CPU limit, by its last heartbeat, is over_bandwidth or over_cpu.
+ * 'weight' is a node whose weight is not positive: no policy may pick it.
  */
 export function nodeIneligibility (
   node: SnapshotNode,
@@ -55,8 +56,10 @@ export function nodeIneligibility (
   // Both read from the document: the reported status is applied in place with each heartbeat.
   if (doc.draining || doc.reported_status === 'draining') return 'draining'
   const lastSeen = doc.last_seen
+  // Two missed beats at the node's own pace, when this replica has learned it, else NODE_TTL_S.
+  const silentAfter = node.staleAfterMs < nodeTtlMs ? node.staleAfterMs : nodeTtlMs
   // Negated so that an invalid date (NaN) counts as stale.
-  if (lastSeen === null || !(nowMs - lastSeen.getTime() <= nodeTtlMs)) return 'stale_heartbeat'
+  if (lastSeen === null || !(nowMs - lastSeen.getTime() <= silentAfter)) return 'stale_heartbeat'
   if (!contains(node.patterns, request.pattern)) return 'pattern'
   if ((node.formatMask & formatBit(request.format)) === 0) return 'format'
   if (node.partners.length > 0 && !contains(node.partners, request.partner)) return 'partner'

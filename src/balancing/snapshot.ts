@@ -37,6 +37,12 @@ export interface SnapshotNode {
   readonly formatMask: number
   /** Partners the node is dedicated to; empty: shared. */
   readonly partners: readonly string[]
+  /**
+   * How long after its last heartbeat the node counts as silent, from the pace of its
+   * heartbeats as this replica learned it (src/routing/heartbeat-pace.ts); Infinity until
+   * learned, when NODE_TTL_S alone decides. Set in place, like the heartbeat's fields.
+   */
+  staleAfterMs: number
 }
 
 export interface Snapshot {
@@ -99,7 +105,8 @@ function snapshotNode (doc: NodeDoc): SnapshotNode {
     ipv6: doc.ipv6 !== false,
     patterns: distinct(doc.patterns),
     formatMask,
-    partners: distinct(doc.partners)
+    partners: distinct(doc.partners),
+    staleAfterMs: Infinity
   }
 }
 

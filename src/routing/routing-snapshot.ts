@@ -4,7 +4,9 @@
 // `audit` since the last look, the whole view is rebuilt; otherwise only the liveness of nodes
 // that sent a heartbeat since (last_seen, load, reported_status) is read and applied in place
 // — with thousands of nodes heartbeating, rebuilding everything every second would cost more
-// than routing. A full rebuild also runs every FULL_RELOAD_MS, for edits made behind the admin
+// than routing. Each heartbeat read also teaches the view the node's pace (heartbeat-pace.ts), so
+// that a node silent for two beats leaves new choices long before NODE_TTL_S; the paces outlive
+// each rebuilt view. A full rebuild also runs every FULL_RELOAD_MS, for edits made behind the admin
 // API's back, and at once on a change where the server has change streams.
 //
 // A stored document routing cannot read is left out of the view and reported (refused), so one
@@ -25,6 +27,7 @@ import { geoGroupProblem, type GeoGroupIndex } from '../geo/match-geo-group.js'
 import type { NodeDoc } from '../store/documents.js'
 import type { Collections } from '../store/mongo.js'
 import { readInSlices } from '../store/read-in-slices.js'
+import { createHeartbeatPaces, type HeartbeatPaces } from './heartbeat-pace.js'
 import { buildRoutingView, createDocumentScreen, RoutingConfigError, type RefusedDocument } from './routable-documents.js'
 
 export interface RoutingSnapshot {
@@ -40,6 +43,8 @@ export interface RoutingSnapshot {
   livenessFrozenAt?: number
   /** The stored documents left out of this view, and why. */
   refused: readonly RefusedDocument[]
+  /** The heartbeat paces learned so far, carried from view to view by the source. */
+  paces: HeartbeatPaces
 }
 
 export interface RoutingSnapshotSource {
@@ -119,6 +124,7 @@ export function applyBeatInPlace (snapshot: RoutingSnapshot, node: string, beat:
   const known = snapshot.nodes.nodesById.get(node)
   if (known === undefined) return false
   copyLiveness(known.doc, beat)
+  snapshot.paces.observe(known)
   snapshot.livenessVersion++
   return true
 }
@@ -141,6 +147,7 @@ export async function applyLiveness (collections: Pick<Collections, 'nodes'>, sn
     const node = snapshot.nodes.nodesById.get(change._id)
     if (node === undefined) return
     copyLiveness(node.doc, change)
+    snapshot.paces.observe(node)
     applied++
   })
   if (applied > 0) snapshot.livenessVersion++
@@ -157,7 +164,9 @@ async function latestAuditAt (collections: Pick<Collections, 'audit'>): Promise<
  * others are in `refused`). Rejects if MongoDB fails, or with a RoutingConfigError when no
  * geo group is left to route with.
  */
-export async function loadRoutingSnapshot (collections: RoutingSnapshotOptions['collections'], nowMs: number): Promise<RoutingSnapshot> {
+export async function loadRoutingSnapshot (
+  collections: RoutingSnapshotOptions['collections'], nowMs: number, paces: HeartbeatPaces = createHeartbeatPaces({ refreshMs: 1000 })
+): Promise<RoutingSnapshot> {
   // Each node is indexed as it is read, slice by slice: with thousands of nodes, indexing them
   // all at once after the read would hold every request for milliseconds.
   const screen = createDocumentScreen()
@@ -172,11 +181,14 @@ export async function loadRoutingSnapshot (collections: RoutingSnapshotOptions['
   const groups = groupDocs.filter((group) => screen.admit('geo_groups', group, geoGroupProblem))
   const partners = partnerDocs.filter((partner) => screen.admit('partners', partner, partnerProblem))
   const view = buildRoutingView({ nodes, groups, partners }, screen.refused)
-  return { ...view, loadedAt: nowMs, livenessVersion: 0, refused: screen.refused }
+  // The paces outlive the view: a reload must not forget how fast each node beats.
+  for (const node of nodes.nodesById.values()) paces.observe(node)
+  return { ...view, loadedAt: nowMs, livenessVersion: 0, refused: screen.refused, paces }
 }
 
 export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): RoutingSnapshotSource {
   const now = options.now ?? Date.now
+  const paces = createHeartbeatPaces({ refreshMs: options.refreshMs })
   let snapshot: RoutingSnapshot | undefined
   let ok = false
   let loading: Promise<RoutingSnapshot> | undefined
@@ -270,7 +282,7 @@ export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): R
       return loading
     }
     const started = now()
-    const next = loadRoutingSnapshot(options.collections, started).catch((err: unknown) => {
+    const next = loadRoutingSnapshot(options.collections, started, paces).catch((err: unknown) => {
       if (err instanceof RoutingConfigError) return err
       throw err
     })

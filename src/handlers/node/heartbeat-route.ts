@@ -1,7 +1,7 @@
 // POST /api/v1/nodes/:id/heartbeat: a node reports it is alive, how loaded it is and its own
 // status ('up' or 'draining'), authenticated by its own key (stored hashed). A node that stops
-// reporting for NODE_TTL gets no new viewers on any replica, since every replica reads
-// last_seen from MongoDB. With node hooks on, a heartbeat also renews the leases of the node's
+// reporting gets no new viewers on any replica, since every replica reads last_seen from
+// MongoDB: after two missed beats at the pace each replica learns from them, or NODE_TTL_S. With node hooks on, a heartbeat also renews the leases of the node's
 // plays (afterBeat).
 //
 // What a heartbeat writes is liveness only (last_seen, load, reported_status): the admin's
