@@ -1,4 +1,4 @@
-// The routing rules of issue 17 end to end: a resolver process with generated City and ASN
+// The routing rules end to end: a resolver with generated City and ASN
 // databases, the embedded store, the gateway over HTTP — ASN rules, overflow, bandwidth and
 // CPU limits, IPv6 clients, each through the stream route and the explainer.
 
