@@ -4,7 +4,10 @@
 // unlimited account opened a session, and a session document, per address that asked: 2,457
 // in 45 s from one URL.
 //
-// Each address a grant may serve is a seat, a slot of the pseudo-owner `grant/${jti}` taken with
+// The grants of one answer (one per pathway node of an HLS answer) share a session id, sid, and
+// their seats: a viewer moving from one pathway to another keeps the seat it has.
+//
+// Each address a grant may serve is a seat, a slot of the pseudo-owner `grant/${sid}` taken with
 // the same compare-and-set as a stream slot (take-slot.ts), so the bound holds across every
 // gateway replica. The seat's holder is the address, not a session: the same address coming back,
 // or playing the grant at another node, holds the seat it has and counts once. A seat is never
@@ -17,7 +20,7 @@ import type { SessionCollections } from './sessions.js'
 import { takeSlot } from './take-slot.js'
 
 export interface SeatRequest {
-  /** The grant's id (its jti). */
+  /** The grants' session id (sid; a grant without one: its jti). */
   grant: string
   address: string
   node: string

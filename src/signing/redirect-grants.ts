@@ -6,8 +6,8 @@
 // counted per node and client id, not per jti. HMAC per redirect was the largest cost of a warm
 // request; this makes it one per popular stream per second.
 //
-// HLS grants are the exception, signed afresh each time: an HLS session is one jti from one
-// viewer address, so two viewers behind one address sharing a jti would count as one.
+// HLS grants are the exception, signed afresh each time: an HLS session is one sid from one
+// viewer address, so two viewers behind one address sharing a grant would count as one.
 
 import { randomUUID } from 'node:crypto'
 import { createSecondMemo } from '../cache/second-memo.js'
@@ -22,6 +22,8 @@ export interface RedirectClaims {
   cip?: string
   /** The access token's id (see StreamGrant.tid). */
   tid?: string
+  /** The viewer's session, shared by the grants of one HLS answer (see StreamGrant.sid). */
+  sid?: string
 }
 
 export interface RedirectGrant {

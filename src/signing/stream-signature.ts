@@ -3,7 +3,7 @@
 // precomputed header (about half the cost of jsonwebtoken's sign); verifying runs once per
 // play and goes through jsonwebtoken with the algorithm pinned to the key the kid names.
 
-import { createHmac, sign as signData } from 'node:crypto'
+import { createHmac, randomBytes, sign as signData } from 'node:crypto'
 import jwt from 'jsonwebtoken'
 import { LRUCache } from 'lru-cache'
 import { streamFormats, type StreamFormat } from '../store/documents.js'
@@ -17,8 +17,14 @@ export interface StreamGrant {
   fmt: StreamFormat
   /** The owner id. */
   own: string
-  /** The session id. */
+  /** The grant's own id. */
   jti: string
+  /**
+   * The viewer's session: the grants of one answer (one per pathway node of an HLS answer)
+   * share it, so that a viewer moving between them goes on in one session and one tariff slot.
+   * Absent from grants made before it existed: their jti stands for it (sessionOf).
+   */
+  sid?: string
   /** The client IP, when URLs are bound to it. */
   cip?: string
   /**
@@ -82,6 +88,7 @@ export function createStreamSigner (options: StreamSignerOptions): StreamSigner 
         exp
       }
       if (grant.cip !== undefined) claims.cip = grant.cip
+      if (grant.sid !== undefined) claims.sid = grant.sid
       if (grant.tid !== undefined) claims.tid = tokenIdOnTheWire(grant.tid)
       const input = `${header}.${base64url(JSON.stringify(claims))}`
       return { token: `${input}.${signature(input)}`, expiresAt: exp * 1000 }
@@ -229,6 +236,7 @@ function toStreamClaims (payload: unknown): StreamClaims | undefined {
     typeof p.fmt !== 'string' || !(streamFormats as readonly string[]).includes(p.fmt) ||
     typeof p.iat !== 'number' || typeof p.exp !== 'number' ||
     (p.cip !== undefined && typeof p.cip !== 'string') ||
+    (p.sid !== undefined && !(typeof p.sid === 'string' && SESSION_ID.test(p.sid))) ||
     (p.tid !== undefined && !(typeof p.tid === 'string' && WIRE_TOKEN_ID.test(p.tid)))) {
     return undefined
   }
@@ -236,8 +244,22 @@ function toStreamClaims (payload: unknown): StreamClaims | undefined {
     iss: p.iss, aud: p.aud, sub: p.sub, fmt: p.fmt as StreamFormat, own: p.own, jti: p.jti, iat: p.iat, exp: p.exp
   }
   if (typeof p.cip === 'string') claims.cip = p.cip
+  if (typeof p.sid === 'string') claims.sid = p.sid
   if (typeof p.tid === 'string') claims.tid = Buffer.from(p.tid, 'base64url').toString('hex')
   return claims
+}
+
+/** A session id: what newSessionId makes, or a UUID; never a '/' (it is part of other keys). */
+const SESSION_ID = /^[A-Za-z0-9_-]{8,64}$/
+
+/** A new session id: 128 random bits in base64url (22 characters). */
+export function newSessionId (): string {
+  return randomBytes(16).toString('base64url')
+}
+
+/** The session a grant belongs to: its sid, or for a grant without one, its own jti. */
+export function sessionOf (claims: Pick<StreamClaims, 'sid' | 'jti'>): string {
+  return claims.sid ?? claims.jti
 }
 
 /** A sha256 in base64url: 32 bytes, 43 characters, the last of which carries 4 bits. */
