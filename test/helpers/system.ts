@@ -101,6 +101,11 @@ export async function startSystem (t: Test, options: TestSystemOptions = {}): Pr
     gatewayId: 'gw-test',
     trustedProxies: ['127.0.0.1/32'],
     logLevel: 'silent',
+    // The gateway and its services share this process's one thread, and the test machine runs
+    // other test files beside it: the production deadlines (50 ms, 500 ms) are for services
+    // with CPUs of their own. A test about deadlines sets its own.
+    resolverTimeoutMs: 2000,
+    authTimeoutMs: 5000,
     ...options.config,
     resolverUrl: resolver.url,
     authServerUrl: authServer.url
