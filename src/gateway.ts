@@ -18,6 +18,7 @@ import { openDecisionLog } from './metrics/decision-log.js'
 import { createGatewayMetrics } from './metrics/gateway-metrics.js'
 import { countUpstreamCalls } from './metrics/upstream-metrics.js'
 import { createNodeRoutesDeps } from './handlers/node/node-routes.js'
+import { createViewerGeo } from './handlers/node/viewer-geo.js'
 import { parseSigningKeys, type SigningKey } from './signing/keys.js'
 import { createRedirectMemo } from './handlers/stream/redirect-memo.js'
 import { createRedirectGrants } from './signing/redirect-grants.js'
@@ -180,7 +181,16 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     decisionLog,
     corsOrigin: config.corsOrigin,
     admin: { auth, geo, routing, policy, nodeTtlMs, now, collections, nodeTtlS: config.nodeTtlS },
-    node: createNodeRoutesDeps({ config, collections, keys, routing, now, onHlsStore: metrics.hlsSessionStore })
+    node: createNodeRoutesDeps({
+      config,
+      collections,
+      keys,
+      routing,
+      now,
+      onHlsStore: metrics.hlsSessionStore,
+      // The viewer's country from the local database: /verify must not wait on the resolver.
+      viewerGeo: createViewerGeo({ billing, servers, countryOf: (address) => city.lookup(address)?.country_code ?? null })
+    })
   }, { logger: options.logger ?? config.logLevel, bodyLimit: GATEWAY_BODY_LIMIT }).catch(async (err: unknown) => {
     await closeOpened()
     throw err

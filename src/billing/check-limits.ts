@@ -23,10 +23,21 @@ export interface BillingOptions {
 }
 
 export interface BillingChecker {
-  /** Throws GW_BILLING_BLOCKED or GW_LIMIT_EXCEEDED; GW_DEPENDENCY_DOWN when MongoDB fails. */
-  checkLimits: (owner: string, request: LimitRequest) => Promise<void>
+  /**
+   * The account, its tariff and its count when they admit one more stream of this format and
+   * pattern; throws GW_BILLING_BLOCKED or GW_LIMIT_EXCEEDED; GW_DEPENDENCY_DOWN when MongoDB fails.
+   */
+  checkLimits: (owner: string, request: LimitRequest) => Promise<AccountLimits>
   /** checkLimits from the cache alone: passed, why not, or undefined when owner is not cached. */
-  peekLimits: (owner: string, request: LimitRequest) => Cached<true> | undefined
+  peekLimits: (owner: string, request: LimitRequest) => Cached<AccountLimits> | undefined
+  /**
+   * What is known of the account without deciding anything, for checks that follow a play
+   * already let in (its geo rule at /verify): the cached value, or the last one kept past its
+   * TTL while a reload runs in the background (see peekLatest); undefined when nothing is kept.
+   */
+  peekAccount: (owner: string) => Cached<AccountLimits> | undefined
+  /** The account as peekAccount knows it, loaded when nothing is kept. */
+  loadAccount: (owner: string) => Promise<AccountLimits>
   /** How many accounts' limits answer from cache past their TTL because MongoDB is unreachable. */
   staleCount: () => number
 }
@@ -60,21 +71,25 @@ export function createBillingChecker (options: BillingOptions): BillingChecker {
     { max: options.cacheMax ?? 50_000, ttlFor: () => options.cacheTtlMs, now, ...(staleIfError !== undefined && { staleIfError }) }
   )
 
-  const passed = { value: true } as const
-  function verdictOf (limits: AccountLimits, request: LimitRequest): Cached<true> {
+  function refusal (limits: AccountLimits, request: LimitRequest): { error: unknown } | undefined {
     const verdict = decideLimits(limits, request)
-    return verdict === null ? passed : { error: gatewayError(verdict.code, verdict.message) }
+    return verdict === null ? undefined : { error: gatewayError(verdict.code, verdict.message) }
   }
 
   return {
     async checkLimits (owner, request) {
-      const verdict = verdictOf(await cache.get(owner), request)
-      if ('error' in verdict) throw verdict.error
+      const limits = await cache.get(owner)
+      const refused = refusal(limits, request)
+      if (refused !== undefined) throw refused.error
+      return limits
     },
     peekLimits (owner, request) {
+      // The cache's own hit is the answer: a warm request allocates nothing here.
       const hit = cache.peek(owner)
-      return hit === undefined || !('value' in hit) ? hit : verdictOf(hit.value, request)
+      return hit === undefined || !('value' in hit) ? hit : refusal(hit.value, request) ?? hit
     },
+    peekAccount: (owner) => cache.peekLatest(owner),
+    loadAccount: (owner) => cache.get(owner),
     staleCount: () => cache.staleCount
   }
 }

@@ -111,6 +111,13 @@ export interface CachedLookupOptions<K, V> {
 export interface CachedLookup<K, V> {
   /** The fresh cached value or failure for key, without loading; undefined on a miss. */
   peek: (key: K) => Cached<V> | undefined
+  /**
+   * peek, or else the last value still kept for key past its TTL (while staleIfError keeps it),
+   * with a reload started in the background: for a check that must not wait on a load once it
+   * has been answered, and takes a change as soon as the reload brings it. undefined when
+   * nothing is kept.
+   */
+  peekLatest: (key: K) => Cached<V> | undefined
   /** The value for key: from cache when fresh, else from one shared call to load. */
   get: (key: K) => Promise<V>
   /** Caches value for key as if load had returned it (for a value found without loading). */
@@ -153,6 +160,17 @@ export function createCachedLookup<K extends {}, V extends {}> (
     // Past its TTL and kept for staleIfError, it answers only once a load has failed.
     if (at > entry.staleUntil || at >= entry.endsAt) cache.delete(key)
     return undefined
+  }
+
+  function peekLatest (key: K): Hit<V> | undefined {
+    const hit = peek(key)
+    if (hit !== undefined) return hit
+    const entry = cache.get(key)
+    if (entry === undefined || !('value' in entry.hit)) return undefined
+    const at = now()
+    if (at > entry.staleUntil || at >= entry.endsAt) return undefined
+    reload(key)
+    return entry.hit
   }
 
   /** Starts reloading key in the background unless a load is out or may not start; whether it did. */
@@ -230,6 +248,7 @@ export function createCachedLookup<K extends {}, V extends {}> (
 
   return {
     peek,
+    peekLatest,
     get (key: K): Promise<V> {
       const hit = peek(key)
       if (hit !== undefined) {

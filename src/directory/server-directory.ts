@@ -26,6 +26,14 @@ export interface ServerDirectory {
   requireOnlineCamera: (serverId: string, cameraId: string) => Promise<ServerDoc>
   /** The same check from the cache alone: the server, why not, or undefined when it is not cached. */
   peekOnlineCamera: (serverId: string, cameraId: string) => Cached<ServerDoc> | undefined
+  /**
+   * The server's record (null: none) without checking anything, for checks that follow a play
+   * already let in (a camera's geo rule at /verify): the cached record, or the last one kept past
+   * its TTL while a reload runs in the background; undefined when nothing is kept.
+   */
+  peekServer: (serverId: string) => Cached<{ doc: ServerDoc | null }> | undefined
+  /** The record as peekServer knows it, loaded when nothing is kept. */
+  loadServer: (serverId: string) => Promise<{ doc: ServerDoc | null }>
   /** How many server records answer from cache past their TTL because MongoDB is unreachable. */
   staleCount: () => number
 }
@@ -72,6 +80,8 @@ export function createServerDirectory (options: ServerDirectoryOptions): ServerD
         return { error }
       }
     },
+    peekServer: (serverId) => cache.peekLatest(serverId),
+    loadServer: (serverId) => cache.get(serverId),
     staleCount: () => cache.staleCount
   }
 }

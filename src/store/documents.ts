@@ -77,9 +77,20 @@ export interface PartnerDoc {
   overflow_url?: string
 }
 
+/**
+ * Where viewers may watch from (src/geo/geo-rules.ts): only the countries of `allow`, or every
+ * country but those of `deny` (ISO 3166-1 alpha-2 codes). A rule has one of the two lists.
+ */
+export interface CountryRule {
+  allow?: string[]
+  deny?: string[]
+}
+
 export interface CameraDoc {
   online: boolean
   streams: string[]
+  /** Wins over the account's and the tariff's rule; absent: theirs apply. */
+  geo?: CountryRule
 }
 
 export interface ServerDoc {
@@ -95,6 +106,8 @@ export interface AccountDoc {
   _id: string
   tariff: string
   status: 'active' | 'suspended'
+  /** Wins over the tariff's rule for every camera without a rule of its own. */
+  geo?: CountryRule
 }
 
 export interface TariffDoc {
@@ -105,6 +118,8 @@ export interface TariffDoc {
   max_concurrent_streams: number | null
   /** How many viewer addresses one HLS URL may start sessions for; absent: 1. */
   hls_addresses_per_grant?: number
+  /** Where its accounts' viewers may watch from, unless the account or the camera says otherwise. */
+  geo?: CountryRule
 }
 
 /** A play admitted at a node (src/billing/admit-session.ts); live while expires_at is ahead. */

@@ -12,7 +12,7 @@ import { registerNodeKeyRoute } from './node-key-route.js'
 import { registerPatchRoute } from './patch-route.js'
 import { registerSessionRoute } from './session-route.js'
 
-export interface AdminDeps extends Omit<RouteExplainDeps, 'servers'> {
+export interface AdminDeps extends Omit<RouteExplainDeps, 'servers' | 'accounts' | 'tariffs'> {
   collections: Collections
   /** NODE_TTL_S, which the console shows heartbeat ages against. */
   nodeTtlS: number
@@ -27,6 +27,6 @@ export const adminRoutes: FastifyPluginAsync<AdminDeps> = async (app, deps) => {
   registerNodeKeyRoute(app, { ...crud, nodes: deps.collections.nodes })
   registerAuditRoutes(app, { auth: deps.auth, audit: deps.collections.audit })
   registerSessionRoute(app, { auth: deps.auth, nodeTtlS: deps.nodeTtlS })
-  registerRouteExplain(app, { ...deps, servers: deps.collections.servers })
+  registerRouteExplain(app, { ...deps, servers: deps.collections.servers, accounts: deps.collections.accounts, tariffs: deps.collections.tariffs })
   registerTokenRoutes(app, { auth: deps.auth, collections: deps.collections, now: deps.now })
 }

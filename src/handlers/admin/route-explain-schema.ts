@@ -13,12 +13,25 @@ export const RouteLocation = Type.Object({
   asn: Type.Optional(Type.Union([Type.Integer(), Type.Null()], { description: 'the network\'s autonomous system, when the resolver knows it' }))
 })
 
+export const RouteAccess = Type.Object({
+  country: Nullable(Type.String({ description: 'the client\'s country, as the geo rules read it' })),
+  account: Nullable(Type.String({ description: 'the account whose rule and tariff\'s rule were read: the one asked about, else the server\'s owner' })),
+  rule: Type.Union([Type.Object({
+    source: Type.Union([Type.Literal('camera'), Type.Literal('account'), Type.Literal('tariff')], { description: 'where the rule that decided was found: the camera\'s wins over the account\'s, which wins over the tariff\'s' }),
+    id: Type.String({ description: 'SERVER/CAMERA, or the account\'s or the tariff\'s id' }),
+    allow: Type.Optional(Type.Array(Type.String())),
+    deny: Type.Optional(Type.Array(Type.String()))
+  }), Type.Null()], { description: 'the geo rule that decided; null: none applies' }),
+  allowed: Type.Boolean({ description: 'false: the stream request would be refused with GW_GEO_BLOCKED' })
+}, { description: 'the geo rules (camera > account > tariff)' })
+
 const Choice = Type.Object({ node: Type.String(), group: Type.String(), pattern: Type.String() })
 
 export const RouteAnswer = Type.Object({
   location: RouteLocation,
   location_source: Type.String({ description: 'cache, resolver or fallback' }),
   group_rule: Type.String({ description: 'the rule that picked the group: cidr, asn, city, region, country, large_country, nearest or default' }),
+  access: RouteAccess,
   partner: Nullable(Type.String()),
   groups: Type.Array(Type.String(), { description: 'the group chain, in the order it is tried' }),
   candidates: Type.Array(Type.Object({

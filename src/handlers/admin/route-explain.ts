@@ -1,6 +1,7 @@
 // GET /api/v1/route: explains how a request would be routed — the location, the group chain
 // tried, every candidate node with why it was or was not eligible, and the winner — without
-// the stream's auth, billing or camera checks.
+// the stream's auth, billing or camera checks; and whether the geo rule that applies (the
+// camera's, the account's or its tariff's) lets the client in, naming the rule that decided.
 
 import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from 'typebox'
@@ -10,21 +11,23 @@ import type { BalancingPolicy } from '../../balancing/policy.js'
 import { gatewayError } from '../../errors.js'
 import { ipVersion, normalizeIp } from '../../geo/cidr.js'
 import { matchGeoGroup } from '../../geo/match-geo-group.js'
+import { countryAllowed, decidingGeoRule } from '../../geo/geo-rules.js'
 import type { GeoLocator } from '../../geo/resolver-client.js'
 import { ClientAddress, ErrorResponse, Role, UIN_PATTERN } from '../../http/schemas.js'
-import { streamFormats } from '../../store/documents.js'
+import { streamFormats, type ServerDoc } from '../../store/documents.js'
 import type { Collections } from '../../store/mongo.js'
 import type { RoutingSnapshotSource } from '../../routing/routing-snapshot.js'
 import { overflowTarget, overflowUrl } from '../../balancing/overflow.js'
 import { requireRole } from './admin-auth.js'
-import { RouteAnswer } from './route-explain-schema.js'
+import { RouteAccess, RouteAnswer } from './route-explain-schema.js'
 
 export const RouteQuery = Type.Object({
   ip: ClientAddress,
   server: Type.String({ pattern: UIN_PATTERN }),
   camera: Type.Optional(Type.String({ pattern: UIN_PATTERN })),
   format: Type.Optional(Type.Union(streamFormats.map((f) => Type.Literal(f)))),
-  pattern: Type.Optional(Role)
+  pattern: Type.Optional(Role),
+  account: Type.Optional(Type.String({ pattern: UIN_PATTERN, description: 'the account the stream would be billed to, for its geo rule; default the server\'s owner' }))
 }, { additionalProperties: false })
 type RouteQuery = Static<typeof RouteQuery>
 
@@ -33,6 +36,9 @@ export interface RouteExplainDeps {
   geo: Pick<GeoLocator, 'locate'>
   routing: Pick<RoutingSnapshotSource, 'current'>
   servers: Collections['servers']
+  /** For the geo rules of the account and its tariff. */
+  accounts: Collections['accounts']
+  tariffs: Collections['tariffs']
   policy: BalancingPolicy
   nodeTtlMs: number
   now: () => number
@@ -50,8 +56,9 @@ export function registerRouteExplain (app: FastifyInstance, deps: RouteExplainDe
     if (routing === undefined) throw gatewayError('GW_DEPENDENCY_DOWN', 'the node list has not loaded yet')
     const [{ location, source }, server] = await Promise.all([
       deps.geo.locate(ip),
-      deps.servers.findOne({ _id: query.server }, { projection: { partner: 1 } })
+      deps.servers.findOne({ _id: query.server }, { projection: { partner: 1, owner: 1, cameras: 1 } })
     ])
+    const access = await explainAccess(deps, query, server, location?.country_code ?? null)
     const match = matchGeoGroup(routing.geo, ip, location)
     const key = `${query.server}/${query.camera ?? ''}`
     const partner = server?.partner ?? ''
@@ -69,9 +76,27 @@ export function registerRouteExplain (app: FastifyInstance, deps: RouteExplainDe
       location,
       location_source: source,
       group_rule: match.rule,
+      access,
       partner: server?.partner ?? null,
       ...explanation,
       overflow: target === null ? null : { ...target, redirect: overflowUrl(target, query.server, query.camera ?? '', format) }
     }
   })
+}
+
+/** Whether the geo rule lets the client in, and which rule decided (null: none applies). */
+async function explainAccess (
+  deps: Pick<RouteExplainDeps, 'accounts' | 'tariffs'>, query: RouteQuery, server: Pick<ServerDoc, 'owner' | 'cameras'> | null, country: string | null
+): Promise<Static<typeof RouteAccess>> {
+  const accountId = query.account ?? server?.owner
+  const account = accountId === undefined ? null : await deps.accounts.findOne({ _id: accountId })
+  const tariff = account === null ? null : await deps.tariffs.findOne({ _id: account.tariff })
+  const camera = query.camera !== undefined && server?.cameras !== undefined && Object.hasOwn(server.cameras, query.camera) ? server.cameras[query.camera] : undefined
+  const deciding = decidingGeoRule(camera, `${query.server}/${query.camera ?? ''}`, account, tariff)
+  return {
+    country,
+    account: account?._id ?? null,
+    rule: deciding === null ? null : { source: deciding.source, id: deciding.id, ...deciding.rule },
+    allowed: deciding === null || countryAllowed(deciding.rule, country)
+  }
 }

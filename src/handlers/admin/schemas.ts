@@ -25,6 +25,22 @@ const OverflowUrl = Type.Refine(
   usableOverflowUrl,
   () => 'is not an http or https URL'
 )
+const CountryList = Type.Array(Country, { minItems: 1, maxItems: 300, uniqueItems: true })
+
+/**
+ * Where viewers may watch from: `{allow: [...]}` or `{deny: [...]}` (ISO 3166-1 alpha-2 codes,
+ * upper case), on a tariff, an account or a camera; the narrowest decides. An empty list is
+ * refused: to lift a rule, remove `geo` (a merge patch's null).
+ */
+export const GeoRuleBody = Type.Refine(
+  Type.Object({
+    allow: Type.Optional(CountryList),
+    deny: Type.Optional(CountryList)
+  }, { additionalProperties: false, description: 'viewers only from the countries of allow, or from every country but those of deny; a country not known passes deny and fails allow' }),
+  (rule) => (rule.allow === undefined) !== (rule.deny === undefined),
+  () => 'must hold one list, allow or deny'
+)
+
 const NodeHost = Type.Refine(
   Type.String({ pattern: '^[A-Za-z0-9.:-]{1,253}$', description: 'a DNS name, an IPv4 or an IPv6 address' }),
   (host) => nodeHostProblem(host) === undefined,
@@ -89,13 +105,15 @@ export const TariffBody = Type.Object({
   patterns: Type.Array(Role, { maxItems: 64, uniqueItems: true }),
   max_concurrent_streams: Type.Union([Type.Integer({ minimum: 0, maximum: 10_000_000 }), Type.Null()]),
   /** For players that change address mid-stream; absent: 1. */
-  hls_addresses_per_grant: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 }))
+  hls_addresses_per_grant: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 })),
+  geo: Type.Optional(GeoRuleBody)
 }, strict)
 
 export const AccountBody = Type.Object({
   _id: Id,
   tariff: Id,
-  status: Type.Union([Type.Literal('active'), Type.Literal('suspended')])
+  status: Type.Union([Type.Literal('active'), Type.Literal('suspended')]),
+  geo: Type.Optional(GeoRuleBody)
 }, strict)
 
 export interface CollectionSchema {

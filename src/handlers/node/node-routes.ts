@@ -16,6 +16,7 @@ import { registerHeartbeatRoute } from './heartbeat-route.js'
 import { registerNginxRtmpHookRoute } from './nginx-rtmp-hook-route.js'
 import { registerSrsHookRoute } from './srs-hook-route.js'
 import { registerVerifyRoute } from './verify-route.js'
+import type { ViewerGeo } from './viewer-geo.js'
 
 export interface NodeRoutesDeps {
   verifier: StreamVerifier
@@ -32,6 +33,8 @@ export interface NodeRoutesDeps {
   /** NODE_TTL_S, told to each node in the answer to its heartbeat. */
   nodeTtlS: number
   hls: HlsSessions
+  /** The geo rules, checked again against the viewer address a node reports; absent: not. */
+  viewerGeo?: ViewerGeo
   now: () => number
 }
 
@@ -58,6 +61,7 @@ export interface NodeRoutesSetup {
   routing: Pick<RoutingSnapshotSource, 'current'>
   now: () => number
   onHlsStore?: HlsSessionsOptions['onStore']
+  viewerGeo?: ViewerGeo
 }
 
 /** The node routes' dependencies from the configuration. */
@@ -91,6 +95,7 @@ export function createNodeRoutesDeps (setup: NodeRoutesSetup): NodeRoutesDeps {
     verifyRealIp: setup.config.verifyRealIp,
     streamName: setup.config.hookStreamName,
     nodeTtlS: setup.config.nodeTtlS,
+    ...(setup.viewerGeo !== undefined && { viewerGeo: setup.viewerGeo }),
     now: setup.now
   }
 }

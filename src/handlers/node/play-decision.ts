@@ -1,6 +1,7 @@
 // What a node hook decides when a client starts or stops playing, whatever the node's wire
-// format: the signature must be for this node and camera, and the owner's tariff must admit
-// one more stream (src/billing/admit-session.ts). Store failures throw GW_DEPENDENCY_DOWN,
+// format: the signature must be for this node and camera, the geo rule must let in the
+// client's address (viewer-geo.ts), and the owner's tariff must admit one more stream
+// (src/billing/admit-session.ts). Store failures throw GW_DEPENDENCY_DOWN,
 // which every hook answers as a denial: a play is never let through unchecked.
 
 import { admitSession, type Admission, type AdmissionCollections } from '../../billing/admit-session.js'
@@ -10,6 +11,7 @@ import type { StreamVerifier } from '../../signing/stream-signature.js'
 import type { StreamFormat } from '../../store/documents.js'
 import type { HookNode } from './node-identity.js'
 import { verifyPlaySignature, type StreamParams } from './play-signature.js'
+import type { ViewerGeo } from './viewer-geo.js'
 
 export interface PlayDeps {
   verifier: StreamVerifier
@@ -17,6 +19,8 @@ export interface PlayDeps {
   leaseMs: number
   /** The stream name a node must report for a camera, e.g. '{server}_{camera}'; undefined: not checked. */
   streamName: string | undefined
+  /** The geo rules, checked against the client's address; absent: not checked. */
+  viewerGeo?: ViewerGeo
   now: () => number
 }
 
@@ -44,6 +48,9 @@ export async function decidePlay (deps: PlayDeps, input: PlayInput): Promise<Pla
     if (deps.streamName !== undefined && input.streamName !== streamNameFor(deps.streamName, input.params)) {
       throw gatewayError('GW_FORBIDDEN', 'the stream played is not the camera the signature is for')
     }
+    const geo = deps.viewerGeo?.check(claims, input.clientIp)
+    const refused = geo instanceof Promise ? await geo : geo
+    if (refused !== undefined) throw refused
     const admission = await storeCall(() => admitSession(deps.billing, {
       node: input.node.id,
       nodePatterns: input.node.patterns,

@@ -15,7 +15,10 @@
 //   401  the signature is missing, malformed, tampered with, expired or from an unknown key
 //   403  the signature is good but for another node, camera, format or client address; an HLS
 //        path that leaves its grant's prefix; an HLS session the tariff does not admit; an HLS
-//        grant already serving other viewer addresses (GW_GRANT_IN_USE)
+//        grant already serving other viewer addresses (GW_GRANT_IN_USE); a viewer whose address
+//        (X-Real-IP) is in a country the camera's, account's or tariff's geo rule refuses
+//        (GW_GEO_BLOCKED, src/handlers/node/viewer-geo.ts; checked on every request, a warm
+//        one from caches alone, before an HLS session is started)
 //   503  (HLS) the store is unreachable when a session starts: nginx answers its client 500
 
 import type { FastifyInstance } from 'fastify'
@@ -28,6 +31,7 @@ import type { HlsSessions } from '../../billing/hls-sessions.js'
 import { readHlsPath } from './hls-path.js'
 import { readStreamParams, verifyPlaySignature } from './play-signature.js'
 import { VerifyHeaders } from './schemas.js'
+import type { ViewerGeo } from './viewer-geo.js'
 
 export interface VerifyDeps {
   verifier: StreamVerifier
@@ -35,6 +39,8 @@ export interface VerifyDeps {
   /** Take the client's address from X-Real-IP and check it against a signature's cip. */
   verifyRealIp: boolean
   hls: HlsSessions
+  /** The geo rules, checked against X-Real-IP when the node sends it; absent: not checked. */
+  viewerGeo?: ViewerGeo
 }
 
 export function registerVerifyRoute (app: FastifyInstance, deps: VerifyDeps): void {
@@ -63,6 +69,10 @@ export function registerVerifyRoute (app: FastifyInstance, deps: VerifyDeps): vo
       ...readStreamParams(params, deps.signatureParam)
     })
     if (formatOfPath(path) !== claims.fmt) throw gatewayError('GW_FORBIDDEN', `stream signature rejected: it was issued for ${claims.fmt}, not for the path requested`)
+    const address = request.headers['x-real-ip']
+    const geo = address === undefined ? undefined : deps.viewerGeo?.check(claims, address)
+    const refused = geo instanceof Promise ? await geo : geo
+    if (refused !== undefined) throw refused
     return reply.code(204).send()
   })
 }
@@ -81,6 +91,10 @@ async function verifyHls (deps: VerifyDeps, path: string, headers: VerifyHeaders
     camera: hls.camera
   }, { allowExpired: true })
   if (claims.fmt !== 'hls') throw gatewayError('GW_FORBIDDEN', `stream signature rejected: it was issued for ${claims.fmt}, not for the path requested`)
+  // Before the session: a viewer the rule refuses starts nothing, and a live one is stopped.
+  const geo = deps.viewerGeo?.check(claims, address)
+  const refused = geo instanceof Promise ? await geo : geo
+  if (refused !== undefined) throw refused
   const verdict = await deps.hls.check(claims, { node, address })
   if (!verdict.allowed) throw verdict.error
 }

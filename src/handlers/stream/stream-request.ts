@@ -9,13 +9,14 @@ import type { BalancingPolicy } from '../../balancing/policy.js'
 import type { AuthClient, Principal } from '../../auth/auth-client.js'
 import { cachedValue } from '../../cache/cached-lookup.js'
 import type { BillingChecker } from '../../billing/check-limits.js'
-import type { LimitRequest } from '../../billing/decide-limits.js'
+import type { AccountLimits, LimitRequest } from '../../billing/decide-limits.js'
 import type { GrantRequest } from '../../auth/grants.js'
 import type { ServerDirectory } from '../../directory/server-directory.js'
 import { gatewayError } from '../../errors.js'
 import { ipVersion, normalizeIp } from '../../geo/cidr.js'
 import type { GeoAnswer, GeoLocator } from '../../geo/resolver-client.js'
 import { matchGeoGroup, type GeoRule } from '../../geo/match-geo-group.js'
+import { countryAllowed, decidingGeoRule, geoBlocked, narrowestGeoRule } from '../../geo/geo-rules.js'
 import type { IPLocation, LocationSource } from '../../geo/location.js'
 import type { RedirectGrants } from '../../signing/redirect-grants.js'
 import { overflowTarget, overflowUrl } from '../../balancing/overflow.js'
@@ -102,6 +103,8 @@ interface RequestFacts {
   location: IPLocation | null
   principal: Principal
   server: ServerDoc
+  /** The account and tariff the stream is billed to. */
+  limits: AccountLimits
 }
 
 function answerFor (deps: StreamRequestDeps, input: StreamRequestInput, token: string, ip: string): StreamAnswer | Promise<StreamAnswer> {
@@ -137,9 +140,10 @@ function gatherFacts (deps: StreamRequestDeps, question: FactsQuestion): Request
   const principal = cachedValue(deps.auth.peek(question.token, question.right))
   if (geo !== undefined && principal !== undefined) {
     const server = cachedValue(deps.servers.peekOnlineCamera(question.server, question.camera))
-    if (server !== undefined && cachedValue(deps.billing.peekLimits(principal.owner_id, question.limits)) !== undefined) {
+    const limits = server === undefined ? undefined : cachedValue(deps.billing.peekLimits(principal.owner_id, question.limits))
+    if (server !== undefined && limits !== undefined) {
       deps.onGeoSource?.(geo.source)
-      return { ip: question.ip, location: geo.location, principal, server }
+      return { ip: question.ip, location: geo.location, principal, server, limits }
     }
   }
   return loadFacts(deps, question, geo)
@@ -151,19 +155,25 @@ async function loadFacts (deps: StreamRequestDeps, question: FactsQuestion, geoH
   const located = geoHit ?? deps.geo.locate(ip)
   const principal = await deps.auth.authorize(token, right)
   const server = await deps.servers.requireOnlineCamera(question.server, question.camera)
-  await deps.billing.checkLimits(principal.owner_id, limits)
+  const accountLimits = await deps.billing.checkLimits(principal.owner_id, limits)
   const { location, source } = geoHit ?? await located
   deps.onGeoSource?.(source)
-  return { ip, location, principal, server }
+  return { ip, location, principal, server, limits: accountLimits }
 }
 
 /** Selection and signing: synchronous, over the current node snapshot. */
 function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: string, facts: RequestFacts): StreamAnswer {
-  const { ip, location, principal, server } = facts
+  const { ip, location, principal, server, limits } = facts
+  const country = location?.country_code ?? null
+  // The camera's own rule, else the account's, else its tariff's: with none, three reads.
+  const camera = server.cameras[input.camera]
+  const geoRule = narrowestGeoRule(camera, limits.account, limits.tariff)
+  if (geoRule !== undefined && !countryAllowed(geoRule, country)) {
+    throw geoBlocked(decidingGeoRule(camera, subject, limits.account, limits.tariff), country)
+  }
   const routing = deps.routing.current()
   if (routing === undefined) throw gatewayError('GW_DEPENDENCY_DOWN', 'the node list has not loaded yet')
   const { group, rule } = matchGeoGroup(routing.geo, ip, location)
-  const country = location?.country_code ?? null
   const cip = deps.bindClientIp ? ip : ''
   // The address is normalized: only a client that came over IPv6 has a colon in it.
   const ipv6 = ip.indexOf(':') >= 0

@@ -35,6 +35,8 @@ const deps: RouteExplainDeps = {
   geo: { locate: async () => moscow },
   routing: { current: () => snapshot },
   servers: store.collections.servers,
+  accounts: store.collections.accounts,
+  tariffs: store.collections.tariffs,
   policy,
   nodeTtlMs: NODE_TTL_MS,
   now: () => clock

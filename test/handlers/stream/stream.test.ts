@@ -188,6 +188,17 @@ t.test('402 when the account is suspended or the tariff lacks the pattern or for
   t.equal(flv.status, 302, 'the format the tariff includes passes')
 })
 
+t.test('403 GW_GEO_BLOCKED when the camera\'s geo rule refuses the client\'s country', async (t) => {
+  await system.store.collections.servers.insertOne({
+    _id: 'UIN-GEO', partner: 'demo', owner: 'acct-demo', dc: 'msk', online: true, cameras: { 'cam-1': { online: true, streams: [], geo: { deny: ['RU'] } } }
+  })
+  const grants = [{ object_type: 'camera', object_id: 'UIN-GEO/*', rights: ['view'] }]
+  await system.store.collections.tokens.insertOne({ _id: hashToken('geo-token'), owner_type: 'account', owner_id: 'acct-demo', grants, expires_at: null })
+  await expectError(t, streamUrl('/flv', { server: 'UIN-GEO', camera: 'cam-1', access_token: 'geo-token' }), 403, 'GW_GEO_BLOCKED', { 'x-forwarded-for': MOSCOW })
+  const london = await get(streamUrl('/flv', { server: 'UIN-GEO', camera: 'cam-1', access_token: 'geo-token' }), { headers: { 'x-forwarded-for': LONDON } })
+  t.equal(london.status, 302, 'a country the rule does not name passes')
+})
+
 t.test('429 when the account is at its concurrent-stream limit', async (t) => {
   const now = Date.now()
   await system.store.collections.sessions.insertOne({
