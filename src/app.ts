@@ -65,7 +65,7 @@ const gateway: FastifyPluginAsync<GatewayAppOptions> = async (app, options) => {
   const { registerOpenApi } = await import('./docs/openapi.js')
   await registerOpenApi(app)
   await app.register(healthRoutes, { routing, now, ...(readiness !== undefined && { readiness }) })
-  await app.register(streamRoutes, { deps: options.stream, corsOrigin: options.corsOrigin, onAnswer: observer.answered })
+  await app.register(streamRoutes, { deps: options.stream, corsOrigin: options.corsOrigin, onAnswer: observer.answered, onSteering: observer.steered })
   await app.register(nodeRoutes, options.node)
   await app.register(adminRoutes, options.admin)
   await app.register(metricsRoute, { metrics, routing, now, ...(readiness !== undefined && { readiness }) })

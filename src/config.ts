@@ -176,6 +176,8 @@ export const settings = {
   verifyRealIp: setting('VERIFY_REAL_IP', 'GET /verify checks a signature\'s `cip` against X-Real-IP, which the node\'s nginx must set', 'false', boolean),
   hlsIdleS: setting('HLS_IDLE_S', 'an HLS session ends when its viewer fetches nothing for this long, and its stream slot is free (s)', '30', integer(1, 3600)),
   hlsSessionMaxS: setting('HLS_SESSION_MAX_S', 'longest an HLS session goes on from its start (s)', '43200', integer(10, 604_800)),
+  steeringPathways: setting('STEERING_PATHWAYS', 'alternate nodes an HLS answer offers beside the chosen one as Content Steering pathways (also the alternates of a JSON answer), from the client\'s group and then its fallback groups', '3', integer(0, 15)),
+  steeringTtlS: setting('STEERING_TTL_S', 'how often a player asks the steering manifest again (its TTL): how soon an HLS viewer moves off a node that drains or fails (s)', '10', integer(1, 300)),
   sessionSweepMs: setting('SESSION_SWEEP_MS', 'how often the gateway deletes the session and slot documents whose lease ended over a minute ago (every replica may; the deletes re-check the lease); 0: never, when a TTL index or another job cleans them (ms)', '60000', integer(0, 3_600_000)),
   hookStreamName: setting('HOOK_STREAM_NAME', 'the stream name a node hook must report for a signed camera, e.g. `{server}_{camera}`; empty: not checked', '', streamNameTemplate),
   snapshotRefreshMs: setting('SNAPSHOT_REFRESH_MS', 'how often the node snapshot is reloaded from MongoDB (ms)', '1000', integer(100, 600_000)),

@@ -22,6 +22,7 @@ export const errorRegistry = {
   GW_CAMERA_NOT_FOUND: { status: 404, description: 'the video server has no such camera' },
   GW_NOT_FOUND: { status: 404, description: 'no such route or document' },
   GW_CONFLICT: { status: 409, description: 'a document with this id already exists' },
+  GW_SESSION_GONE: { status: 410, description: 'the HLS session this steering URL names is over: its lease ran out or it reached its longest duration' },
   GW_BODY_TOO_LARGE: { status: 413, description: 'the request body is larger than the route accepts' },
   GW_UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'the request body\'s Content-Type is not one the route accepts' },
   GW_SERVER_OFFLINE: { status: 503, description: 'the video server is offline', retryAfter: 10 },

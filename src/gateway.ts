@@ -22,7 +22,8 @@ import { createViewerGeo } from './handlers/node/viewer-geo.js'
 import { parseSigningKeys, type SigningKey } from './signing/keys.js'
 import { createRedirectMemo } from './handlers/stream/redirect-memo.js'
 import { createRedirectGrants } from './signing/redirect-grants.js'
-import { createStreamSigner } from './signing/stream-signature.js'
+import { createStreamSigner, createStreamVerifier } from './signing/stream-signature.js'
+import { createSteeringTokens } from './signing/steering-token.js'
 import { buildApp, closeConnectionsAfterEachAnswer } from './server.js'
 import { createQueryGuard, guardCollections } from './store/guarded-collections.js'
 import type { Store } from './store/mongo.js'
@@ -168,7 +169,24 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
       bindClientIp: config.bindClientIp,
       now,
       onGeoSource: metrics.geoSource,
-      onOverflow: metrics.overflow
+      onOverflow: metrics.overflow,
+      // HLS through geogate's multivariant playlist and steering manifest (Content Steering).
+      steering: {
+        tokens: createSteeringTokens({
+          keys,
+          issuer: config.gatewayId,
+          // A player asks every TTL: three TTLs forgive a failed ask, HLS_IDLE_S a paused one.
+          leaseS: 3 * config.steeringTtlS + config.hlsIdleS,
+          startS: config.signatureTtlS,
+          now
+        }),
+        ttlS: config.steeringTtlS,
+        sessionMaxS: config.hlsSessionMaxS
+      },
+      pathways: config.steeringPathways,
+      // The grant a client shows for the node that failed it: geogate's, of any age a play lasts.
+      failedGrants: createStreamVerifier({ keys, now, maxLifetimeSeconds: config.signatureMaxTtlS, maxIssuedAheadSeconds: config.signatureClockSkewS, rememberMax: 1000 }),
+      failedGrantMaxAgeMs: config.hlsSessionMaxS * 1000
     },
     clientIp: createClientIpResolver(config.trustedProxies),
     routing,

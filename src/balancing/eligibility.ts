@@ -71,3 +71,26 @@ export function nodeIneligibility (
   if (node.weight === 0) return 'weight'
   return null
 }
+
+/** What can change about a node while its viewers watch: the reasons of a steering manifest. */
+export type LiveReason = 'disabled' | 'draining' | 'stale_heartbeat' | 'capacity' | 'over_bandwidth' | 'over_cpu' | 'weight'
+
+/**
+ * Why a node should not take viewers now, judging only what changes while they watch (an admin's
+ * switch or drain, the node's heartbeats and load); null when it may. The request's fit
+ * (pattern, format, partner, IPv6) was judged when the node was offered, and an admin's change
+ * to it rebuilds nothing a viewer holds. Not for the hot path: nodeIneligibility is.
+ */
+export function liveIneligibility (node: SnapshotNode, nowMs: number, nodeTtlMs: number): LiveReason | null {
+  if (!node.enabled) return 'disabled'
+  const doc = node.doc
+  if (doc.draining || doc.reported_status === 'draining') return 'draining'
+  const silentAfter = node.staleAfterMs < nodeTtlMs ? node.staleAfterMs : nodeTtlMs
+  const lastSeen = doc.last_seen
+  if (lastSeen === null || !(nowMs - lastSeen.getTime() <= silentAfter)) return 'stale_heartbeat'
+  if (doc.load.sessions >= node.capacity) return 'capacity'
+  if (doc.load.mbps >= node.capacityMbps) return 'over_bandwidth'
+  if (doc.load.cpu >= node.capacityCpu) return 'over_cpu'
+  if (node.weight === 0) return 'weight'
+  return null
+}

@@ -1,5 +1,6 @@
 // The decision log (docs/design.md section 9): one JSON line per stream answer — where the client was,
-// which group and rule placed it, which node it was sent to, for whom, and how it ended. It
+// which group and rule placed it, which node it was sent to, for whom, and how it ended — and one
+// per HLS steering manifest, with what the player reported (event "steering"). It
 // holds no token, node key, signature or signed URL: only the fields below, and the request's
 // identifiers only when they have the shape the stream route's schema allows.
 //
@@ -27,6 +28,12 @@ export interface Decision {
   code: string | null
   /** Time taken, in milliseconds. */
   ms: number
+  /**
+   * A steering manifest's line (an HLS player asking where to fetch from): the pathway the
+   * player said it plays from (`node` is the one it was told to use first), and the throughput
+   * it measured, bits/s. Absent on a stream answer's line.
+   */
+  steering?: { pathway: string | null, throughput: number | null }
 }
 
 export interface DecisionLog {
@@ -113,7 +120,10 @@ export async function openDecisionLog (options: DecisionLogOptions): Promise<Dec
         ',"group":' + text(d.group) + ',"rule":' + text(d.rule) + ',"node":' + text(d.node) +
         ',"owner":' + text(d.owner) + ',"server":' + text(d.server) + ',"camera":' + text(d.camera) +
         ',"format":' + text(d.format) + ',"status":' + String(d.status) + ',"code":' + text(d.code) +
-        ',"ms":' + String(Math.round(d.ms * 1000) / 1000) + '}\n'
+        ',"ms":' + String(Math.round(d.ms * 1000) / 1000) +
+        (d.steering === undefined
+          ? '}\n'
+          : ',"event":"steering","pathway":' + text(d.steering.pathway) + ',"throughput":' + String(d.steering.throughput) + '}\n')
     },
     async close () {
       if (pending !== '') flush()

@@ -37,6 +37,11 @@ export interface GatewayMetrics {
   overflow: (from: 'partner' | 'group') => void
   /** An HLS session went to the store: read (a session this process did not know), admit or renew. */
   hlsSessionStore: (op: HlsStoreOp) => void
+  /**
+   * A steering manifest answered: the pathway (node) the player said it plays from, or null,
+   * whether it was told to move, and the throughput it measured (bits/s), or null.
+   */
+  steeringManifest: (pathway: string | null, move: boolean, throughput: number | null) => void
   /** How to read, at scrape time, the stored documents the routing snapshot left out. */
   watchRefusedDocuments: (refused: () => ReadonlyArray<{ readonly collection: string, readonly id: string }>) => void
 }
@@ -46,7 +51,11 @@ export type HlsStoreOp = 'read' | 'admit' | 'renew'
 /** Request-duration buckets (seconds): a warm answer takes well under a millisecond. */
 export const DURATION_BOUNDS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 
-const STATUSES = ['200', '201', '204', '302', '400', '401', '402', '403', '404', '405', '409', '413', '415', '429', '500', '503', '504']
+const STATUSES = ['200', '201', '204', '302', '400', '401', '402', '403', '404', '405', '409', '410', '413', '415', '429', '500', '503', '504']
+/** Throughput buckets (bits/s) of what players report with their steering requests. */
+export const THROUGHPUT_BOUNDS: readonly number[] = [250e3, 500e3, 1e6, 2e6, 4e6, 8e6, 16e6, 32e6, 64e6, 128e6]
+/** The pathway label of a steering request that named none of its pathways. */
+export const NO_PATHWAY = 'none'
 /** The label of an answer without an error code. */
 export const NO_CODE = 'none'
 /** The route label of a request no route matched. */
@@ -88,6 +97,24 @@ export function createGatewayMetrics (options: { defaultMetrics?: boolean } = {}
   const geoCounts: Record<LocationSource, number> = { cache: 0, resolver: 0, fallback: 0 }
   const overflowCounts = { partner: 0, group: 0 }
   const hlsStoreCounts: Record<HlsStoreOp, number> = { read: 0, admit: 0, renew: 0 }
+  // Pathways are node ids a signed steering URL names, bounded as the redirects' nodes are.
+  const pathways = createBoundedLabel({ known: [NO_PATHWAY], learn: MAX_NODES })
+  const steeringCounts: Array<[stay: number, move: number] | undefined> = []
+  const throughputs = createHistogramCounts(THROUGHPUT_BOUNDS)
+  registerScrapedMetric(registry, {
+    name: 'geogate_steering_manifests_total',
+    help: 'HLS steering manifests answered, by the pathway (node) the player said it plays from (none: it named none of its pathways) and whether it was told to move to another',
+    type: 'counter',
+    values: () => steeringCounts.flatMap((counts, i) => counts === undefined
+      ? []
+      : (['stay', 'move'] as const).map((steer, k) => ({ labels: { pathway: pathways.values[i] as string, steer }, value: counts[k] as number })))
+  })
+  registerScrapedMetric(registry, {
+    name: 'geogate_steering_throughput_bits',
+    help: 'The throughput HLS players measured and reported with their steering requests (_HLS_throughput), bits/s',
+    type: 'histogram',
+    values: () => histogramValues('geogate_steering_throughput_bits', {}, throughputs)
+  })
   registerScrapedMetric(registry, {
     name: 'geogate_overflow_redirects_total',
     help: 'Streams no node could take, sent to the overflow URL of a partner or a geo group',
@@ -218,6 +245,11 @@ export function createGatewayMetrics (options: { defaultMetrics?: boolean } = {}
     geoSource (source) { geoCounts[source]++ },
     overflow (from) { overflowCounts[from]++ },
     hlsSessionStore (op) { hlsStoreCounts[op]++ },
+    steeringManifest (pathway, move, throughput) {
+      const counts = steeringCounts[pathways.index(pathway ?? NO_PATHWAY)] ??= [0, 0]
+      counts[move ? 1 : 0]++
+      if (throughput !== null) observe(throughputs, throughput)
+    },
     upstreamCall (upstream) { upstreamCalls[upstream]++ },
     upstreamError (upstream) { upstreamErrors[upstream]++ },
     watchBreaker (upstream, state) { breakers.set(upstream, state) },

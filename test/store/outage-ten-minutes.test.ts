@@ -91,7 +91,7 @@ const moscow = { 'x-forwarded-for': '77.88.8.8' }
 const london = { 'x-forwarded-for': '81.2.69.160' }
 const warm = [
   { name: 'viewer cam-1 from Moscow', url: `${base}/flv?server=UIN-DEMO-1&camera=cam-1&access_token=demo-viewer-token`, headers: moscow },
-  { name: 'viewer cam-2 from London', url: `${base}/hls?server=UIN-DEMO-1&camera=cam-2&access_token=demo-viewer-token`, headers: london },
+  { name: 'viewer cam-2 from London', url: `${base}/hls?server=UIN-DEMO-1&camera=cam-2&access_token=demo-viewer-token&steering=off`, headers: london },
   { name: 'admin cam-1 from Moscow', url: `${base}/flv?server=UIN-DEMO-1&camera=cam-1&access_token=demo-admin-token`, headers: moscow }
 ]
 /** A server last asked for more than an hour before the outage: its record must come from the store. */

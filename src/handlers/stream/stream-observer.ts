@@ -1,20 +1,24 @@
 // What the gateway records of each stream answer: metrics (the request by route, status and
-// code, its duration, and where it was sent) and, when sampled, a decision-log line. Answers
+// code, its duration, and where it was sent) and, when sampled, a decision-log line; and of
+// each HLS steering manifest, what its player reported (its pathway and throughput). Answers
 // come from the stream routes (answered), errors from the error plugin (failed).
 
 import type { FastifyRequest } from 'fastify'
 import type { RenderedError } from '../../http/error-plugin.js'
 import type { DecisionLog } from '../../metrics/decision-log.js'
 import type { GatewayMetrics } from '../../metrics/gateway-metrics.js'
+import type { SteeringFeedback } from './steering-routes.js'
 import type { StreamAnswer, StreamRequestInput } from './stream-request.js'
 
 export interface StreamObserver {
   answered: (path: string, status: number, answer: StreamAnswer, input: StreamRequestInput, startedAt: number) => void
   failed: (request: FastifyRequest, path: string, rendered: RenderedError) => void
+  /** A steering manifest answered: what the player reported, what it was told. */
+  steered: (feedback: SteeringFeedback) => void
 }
 
 export interface StreamObserverOptions {
-  metrics: Pick<GatewayMetrics, 'requestAnswered' | 'redirected'>
+  metrics: Pick<GatewayMetrics, 'requestAnswered' | 'redirected' | 'steeringManifest'>
   decisionLog: DecisionLog
 }
 
@@ -70,6 +74,25 @@ export function createStreamObserver (options: StreamObserverOptions): StreamObs
         status: rendered.status,
         code: rendered.code,
         ms
+      })
+    },
+    steered (feedback) {
+      metrics.steeringManifest(feedback.pathway, feedback.pathway !== null && feedback.pathway !== feedback.first, feedback.throughput)
+      if (!decisionLog.sampled()) return
+      decisionLog.write({
+        client: feedback.client,
+        country: null,
+        group: null,
+        rule: null,
+        node: feedback.first,
+        owner: feedback.owner,
+        server: feedback.server,
+        camera: feedback.camera,
+        format: 'hls',
+        status: 200,
+        code: null,
+        ms: feedback.ms,
+        steering: { pathway: feedback.pathway, throughput: feedback.throughput }
       })
     }
   }

@@ -1,8 +1,7 @@
 // The stream request, step by step (docs/design.md section 2), without HTTP: the route adapter feeds it
 // the validated query and the client's address, and renders what it returns.
 
-import type { Selection, SelectionOptions, SelectionRequest } from '../../balancing/select-node.js'
-import { explainSelection } from '../../balancing/explain.js'
+import type { Selection } from '../../balancing/select-node.js'
 import type { Snapshot } from '../../balancing/snapshot.js'
 import { selectNode } from '../../balancing/select-node.js'
 import type { BalancingPolicy } from '../../balancing/policy.js'
@@ -24,6 +23,10 @@ import type { RedirectMemo } from './redirect-memo.js'
 import type { NodeDoc, ServerDoc, StreamFormat } from '../../store/documents.js'
 import type { RoutingSnapshotSource } from '../../routing/routing-snapshot.js'
 import { nodeStreamUrl } from './node-url.js'
+import { rankNodes } from '../../balancing/rank-nodes.js'
+import { newSessionId, type StreamVerifier } from '../../signing/stream-signature.js'
+import { multivariantPath } from './steering-paths.js'
+import type { SteeringDeps } from './steering-routes.js'
 
 export interface StreamRequestDeps {
   geo: Pick<GeoLocator, 'locate' | 'locateNow'>
@@ -42,6 +45,17 @@ export interface StreamRequestDeps {
   onGeoSource?: (source: LocationSource) => void
   /** Told of each stream sent to an overflow URL, and whose URL it was. */
   onOverflow?: (from: 'partner' | 'group') => void
+  /**
+   * HLS answers lead to geogate's own multivariant playlist, whose pathways are the chosen node
+   * and its alternates (Content Steering, steering-routes.ts); absent: a 302 to one node.
+   */
+  steering?: SteeringDeps
+  /** Alternates beside the chosen node: an HLS answer's other pathways, a JSON answer's alternates. Default 2. */
+  pathways?: number
+  /** Checks the grant a client shows for the node it says failed it (failed_sig); absent: failed= is ignored. */
+  failedGrants?: StreamVerifier
+  /** How old a grant shown for a failed node may be (ms): a play lasts; default 12 h. */
+  failedGrantMaxAgeMs?: number
 }
 
 export interface StreamRequestInput {
@@ -55,6 +69,11 @@ export interface StreamRequestInput {
   fromIp: string | undefined
   /** Also sign URLs for the next-best nodes (JSON mode). */
   withAlternates?: boolean
+  /** 'off': an HLS answer is a 302 to one node's playlist, for players without multivariant support. */
+  steering?: 'on' | 'off'
+  /** The node the client says failed it, and the grant it held for it, which proves it. */
+  failed?: string
+  failedSig?: string
 }
 
 export interface StreamAnswer {
@@ -180,8 +199,10 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
   // Ids, patterns and addresses hold no newline (schema-checked), so the key is unambiguous.
   // The token too: each play is traced to the token it came from (its grant's tid).
   const memoKey = `${subject}\n${group}\n${input.pattern}\n${input.format}\n${server.partner}\n${principal.owner_id}\n${cip}\n${ipv6 ? 6 : 4}\n${principal.token_id}`
-  // An HLS grant is one viewer's session (counted per jti and address): never shared.
-  const memo = input.format === 'hls' || input.withAlternates === true ? undefined : deps.memo
+  // An HLS grant is one viewer's session (counted per sid and address), and a client that names
+  // the node that failed it gets an answer of its own: neither is shared.
+  const failed = provenFailure(deps, input, subject, principal.owner_id)
+  const memo = input.format === 'hls' || input.withAlternates === true || failed !== undefined ? undefined : deps.memo
   if (memo !== undefined) {
     const hit = memo.get(routing, memoKey)
     if (hit !== undefined) {
@@ -189,9 +210,15 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
     }
   }
   const selectionRequest = { partner: server.partner, group, pattern: input.pattern, format: input.format, key: subject, ipv6 }
-  const selection: Selection | null = selectNode(routing.nodes, selectionRequest, { policy: deps.policy, nowMs: routing.livenessFrozenAt ?? deps.now(), nodeTtlMs: deps.nodeTtlMs })
+  const selectionOptions = { policy: deps.policy, nowMs: routing.livenessFrozenAt ?? deps.now(), nodeTtlMs: deps.nodeTtlMs }
+  // The node a client proved failed it is out of its own answer only (nobody else's).
+  const selection: Selection | null = failed === undefined
+    ? selectNode(routing.nodes, selectionRequest, selectionOptions)
+    : rankNodes(routing.nodes, selectionRequest, selectionOptions, { limit: 1, exclude: new Set([failed]) })[0] ?? null
   if (selection === null) return overflowAnswer(deps, input, routing.nodes, { partner: server.partner, group, rule, country }, principal.owner_id)
 
+  // The grants of one HLS answer share a session: a viewer moving between them is one viewer.
+  const sid = input.format === 'hls' ? newSessionId() : undefined
   const signedUrl = (node: NodeDoc): { url: string, expiresAt: number, jti: string } => {
     const grant = deps.grants.grant({
       aud: node._id,
@@ -199,20 +226,50 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
       fmt: input.format,
       own: principal.owner_id,
       tid: principal.token_id,
-      ...(deps.bindClientIp && { cip: ip })
+      ...(deps.bindClientIp && { cip: ip }),
+      ...(sid !== undefined && { sid })
     })
     return { url: nodeStreamUrl(node, input.format, input.server, input.camera, deps.signatureParam, grant.token), expiresAt: grant.expiresAt, jti: grant.jti }
   }
-  const chosen = signedUrl(selection.node)
   const node = { id: selection.node._id, host: selection.node.host, group: selection.group }
+  const steered = input.format === 'hls' && input.withAlternates !== true && input.steering !== 'off' && deps.steering !== undefined
+  // The next-best nodes, from the rest of the group chain when the group has no second one.
+  const others = steered || input.withAlternates === true
+    ? rankNodes(routing.nodes, selectionRequest, selectionOptions, {
+      limit: deps.pathways ?? DEFAULT_ALTERNATES,
+      exclude: new Set(failed === undefined ? [selection.node._id] : [selection.node._id, failed])
+    }).map((ranked) => ranked.node)
+    : []
+  if (steered && sid !== undefined && deps.steering !== undefined) {
+    // A 302 to geogate's multivariant playlist, which signs a grant per pathway when asked.
+    const token = deps.steering.tokens.issue({
+      sid,
+      own: principal.owner_id,
+      sub: subject,
+      pw: [selection.node._id, ...others.map((other) => other._id)],
+      ...(principal.token_id !== undefined && { tid: principal.token_id }),
+      ...(deps.bindClientIp && { cip: ip })
+    })
+    return {
+      url: multivariantPath(input.server, input.camera, token),
+      node,
+      expiresAt: deps.now() + deps.steering.tokens.startS * 1000,
+      alternates: [],
+      owner: principal.owner_id,
+      grantId: sid,
+      group,
+      rule,
+      country,
+      partner: server.partner
+    }
+  }
+  const chosen = signedUrl(selection.node)
   memo?.set(routing, memoKey, { url: chosen.url, node, expiresAt: chosen.expiresAt, jti: chosen.jti })
   return {
     url: chosen.url,
     node,
     expiresAt: chosen.expiresAt,
-    alternates: input.withAlternates === true
-      ? alternateNodes(routing.nodes, selectionRequest, { policy: deps.policy, nowMs: routing.livenessFrozenAt ?? deps.now(), nodeTtlMs: deps.nodeTtlMs }, selection.node._id).map((node) => signedUrl(node).url)
-      : [],
+    alternates: others.map((other) => signedUrl(other).url),
     owner: principal.owner_id,
     grantId: chosen.jti,
     group,
@@ -247,17 +304,24 @@ function overflowAnswer (
   }
 }
 
-const MAX_ALTERNATES = 2
+const DEFAULT_ALTERNATES = 2
+/** How old a grant shown for a failed node may be, by default: as long as an HLS session lasts. */
+const FAILED_GRANT_MAX_AGE_MS = 12 * 3600_000
 
-/** The next-best eligible nodes after the chosen one, in the policy's order. */
-function alternateNodes (snapshot: Snapshot, request: SelectionRequest, options: SelectionOptions, chosen: string): NodeDoc[] {
-  const { candidates } = explainSelection(snapshot, request, options)
-  return candidates
-    .filter((c) => c.eligible && c.node !== chosen && c.reason !== 'over_load_bound')
-    .sort((a, b) => (b.score ?? 0) - (a.score ?? 0))
-    .slice(0, MAX_ALTERNATES)
-    .flatMap((c) => {
-      const node = snapshot.nodesById.get(c.node)
-      return node === undefined ? [] : [node.doc]
-    })
+/**
+ * The node a client says failed it, when the grant it shows (failed_sig) proves it was sent
+ * there: signed by geogate, for that node, this camera and this owner, and not older than a
+ * play may last. Anything else is ignored: the answer is what it would be without it.
+ */
+function provenFailure (deps: StreamRequestDeps, input: StreamRequestInput, subject: string, owner: string): string | undefined {
+  const { failed, failedSig } = input
+  if (failed === undefined || failedSig === undefined || deps.failedGrants === undefined) return undefined
+  try {
+    const claims = deps.failedGrants.verify(failedSig, { audience: failed, subject, allowExpired: true })
+    if (claims.own !== owner) return undefined
+    if (deps.now() - claims.iat * 1000 > (deps.failedGrantMaxAgeMs ?? FAILED_GRANT_MAX_AGE_MS)) return undefined
+    return failed
+  } catch {
+    return undefined
+  }
 }

@@ -6,6 +6,7 @@ import { bearerToken } from '../../http/bearer.js'
 import { type StreamFormat } from '../../store/documents.js'
 import { createRedirectWriter } from './redirect-writer.js'
 import { handleStreamRequest, type StreamAnswer, type StreamRequestDeps, type StreamRequestInput } from './stream-request.js'
+import { registerSteeringRoutes, type SteeringFeedback } from './steering-routes.js'
 import { ErrorResponse } from '../../http/schemas.js'
 import { AnyFormatQuery, StreamJsonResponse, StreamQuery, type AnyFormatQuery as AnyFormatQueryType, type StreamQuery as StreamQueryType } from './stream-schema.js'
 
@@ -18,6 +19,8 @@ export interface StreamRouteOptions {
    * request.streamStartedAt).
    */
   onAnswer?: (path: string, status: number, answer: StreamAnswer, input: StreamRequestInput, startedAt: number) => void
+  /** Told of every steering manifest answered: what the player reported, what it was told. */
+  onSteering?: (feedback: SteeringFeedback) => void
 }
 
 declare module 'fastify' {
@@ -57,7 +60,10 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
       pattern: query.pattern ?? 'streaming',
       clientIp: request.clientAddress,
       fromIp: query.fromip,
-      withAlternates: json
+      withAlternates: json,
+      steering: query.steering,
+      failed: query.failed,
+      failedSig: query.failed_sig
     }
     const result = handleStreamRequest(deps, input)
     if (result instanceof Promise) return result.then((answer) => { send(reply, path, json, answer, input, startedAt) })
@@ -97,4 +103,18 @@ export const streamRoutes: FastifyPluginAsync<StreamRouteOptions> = async (app, 
   }
   app.get<{ Querystring: AnyFormatQueryType }>('/stream', { schema: { ...schema, querystring: AnyFormatQuery }, config },
     (request, reply) => answer(request, reply, '/stream', request.query.format, request.query))
+
+  // Where an HLS answer leads: the session's multivariant playlist and steering manifest.
+  if (deps.steering !== undefined) {
+    registerSteeringRoutes(app, {
+      steering: deps.steering,
+      routing: deps.routing,
+      grants: deps.grants,
+      signatureParam: deps.signatureParam,
+      nodeTtlMs: deps.nodeTtlMs,
+      now: deps.now,
+      corsOrigin,
+      ...(options.onSteering !== undefined && { onFeedback: options.onSteering })
+    })
+  }
 }

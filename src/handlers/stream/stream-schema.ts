@@ -11,7 +11,12 @@ export const streamQueryProperties = {
   access_token: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
   pattern: Type.Optional(Type.String({ pattern: ROLE_PATTERN, description: 'node role, default streaming' })),
   redirect: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
-  fromip: Type.Optional(ClientAddress)
+  fromip: Type.Optional(ClientAddress),
+  steering: Type.Optional(Type.Union([Type.Literal('on'), Type.Literal('off')], {
+    description: 'HLS: on (default) answers with geogate\'s multivariant playlist, whose pathways are the chosen node and its alternates (Content Steering); off answers with one node\'s playlist'
+  })),
+  failed: Type.Optional(Type.String({ pattern: UIN_PATTERN, description: 'the node that failed this client: left out of its answer, when failed_sig proves the client was sent there' })),
+  failed_sig: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$', maxLength: 4096, description: 'the signature (grant) the client held for the failed node' }))
 }
 
 export const StreamQuery = Type.Object(streamQueryProperties)

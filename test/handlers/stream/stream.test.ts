@@ -54,7 +54,8 @@ t.test('a client in Great Britain is sent to the London node', async (t) => {
 
 t.test('the signature verifies with the configured key and carries the claims of a signed URL', async (t) => {
   const before = Math.floor(Date.now() / 1000)
-  const answer = await get(streamUrl('/hls', { server: 'UIN-DEMO-1', camera: 'cam-2', access_token: viewer }), { headers: { 'x-forwarded-for': LONDON } })
+  // steering=off: the 302 straight to the node (steering.test.ts follows geogate's multivariant playlist).
+  const answer = await get(streamUrl('/hls', { server: 'UIN-DEMO-1', camera: 'cam-2', access_token: viewer, steering: 'off' }), { headers: { 'x-forwarded-for': LONDON } })
   t.equal(answer.status, 302)
   const location = new URL(String(answer.headers.location))
   // HLS carries the grant in the path, so that relative segment URIs carry it too.
@@ -89,9 +90,9 @@ t.test('JSON mode answers the URL, the node and its expiry', async (t) => {
     t.match(body.node, { id: /^node-moscow-[12]$/, group: 'ru-central' })
     t.ok(Date.parse(body.expires_at) > Date.now())
     const other = body.node.id === 'node-moscow-1' ? 'node-moscow-2' : 'node-moscow-1'
-    t.equal(body.alternates.length, 1, 'the other Moscow node is the alternate')
+    t.equal(body.alternates.length, 3, 'STEERING_PATHWAYS (3) alternates: the group\'s and its fallbacks\'')
     const alternate = new URL(body.alternates[0])
-    t.equal(alternate.host, `${other.replace('node-', '')}.nodes.geogate.test`)
+    t.equal(alternate.host, `${other.replace('node-', '')}.nodes.geogate.test`, 'the other Moscow node first')
     const altClaims = createStreamVerifier({ keys: parseSigningKeys(TEST_SIGNING_KEYS) }).verify(alternate.searchParams.get('sig') ?? '', { audience: other, subject: 'UIN-DEMO-1/cam-1' })
     t.equal(altClaims.fmt, 'ws-fmp4', 'the alternate is signed for its own node')
     t.equal(answer.headers['access-control-allow-origin'], '*')
@@ -99,7 +100,7 @@ t.test('JSON mode answers the URL, the node and its expiry', async (t) => {
 })
 
 t.test('/stream takes the format as a parameter, and a bearer header stands for access_token', async (t) => {
-  const answer = await get(streamUrl('/stream', { server: 'UIN-DEMO-1', camera: 'cam-1', format: 'hls' }), { headers: { 'x-forwarded-for': MOSCOW, authorization: `Bearer ${viewer}` } })
+  const answer = await get(streamUrl('/stream', { server: 'UIN-DEMO-1', camera: 'cam-1', format: 'hls', steering: 'off' }), { headers: { 'x-forwarded-for': MOSCOW, authorization: `Bearer ${viewer}` } })
   t.equal(answer.status, 302)
   t.match(String(answer.headers.location), /^https:\/\/moscow-[12]\.nodes\.geogate\.test\/hls\/[\w-]+\.[\w-]+\.[\w-]+\/UIN-DEMO-1\/cam-1\/index\.m3u8$/)
   await expectError(t, streamUrl('/stream', { server: 'UIN-DEMO-1', camera: 'cam-1', format: 'mp4', access_token: viewer }), 400, 'GW_BAD_REQUEST')
@@ -230,7 +231,8 @@ t.test('with the auth-server down, an uncached token gets 503 GW_DEPENDENCY_DOWN
 
 t.test('every stream error code of the registry was produced over HTTP', async (t) => {
   // Stream routes are GETs without a body: the body errors (413, 415) belong to other routes,
-  // and a grant already in use is the node's check (/verify), not the redirect's.
-  const streamCodes = Object.keys(errorRegistry).filter((code) => !['GW_NOT_FOUND', 'GW_CONFLICT', 'GW_BODY_TOO_LARGE', 'GW_UNSUPPORTED_MEDIA_TYPE', 'GW_INTERNAL', 'GW_SERVICE_UNAUTHORIZED', 'GW_GRANT_IN_USE'].includes(code))
+  // a grant already in use or a session ended are the node's check (/verify), not the redirect's,
+  // and a session gone is its steering manifest's (steering.test.ts).
+  const streamCodes = Object.keys(errorRegistry).filter((code) => !['GW_NOT_FOUND', 'GW_CONFLICT', 'GW_BODY_TOO_LARGE', 'GW_UNSUPPORTED_MEDIA_TYPE', 'GW_INTERNAL', 'GW_SERVICE_UNAUTHORIZED', 'GW_GRANT_IN_USE', 'GW_SESSION_ENDED', 'GW_SESSION_GONE'].includes(code))
   for (const code of streamCodes) t.ok(seen.has(code), `${code} produced`)
 })
