@@ -179,6 +179,8 @@ export const settings = {
   steeringPathways: setting('STEERING_PATHWAYS', 'alternate nodes an HLS answer offers beside the chosen one as Content Steering pathways (also the alternates of a JSON answer), from the client\'s group and then its fallback groups', '3', integer(0, 15)),
   steeringTtlS: setting('STEERING_TTL_S', 'how often a player asks the steering manifest again (its TTL): how soon an HLS viewer moves off a node that drains or fails (s)', '10', integer(1, 300)),
   sessionSweepMs: setting('SESSION_SWEEP_MS', 'how often the gateway deletes the session and slot documents whose lease ended over a minute ago (every replica may; the deletes re-check the lease); 0: never, when a TTL index or another job cleans them (ms)', '60000', integer(0, 3_600_000)),
+  sessionEndPollMs: setting('SESSION_END_POLL_MS', 'how often each gateway asks the store for HLS sessions ended elsewhere (an operator, a revocation, a suspension), which it then refuses from memory; 0: never, they are refused at their next lease renewal (ms)', '1000', integer(0, 60_000)),
+  sessionGuardMs: setting('SESSION_GUARD_MS', 'how often each gateway checks the tokens and accounts behind live sessions and ends those whose token is revoked or expired or whose account is not active; 0: never (ms)', '3000', integer(0, 600_000)),
   hookStreamName: setting('HOOK_STREAM_NAME', 'the stream name a node hook must report for a signed camera, e.g. `{server}_{camera}`; empty: not checked', '', streamNameTemplate),
   snapshotRefreshMs: setting('SNAPSHOT_REFRESH_MS', 'how often the node snapshot is reloaded from MongoDB (ms)', '1000', integer(100, 600_000)),
   billingCacheTtlMs: setting('BILLING_CACHE_TTL_MS', 'how long an account\'s limits stay cached (ms)', '2000', integer(0, 600_000)),
