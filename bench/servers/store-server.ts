@@ -1,10 +1,12 @@
 // A store the gateway under test reads, in a process of its own that the runner keeps off the
 // gateway's core: the embedded store with the demo data, plus BENCH_EXTRA_NODES extra nodes
 // (default 0), every node kept alive by a heartbeat, the realistic mixes' video server, and
-// BENCH_STORE_TOKENS bench tokens (default 0) for the auth-server that reads this store.
+// BENCH_STORE_TOKENS bench tokens (default 0) for the auth-server that reads this store, and,
+// with BENCH_WEBHOOK_URL, that URL as every partner's session-event webhook (point it at a
+// receiver that never answers to measure a black-holed one: docs/performance.md).
 // Prints `BENCH_READY {storeUrl, database, …}`.
 //
-// env: BENCH_DATABASE, BENCH_EXTRA_NODES, BENCH_STORE_TOKENS.
+// env: BENCH_DATABASE, BENCH_EXTRA_NODES, BENCH_STORE_TOKENS, BENCH_WEBHOOK_URL.
 
 import { startEmbeddedStore } from '../../src/store/embedded.js'
 import { connectStore, ensureIndexes, type Store } from '../../src/store/mongo.js'
@@ -66,6 +68,10 @@ async function main (): Promise<void> {
   await store.collections.servers.insertOne(benchServerDoc())
   for (let from = 0; from < tokens; from += INSERT_BATCH) {
     await store.collections.tokens.insertMany(benchTokenDocs(from, Math.min(tokens, from + INSERT_BATCH)), { ordered: false })
+  }
+  const webhook = process.env.BENCH_WEBHOOK_URL
+  if (webhook !== undefined && webhook !== '') {
+    await store.collections.partners.updateMany({}, { $set: { webhooks: [{ url: webhook, secret: 'bench-webhook-secret-0123456789abcdef' }] } })
   }
   await keepNodesAlive(store)
   closers.push(startHeartbeat(store))

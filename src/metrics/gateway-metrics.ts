@@ -7,6 +7,8 @@
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import { errorRegistry } from '../errors.js'
 import type { LocationSource } from '../geo/location.js'
+import { UNKNOWN_PARTNER } from '../webhooks/session-webhooks.js'
+import { WEBHOOK_DROP_REASONS, type WebhookDropReason } from '../webhooks/webhook-delivery.js'
 import { createBoundedLabel, OTHER } from './bounded-label.js'
 import { createHistogramCounts, histogramValues, observe, registerScrapedMetric, type HistogramCounts, type ScrapedValue } from './scraped-metric.js'
 
@@ -44,7 +46,15 @@ export interface GatewayMetrics {
   steeringManifest: (pathway: string | null, move: boolean, throughput: number | null) => void
   /** How to read, at scrape time, the stored documents the routing snapshot left out. */
   watchRefusedDocuments: (refused: () => ReadonlyArray<{ readonly collection: string, readonly id: string }>) => void
+  /** A call to a partner's webhook: delivered (a 2xx), or failed (it may be retried). */
+  webhookAttempt: (partner: string, result: WebhookResult) => void
+  /** A session event given up for a partner's webhook, and why. */
+  webhookDropped: (partner: string, reason: WebhookDropReason) => void
+  /** How to read, at scrape time, how many webhook calls wait or are in flight. */
+  watchWebhookQueue: (size: () => number) => void
 }
+
+export type WebhookResult = 'delivered' | 'failed'
 
 export type HlsStoreOp = 'read' | 'admit' | 'renew'
 
@@ -114,6 +124,36 @@ export function createGatewayMetrics (options: { defaultMetrics?: boolean } = {}
     help: 'The throughput HLS players measured and reported with their steering requests (_HLS_throughput), bits/s',
     type: 'histogram',
     values: () => histogramValues('geogate_steering_throughput_bits', {}, throughputs)
+  })
+  // Per partner (bounded as the redirects' partners are): delivered, failed, then each drop reason.
+  const webhookPartners = createBoundedLabel({ known: [UNKNOWN_PARTNER], learn: MAX_PARTNERS })
+  const webhookCounts: number[][] = []
+  const countWebhook = (partner: string, slot: number): void => {
+    const counts = webhookCounts[webhookPartners.index(partner)] ??= new Array<number>(2 + WEBHOOK_DROP_REASONS.length).fill(0)
+    counts[slot] = (counts[slot] ?? 0) + 1
+  }
+  let webhookQueue: () => number = () => 0
+  registerScrapedMetric(registry, {
+    name: 'geogate_webhook_calls_total',
+    help: 'Calls to partners\' webhooks with session events, by partner and result: delivered (a 2xx) or failed (no answer in time, no connection, another status; retried with backoff until the last attempt)',
+    type: 'counter',
+    values: () => webhookCounts.flatMap((counts, i) => (['delivered', 'failed'] as const).map((result, r) => ({
+      labels: { partner: webhookPartners.values[i] as string, result }, value: counts[r] as number
+    })))
+  })
+  registerScrapedMetric(registry, {
+    name: 'geogate_webhook_dropped_total',
+    help: 'Session events given up for a partner\'s webhook, by partner (unknown: before it was learned) and reason: queue_full, retries_exhausted, unresolved (the server\'s partner could not be read), shutdown',
+    type: 'counter',
+    values: () => webhookCounts.flatMap((counts, i) => WEBHOOK_DROP_REASONS.map((reason, r) => ({
+      labels: { partner: webhookPartners.values[i] as string, reason }, value: counts[2 + r] as number
+    })))
+  })
+  registerScrapedMetric(registry, {
+    name: 'geogate_webhook_queue',
+    help: 'Webhook calls with session events waiting their turn, waiting to retry or in flight',
+    type: 'gauge',
+    values: () => [{ labels: {}, value: webhookQueue() }]
   })
   registerScrapedMetric(registry, {
     name: 'geogate_overflow_redirects_total',
@@ -255,6 +295,9 @@ export function createGatewayMetrics (options: { defaultMetrics?: boolean } = {}
     watchBreaker (upstream, state) { breakers.set(upstream, state) },
     decisionLogDropped (lines) { decisionLogDropped += lines },
     watchRefusedDocuments (refused) { refusedDocuments = refused },
+    webhookAttempt (partner, result) { countWebhook(partner, result === 'delivered' ? 0 : 1) },
+    webhookDropped (partner, reason) { countWebhook(partner, 2 + WEBHOOK_DROP_REASONS.indexOf(reason)) },
+    watchWebhookQueue (size) { webhookQueue = size },
     setStoreUp (up) { storeUp.set(up ? 1 : 0) },
     setSnapshotAge (seconds) { snapshotAge.set(seconds) }
   }

@@ -1,9 +1,9 @@
-// Every client of another service (the resolver, the auth-server, ip-api; a node's control API
-// or a webhook target next) is this one, configured: the same keep-alive pool, one deadline for
-// the whole call, one breaker, signing, and one failure type (UpstreamError) with a stable code.
-// What differs between upstreams is only how an answer is read, which each client passes to
-// call(). As undici composes its interceptors, a behaviour every upstream needs is added here
-// once, never to a copy in each client.
+// Every client of another service (the resolver, the auth-server, ip-api, the partners' webhook
+// targets; a node's control API next) is this one, configured: the same keep-alive pool, one
+// deadline for the whole call, one breaker, signing, and one failure type (UpstreamError) with a
+// stable code. What differs between upstreams is only how an answer is read, which each client
+// passes to call(). As undici composes its interceptors, a behaviour every upstream needs is
+// added here once, never to a copy in each client.
 //
 // The breaker counts what says the upstream is unusable (no answer in time, a broken
 // connection, a status the client does not take, an answer it cannot read), never an answer
@@ -39,11 +39,16 @@ export interface UpstreamClientOptions {
 }
 
 export interface UpstreamRequest {
-  method: 'GET' | 'POST' | 'DELETE'
+  method: 'GET' | 'POST'
   /** Appended to the base URL's path, query included: '/resolve?ip=1.2.3.4'. */
   path: string
   /** A JSON body, as text. */
   json?: string
+  /**
+   * Signs this call instead of the client's signer: calls to one origin may carry different
+   * keys (each webhook target its own secret, over one pool).
+   */
+  sign?: SignCall
   /**
    * The caller took the breaker's leave itself (admit()), deciding key by key before keys are
    * batched; otherwise call() takes it.
@@ -64,7 +69,10 @@ export interface UpstreamClient {
   /** Whether the breaker would refuse a call now, without taking the probe. */
   refusing: () => boolean
   readonly breakerState: CircuitState
+  /** Closes the pool once the calls in flight are over (each within its deadline). */
   close: () => Promise<void>
+  /** Closes the pool at once: calls in flight fail with UPSTREAM_UNAVAILABLE. */
+  destroy: () => Promise<void>
 }
 
 const ACCEPT_JSON: Readonly<Record<string, string>> = { accept: 'application/json' }
@@ -107,6 +115,7 @@ export function createUpstreamClient (options: UpstreamClientOptions): UpstreamC
     const { method, json } = request
     const path = base + request.path
     const headers = json === undefined ? ACCEPT_JSON : SEND_JSON
+    const signCall = request.sign ?? sign
     const deadline = startDeadline(timeoutMs)
     try {
       let response: Dispatcher.ResponseData
@@ -114,7 +123,7 @@ export function createUpstreamClient (options: UpstreamClientOptions): UpstreamC
         response = await pool.request({
           method,
           path,
-          headers: sign === undefined ? headers : { ...headers, ...sign(method, path, json) },
+          headers: signCall === undefined ? headers : { ...headers, ...signCall(method, path, json) },
           body: json,
           signal: deadline.signal
         })
@@ -146,6 +155,9 @@ export function createUpstreamClient (options: UpstreamClientOptions): UpstreamC
     close () {
       closing ??= pool.close()
       return closing
+    },
+    async destroy () {
+      await pool.destroy()
     }
   }
 }
@@ -172,15 +184,6 @@ export class UpstreamAnswer {
       return await this.#body.json()
     } catch (err) {
       if (err instanceof SyntaxError) throw new UpstreamError('UPSTREAM_MALFORMED', this.#upstream, `${this.#upstream}'s answer is not JSON`, { cause: err })
-      throw this.#noAnswer(err)
-    }
-  }
-
-  /** The body as text (a node's control answer is a bare count): as a call with no answer when it breaks off. */
-  async text (): Promise<string> {
-    try {
-      return await this.#body.text()
-    } catch (err) {
       throw this.#noAnswer(err)
     }
   }

@@ -12,7 +12,7 @@ const SRC = path.resolve(import.meta.dirname, '../../src')
 export const layers: readonly string[][] = [
   ['errors.ts', 'stop-child.ts', 'package-root.ts', 'node-flags.ts', 'upstream', 'cache', 'math'],
   ['store'],
-  ['geo', 'signing', 'auth', 'billing', 'balancing', 'directory'],
+  ['geo', 'signing', 'auth', 'billing', 'balancing', 'directory', 'webhooks'],
   ['routing', 'metrics', 'http', 'config.ts', 'logging.ts'],
   ['handlers', 'resolver', 'auth-server', 'docs', 'console'],
   ['app.ts', 'gateway.ts', 'server.ts', 'demo', 'commands'],

@@ -158,6 +158,23 @@ t.test('a closed client fails its calls as unavailable; close is idempotent', as
   t.match(await failureOf(upstream.call({ method: 'GET', path: '/' }, readJson)), { code: 'UPSTREAM_UNAVAILABLE' })
 })
 
+t.test('a call\'s own signer signs it instead of the client\'s', async (t) => {
+  const server = await startServer(t, (_req, res) => res.writeHead(200).end('{}'))
+  const upstream = client(t, { url: `${server.url}/base`, sign: () => ({ 'x-test-signature': 'the-clients' }) })
+  await upstream.call({ method: 'POST', path: '/a', json: '{}', sign: (method, path, body) => ({ 'x-test-signature': `${method} ${path} ${body ?? ''}` }) }, readJson)
+  await upstream.call({ method: 'POST', path: '/b', json: '{}' }, readJson)
+  t.same(server.seen.map((s) => s.headers['x-test-signature']), ['POST /base/a {}', 'the-clients'])
+})
+
+t.test('destroy fails a call in flight as unavailable at once, whatever its deadline', async (t) => {
+  const server = await startServer(t, () => {})
+  const upstream = createUpstreamClient({ name: 'destroyed', url: server.url, timeoutMs: 600_000, connections: 1, breaker: { failureThreshold: 5, cooldownMs: 1 } })
+  const call = failureOf(upstream.call({ method: 'GET', path: '/' }, readJson))
+  while (server.seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+  await upstream.destroy()
+  t.match(await call, { code: 'UPSTREAM_UNAVAILABLE' })
+})
+
 t.test('dependencyDown: an upstream failure is GW_DEPENDENCY_DOWN with its message; anything else passes', async (t) => {
   const failure = new UpstreamError('UPSTREAM_TIMEOUT', 'auth-server', 'auth-server: no answer within 5 ms')
   const mapped = dependencyDown(failure)

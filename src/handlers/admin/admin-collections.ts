@@ -11,7 +11,8 @@ import {
 import type { AdminCollection } from './crud-routes.js'
 import { AccountBody, GeoGroupBody, NodeBody, PartnerBody, TariffBody } from './schemas.js'
 import { ServerBody } from './server-schema.js'
-import { NodeView } from './view-schemas.js'
+import { storedPartner, publicPartner } from './partner-webhooks.js'
+import { NodeView, PartnerView } from './view-schemas.js'
 
 type NodeInput = Static<typeof NodeBody>
 
@@ -59,7 +60,7 @@ export function adminCollections (collections: Collections): Array<AdminCollecti
     path: 'geo-groups', name: 'geo_groups', collection: collections.geoGroups, body: GeoGroupBody, defaults: geoGroupDefaults, toStored: same, toPublic: same
   }
   const partners: AdminCollection<PartnerDoc, Static<typeof PartnerBody>> = {
-    path: 'partners', name: 'partners', collection: collections.partners, body: PartnerBody, defaults: partnerDefaults, toStored: same, toPublic: same
+    path: 'partners', name: 'partners', collection: collections.partners, body: PartnerBody, defaults: partnerDefaults, view: PartnerView, toStored: storedPartner, toPublic: publicPartner
   }
   const tariffs: AdminCollection<TariffDoc, Static<typeof TariffBody>> = {
     path: 'tariffs', name: 'tariffs', collection: collections.tariffs, body: TariffBody, defaults: tariffDefaults, toStored: same, toPublic: same

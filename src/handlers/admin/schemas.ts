@@ -4,10 +4,10 @@
 import { Type, type TSchema } from 'typebox'
 import { nodeHostProblem } from '../../balancing/document-problems.js'
 import { usableOverflowUrl } from '../../balancing/overflow.js'
-import { controlUrlProblem } from '../../billing/drop-play.js'
 import { cidrProblem } from '../../geo/cidr.js'
 import { Id, Role, ROLE_PATTERN } from '../../http/schemas.js'
 import { streamFormats } from '../../store/documents.js'
+import { Webhooks } from './partner-webhooks.js'
 
 const Name = Type.String({ minLength: 1, maxLength: 200 })
 const Format = Type.Union(streamFormats.map((f) => Type.Literal(f)))
@@ -48,13 +48,6 @@ const NodeHost = Type.Refine(
   (host) => nodeHostProblem(host) ?? 'is not a host'
 )
 
-// Checked by the function the drop call reads it with.
-const ControlUrl = Type.Refine(
-  Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048, description: 'nginx-rtmp: the location with rtmp_control (http://node:8088/control); SRS: its HTTP API (http://node:1985)' }),
-  (url) => controlUrlProblem(url) === undefined,
-  (url) => controlUrlProblem(url) ?? 'is not a control URL'
-)
-
 export const NodeBody = Type.Object({
   _id: Id,
   host: NodeHost,
@@ -74,11 +67,7 @@ export const NodeBody = Type.Object({
   enabled: Type.Boolean(),
   draining: Type.Boolean(),
   /** The node's heartbeat key, given in plain once; only its hash is stored. */
-  key: Type.Optional(Type.String({ minLength: 16, maxLength: 512 })),
-  control: Type.Optional(Type.Object({
-    kind: Type.Union([Type.Literal('nginx-rtmp'), Type.Literal('srs')]),
-    url: ControlUrl
-  }, { ...strict, description: 'where geogate drops a hook play it ends (an operator, a revoked token, a suspended account); absent: such plays go on until their viewers leave' }))
+  key: Type.Optional(Type.String({ minLength: 16, maxLength: 512 }))
 }, strict)
 
 export const GeoGroupBody = Type.Object({
@@ -108,7 +97,8 @@ export const PartnerBody = Type.Object({
   _id: Id,
   name: Name,
   pattern_fallbacks: Type.Record(Type.String({ pattern: ROLE_PATTERN }), Type.Array(Role, { maxItems: 32 }), strict),
-  overflow_url: Type.Optional(OverflowUrl)
+  overflow_url: Type.Optional(OverflowUrl),
+  webhooks: Type.Optional(Webhooks)
 }, strict)
 
 export const TariffBody = Type.Object({

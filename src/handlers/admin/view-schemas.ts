@@ -2,7 +2,8 @@
 
 import { Type, type TSchema } from 'typebox'
 import { nodeReportedStatuses } from '../../store/documents.js'
-import { NodeBody } from './schemas.js'
+import { WebhookView } from './partner-webhooks.js'
+import { NodeBody, PartnerBody } from './schemas.js'
 
 export const NodeView = Type.Object({
   ...Type.Omit(NodeBody, ['key']).properties,
@@ -15,6 +16,12 @@ export const NodeView = Type.Object({
   reported_status: Type.Union([...nodeReportedStatuses.map((s) => Type.Literal(s)), Type.Null()], {
     description: 'what the node\'s last heartbeat said of itself (null: none yet); draining takes it out of new choices, as `draining` (the admin\'s) does'
   })
+})
+
+/** A partner as answers show it: its webhooks without their secrets. */
+export const PartnerView = Type.Object({
+  ...Type.Omit(PartnerBody, ['webhooks']).properties,
+  webhooks: Type.Optional(Type.Array(WebhookView, { description: 'where session events are POSTed; the secrets are never shown' }))
 })
 
 export function listOf (item: TSchema): TSchema {

@@ -14,7 +14,6 @@ import { startReadmeNode, type ReadmeNode } from '../../helpers/readme-node.js'
 import { get, startSystem, type Answer, type TestSystem } from '../../helpers/system.js'
 
 export const NODE_ID = 'node-player-e2e'
-export const NODE_KEY = 'player-e2e-node-key-0123456789'
 
 export interface Tools {
   nginx: string
@@ -58,7 +57,6 @@ export async function addReadmeNode (t: Test, tools: Tools, system: TestSystem, 
   const node = await startReadmeNode(t, tools.nginx, {
     gateways: options.replicas ?? [own],
     nodeId: NODE_ID,
-    nodeKey: NODE_KEY,
     hlsRoot: options.hlsRoot,
     flvOrigin: options.flvOrigin ?? '127.0.0.1:9',
     wsOrigin: options.wsOrigin ?? '127.0.0.1:9'
@@ -80,7 +78,7 @@ export async function addReadmeNode (t: Test, tools: Tools, system: TestSystem, 
     group: 'loopback',
     weight: 1,
     capacity: { sessions: 100 },
-    key_hash: hashToken(NODE_KEY),
+    key_hash: hashToken('player-e2e-node-key-0123456789'),
     last_seen: new Date()
   }))
   // The node's heartbeat, for as long as the test runs.
