@@ -15,6 +15,7 @@ export const errorRegistry = {
   GW_SERVICE_UNAUTHORIZED: { status: 401, description: 'the call is not signed by a known service: signature missing, malformed, wrong, stale or replayed' },
   GW_FORBIDDEN: { status: 403, description: 'the token has no right to do this to that object' },
   GW_GRANT_IN_USE: { status: 403, description: 'the signed HLS URL already serves as many viewer addresses as its tariff allows' },
+  GW_SESSION_ENDED: { status: 403, description: 'the play was ended by an operator, or by the revocation of its token or the suspension of its account' },
   GW_GEO_BLOCKED: { status: 403, description: 'the camera, the account or its tariff does not allow viewers in the client\'s country' },
   GW_BILLING_BLOCKED: { status: 402, description: 'the account is suspended, or its tariff does not include this format or pattern' },
   GW_LIMIT_EXCEEDED: { status: 429, description: 'the account is at its tariff\'s limit of concurrent streams', retryAfter: 10 },

@@ -7,6 +7,10 @@ import { createAuthClient } from './auth/auth-client.js'
 import { createPolicy } from './balancing/policies.js'
 import { createBillingChecker } from './billing/check-limits.js'
 import { startSessionSweeper, type SessionSweeper } from './billing/session-sweeper.js'
+import { createPlayDropper } from './billing/drop-play.js'
+import { createSessionEnder } from './billing/end-session.js'
+import { watchEndedSessions } from './billing/ended-sessions.js'
+import { startSessionGuard } from './billing/session-guard.js'
 import { sessionCollectionsOf } from './billing/sessions.js'
 import { ConfigError, type Config } from './config.js'
 import { createServerDirectory } from './directory/server-directory.js'
@@ -146,9 +150,52 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
       onSwept: (swept) => { if (swept.sessions + swept.slots > 0) logger.current?.debug(swept, 'swept the documents of plays that are over') },
       onError: (err) => logger.current?.warn({ err: (err as Error).message }, 'session sweep failed; the next one retries')
     })
+  // The viewer's country by the local database, recorded with each session for the sessions list.
+  const countryOf = (address: string): string | null => city.lookup(address)?.country_code ?? null
+  const nodeRoutes = createNodeRoutesDeps({
+    countryOf,
+    config,
+    collections,
+    keys,
+    routing,
+    now,
+    onHlsStore: metrics.hlsSessionStore,
+    // The viewer's country from the local database: /verify must not wait on the resolver.
+    viewerGeo: createViewerGeo({ billing, servers, countryOf: (address) => city.lookup(address)?.country_code ?? null })
+  })
+  // Live sessions under the operator's hand: ended by an operator or by the guard (a revoked
+  // token, a suspended account), the viewer stopped on every replica or at its node.
+  const dropper = createPlayDropper({ now })
+  const ender = createSessionEnder({
+    collections: { ...sessionCollectionsOf(collections), nodes: collections.nodes },
+    dropper,
+    now,
+    endHls: (ids) => nodeRoutes.hls.end(ids),
+    onEnded: ({ session, stop }, end) => logger.current?.info({ session: session._id, node: session.node, owner: session.owner, by: end.by, reason: end.reason, viewer: stop.how }, 'session ended')
+  })
+  const endedWatch = config.sessionEndPollMs === 0
+    ? undefined
+    : watchEndedSessions({
+      sessions: collections.sessions,
+      everyMs: config.sessionEndPollMs,
+      now,
+      onEnded: (ids) => nodeRoutes.hls.end(ids),
+      onError: (err) => logger.current?.debug({ err: (err as Error).message }, 'polling for ended sessions failed; the next poll retries')
+    })
+  const guard = config.sessionGuardMs === 0
+    ? undefined
+    : startSessionGuard({
+      collections,
+      everyMs: config.sessionGuardMs,
+      now,
+      end: async (id, reason) => await ender.end(id, 'geogate', reason),
+      onError: (err) => logger.current?.warn({ err: (err as Error).message }, 'the session guard failed; its next check retries')
+    })
   // What is opened here closes with the app, or at once if the app cannot be built.
   const closeOpened = async (): Promise<void> => {
     await sweeper?.close()
+    await Promise.allSettled([endedWatch?.close(), guard?.close()])
+    await dropper.close()
     await routing.close()
     await Promise.allSettled([geo.close(), auth.close(), decisionLog.close()])
     stopCountingUpstreams()
@@ -198,17 +245,8 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     metrics,
     decisionLog,
     corsOrigin: config.corsOrigin,
-    admin: { auth, geo, routing, policy, nodeTtlMs, now, collections, nodeTtlS: config.nodeTtlS },
-    node: createNodeRoutesDeps({
-      config,
-      collections,
-      keys,
-      routing,
-      now,
-      onHlsStore: metrics.hlsSessionStore,
-      // The viewer's country from the local database: /verify must not wait on the resolver.
-      viewerGeo: createViewerGeo({ billing, servers, countryOf: (address) => city.lookup(address)?.country_code ?? null })
-    })
+    admin: { auth, geo, routing, policy, nodeTtlMs, now, collections, nodeTtlS: config.nodeTtlS, ender },
+    node: nodeRoutes
   }, { logger: options.logger ?? config.logLevel, bodyLimit: GATEWAY_BODY_LIMIT }).catch(async (err: unknown) => {
     await closeOpened()
     throw err

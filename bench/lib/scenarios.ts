@@ -4,6 +4,7 @@
 
 import os from 'node:os'
 import path from 'node:path'
+import { demoNodeKey } from '../../src/demo/demo-data.js'
 import { parseSigningKeys } from '../../src/signing/keys.js'
 import { createStreamSigner } from '../../src/signing/stream-signature.js'
 import { BENCH_SIGNING_KEYS } from '../servers/bench-data.js'
@@ -57,6 +58,9 @@ export const BOUNDED_ADDRESSES = 20_000
 const warmProbe = (): { path: string, headers: Record<string, string> } => ({ path: WARM_PATH, headers: { 'x-forwarded-for': MOSCOW } })
 
 const wrkScript = (name: string): string => path.join(root, 'bench', 'wrk', name)
+
+/** What the node's nginx sends /verify, as the README configures it: the node's own key. */
+const HLS_NODE_AUTHORIZATION = `Bearer ${demoNodeKey('node-moscow-1')}`
 
 /** Viewers of the hls-segments scenario: one HLS session each. */
 export const HLS_VIEWERS = 100
@@ -164,10 +168,10 @@ export const loadScenarios: readonly LoadScenario[] = [
     path: '/verify',
     headers: [],
     script: wrkScript('hls-segments.lua'),
-    scriptArgs: () => [sharedHlsGrant(), String(HLS_VIEWERS)],
+    scriptArgs: () => [sharedHlsGrant(), String(HLS_VIEWERS), HLS_NODE_AUTHORIZATION],
     probe: () => ({
       path: '/verify',
-      headers: { 'x-original-uri': `/hls/${sharedHlsGrant()}/UIN-DEMO-1/cam-1/index.m3u8`, 'x-geogate-node': 'node-moscow-1', 'x-real-ip': '10.77.0.0' }
+      headers: { 'x-original-uri': `/hls/${sharedHlsGrant()}/UIN-DEMO-1/cam-1/index.m3u8`, 'x-geogate-node': 'node-moscow-1', 'x-real-ip': '10.77.0.0', authorization: HLS_NODE_AUTHORIZATION }
     }),
     expect: 'verified'
   },

@@ -30,6 +30,10 @@ export interface PlayRequest {
    * a grant serves at most the tariff's hls_addresses_per_grant addresses.
    */
   viewerAddress?: string
+  /** The viewer's address as the node reported it, recorded for the sessions list; default viewerAddress. */
+  address?: string
+  /** The viewer's country, recorded for the sessions list. */
+  country?: string | null
 }
 
 export interface AdmissionOptions {
@@ -93,7 +97,10 @@ export async function admitSession (
     expires_at: expiresAt,
     slot,
     jti: claims.jti,
-    ...(options.renewedBy !== undefined && { renewed_by: options.renewedBy })
+    ...(options.renewedBy !== undefined && { renewed_by: options.renewedBy }),
+    ...(claims.tid !== undefined && { tid: claims.tid }),
+    ...recordedViewer(request),
+    last_seen: now
   }, now)
   const renewed = before !== null && before.expires_at > now
   if (before !== null && !renewed) await collections.sessions.updateOne({ _id: key }, { $set: { started_at: now } })
@@ -119,6 +126,15 @@ async function upsertSession (collections: SessionCollections, key: string, fiel
     // Two upserts of one new _id can race on MongoDB; the loser retries as an update.
     if (!isDuplicateKey(err)) throw err
     return await write()
+  }
+}
+
+/** Who watches, for the sessions list: what the node reported and where it is. */
+function recordedViewer (request: PlayRequest): Pick<SessionDoc, 'address' | 'country'> {
+  const address = request.address ?? request.viewerAddress
+  return {
+    ...(address !== undefined && { address }),
+    ...(request.country !== undefined && { country: request.country })
   }
 }
 

@@ -22,6 +22,13 @@
 // addresses cannot change before then). Starts of one grant wait for each other on a replica,
 // so that a burst of new addresses learns this from the first refusal: a flood on one URL costs
 // the store an admission or two per replica, not one per request.
+//
+// An operator may end a session, and a revocation or a suspension ends those it feeds
+// (src/billing/end-session.ts): the document is marked ended and its lease set to the end. Every
+// replica polls for recent ends (src/billing/ended-sessions.ts) and hands them to end(), which
+// drops the session from memory and remembers it, so that its next request is refused with
+// GW_SESSION_ENDED at once; a replica that missed the poll finds the end at its next renewal or
+// read. A warm request still reads only memory.
 
 import { gatewayError, type GatewayError } from '../errors.js'
 import type { StreamClaims } from '../signing/stream-signature.js'
@@ -48,6 +55,8 @@ export interface HlsSessionsOptions {
   now: () => number
   /** Told of each store call, for metrics. */
   onStore?: (op: 'read' | 'admit' | 'renew') => void
+  /** The viewer's country, recorded with a session it starts; default: not recorded. */
+  countryOf?: (address: string) => string | null
 }
 
 export interface HlsSessions {
@@ -57,6 +66,11 @@ export interface HlsSessions {
    * when the store fails on a session it must read or admit.
    */
   check: (claims: StreamClaims, viewer: HlsViewer) => Promise<HlsVerdict>
+  /**
+   * Sessions ended elsewhere (their documents' ids): no longer continued from memory, and
+   * refused with GW_SESSION_ENDED from memory for a while after.
+   */
+  end: (keys: Iterable<string>) => void
   /** Sessions this process holds in memory. */
   readonly size: number
 }
@@ -75,6 +89,12 @@ const ALLOWED: HlsVerdict = { allowed: true }
 
 /** Grants whose addresses are all taken, remembered at once; beyond it the oldest is forgotten. */
 const FULL_GRANTS_MAX = 10_000
+/**
+ * Ended sessions remembered at once, and for how long: past it, a request of one reads the
+ * ended document (kept a minute by the sweeper), or finds none and needs a grant in its exp.
+ */
+const ENDED_MAX = 100_000
+const ENDED_MEMORY_MS = 10 * 60_000
 
 interface FullGrant {
   /** The addresses the grant serves. */
@@ -93,6 +113,8 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
   const live = new Map<string, LiveSession>()
   const pending = new Map<string, Promise<HlsVerdict>>()
   const fullGrants = new Map<string, FullGrant>()
+  /** Ended sessions, to when they are remembered. */
+  const ended = new Map<string, number>()
   /** Per grant, the last start under way: the next waits for it. */
   const grantTurns = new Map<string, Promise<unknown>>()
   let sweptAt = now()
@@ -108,7 +130,8 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
     const lease = { $set: { expires_at: new Date(t + idleMs) } }
     const alive = { $gt: new Date(t) }
     await Promise.all([
-      billing.sessions.updateOne({ _id: session.key, expires_at: alive }, lease),
+      // An ended session's lease is over: its renewal matches nothing.
+      billing.sessions.updateOne({ _id: session.key, expires_at: alive }, { $set: { expires_at: new Date(t + idleMs), last_seen: new Date(t) } }),
       session.slot === null ? null : billing.slots.updateOne({ _id: session.slot, holder: session.key, expires_at: alive }, lease)
     ]).then(([written]) => {
       if (written.matchedCount > 0) {
@@ -129,6 +152,16 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
     sweptAt = t
     for (const [key, session] of live) if (!goesOn(session, t)) live.delete(key)
     for (const [jti, full] of fullGrants) if (full.until <= t) fullGrants.delete(jti)
+    for (const [key, until] of ended) if (until <= t) ended.delete(key)
+  }
+
+  function rememberEnded (key: string, t: number): void {
+    live.delete(key)
+    if (ended.size >= ENDED_MAX && !ended.has(key)) {
+      const oldest = ended.keys().next()
+      if (oldest.done !== true) ended.delete(oldest.value)
+    }
+    ended.set(key, t + ENDED_MEMORY_MS)
   }
 
   function rememberFull (claims: StreamClaims, holders: readonly string[], message: string): void {
@@ -162,7 +195,11 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
   async function resumeOrStart (key: string, clientId: string, claims: StreamClaims, viewer: HlsViewer): Promise<HlsVerdict> {
     const t = now()
     onStore('read')
-    const stored = await storeCall(() => billing.sessions.findOne({ _id: key }, { projection: { started_at: 1, expires_at: 1, slot: 1 } }))
+    const stored = await storeCall(() => billing.sessions.findOne({ _id: key }, { projection: { started_at: 1, expires_at: 1, slot: 1, ended_at: 1 } }))
+    if ((stored !== null && stored.ended_at !== undefined) || ended.has(key)) {
+      rememberEnded(key, t)
+      return SESSION_ENDED
+    }
     if (stored !== null && stored.expires_at.getTime() > t) {
       const startedAt = stored.started_at.getTime()
       if (t - startedAt >= maxMs) return refuse('GW_TOKEN_INVALID', 'the HLS session has reached its longest duration; ask the gateway for a new URL')
@@ -175,7 +212,15 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
     if (Math.floor(t / 1000) >= claims.exp) return refuse('GW_TOKEN_INVALID', 'stream signature rejected: expired before its HLS session started')
     const nodePatterns = await storeCall(() => options.nodePatterns(viewer.node))
     onStore('admit')
-    const admission = await storeCall(() => admitSession(billing, { node: viewer.node, nodePatterns, clientId, claims, viewerAddress: viewer.address }, {
+    const country = options.countryOf?.(viewer.address)
+    const admission = await storeCall(() => admitSession(billing, {
+      node: viewer.node,
+      nodePatterns,
+      clientId,
+      claims,
+      viewerAddress: viewer.address,
+      ...(country !== undefined && { country })
+    }, {
       nowMs: t, leaseMs: idleMs, renewedBy: 'requests'
     }))
     if (!admission.allowed && admission.code === 'GW_GRANT_IN_USE') {
@@ -200,6 +245,7 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
         return ALLOWED
       }
       sweep(t)
+      if (ended.has(key)) return SESSION_ENDED
       const known = knownTaken(claims, viewer, t)
       if (known !== undefined) return known
       // A playlist and its segments arrive together: one store read for all of them.
@@ -211,9 +257,15 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
       }
       return await decided
     },
+    end (keys) {
+      const t = now()
+      for (const key of keys) rememberEnded(key, t)
+    },
     get size () { return live.size }
   }
 }
+
+const SESSION_ENDED: HlsVerdict = { allowed: false, error: gatewayError('GW_SESSION_ENDED', 'this HLS session was ended; ask the gateway for a new URL if you may still watch') }
 
 function refuse (code: 'GW_TOKEN_INVALID' | 'GW_FORBIDDEN' | 'GW_GRANT_IN_USE', message: string): HlsVerdict {
   return { allowed: false, error: gatewayError(code, message) }

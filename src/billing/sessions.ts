@@ -68,6 +68,7 @@ export async function renewNodeLeases (collections: SessionCollections, node: st
   const lease = { $set: { expires_at: new Date(nowMs + leaseMs) } }
   await Promise.all([
     collections.slots.updateMany(live, lease),
-    collections.sessions.updateMany(live, lease)
+    // The node vouches for its plays: when the sessions list says a play was last seen.
+    collections.sessions.updateMany(live, { $set: { expires_at: new Date(nowMs + leaseMs), last_seen: new Date(nowMs) } })
   ])
 }

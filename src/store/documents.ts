@@ -41,6 +41,8 @@ export interface NodeDoc {
   draining: boolean
   /** sha256 (hex) of the node's own heartbeat key. */
   key_hash?: string
+  /** Where geogate drops a play that an operator, a revocation or a suspension ends; absent: nowhere. */
+  control?: NodeControl
   // Liveness, written by the node's heartbeats and never audited: when it was last heard from,
   // how loaded it said it was, and the status it reported (absent until a heartbeat names one).
   // A reported 'draining' takes the node out of new choices as the admin's drain does.
@@ -149,6 +151,32 @@ export interface SessionDoc {
   jti: string
   /** 'requests': an HLS session, kept alive by its own requests, not by node heartbeats. */
   renewed_by?: 'requests'
+  // What an operator's list of live sessions shows (absent in documents written before it).
+  /** The access token's id, as the grant named it (its sha256 in hex, the tokens collection's _id). */
+  tid?: string
+  /** The viewer's address, as the node reported it. */
+  address?: string
+  /** The viewer's country (ISO 3166-1 alpha-2) by the gateway's local database at the start; null: unknown. */
+  country?: string | null
+  /** When the play was last vouched for: its viewer's last renewed request (HLS), its node's last heartbeat. */
+  last_seen?: Date
+  // An ended session keeps its document, its lease set to the end, until the sweeper removes it:
+  // every replica learns of the end from it (src/billing/ended-sessions.ts).
+  ended_at?: Date
+  /** Who ended it: the operator (owner_type:owner_id), or 'geogate' for a revocation or suspension. */
+  ended_by?: string
+  end_reason?: SessionEndedBy
+}
+
+/** Why a session was ended before its viewer left. */
+export const sessionEndReasons = ['ended', 'revoked', 'suspended'] as const
+export type SessionEndedBy = typeof sessionEndReasons[number]
+
+/** Where a node takes orders to drop a play: its nginx-rtmp control location, or SRS's HTTP API. */
+export interface NodeControl {
+  kind: 'nginx-rtmp' | 'srs'
+  /** nginx-rtmp: the location with `rtmp_control` (http://node:8080/control); SRS: its API's origin (http://node:1985). */
+  url: string
 }
 
 /**
@@ -187,7 +215,8 @@ export interface TokenDoc {
 export interface AuditDoc {
   at: Date
   actor: string
-  action: 'create' | 'update' | 'delete'
+  /** 'end': a live session ended by an operator (its document is kept until swept). */
+  action: 'create' | 'update' | 'delete' | 'end'
   collection: string
   id: string
   before: unknown

@@ -39,7 +39,7 @@ export interface UpstreamClientOptions {
 }
 
 export interface UpstreamRequest {
-  method: 'GET' | 'POST'
+  method: 'GET' | 'POST' | 'DELETE'
   /** Appended to the base URL's path, query included: '/resolve?ip=1.2.3.4'. */
   path: string
   /** A JSON body, as text. */
@@ -184,6 +184,15 @@ export class UpstreamAnswer {
       return await this.#body.json()
     } catch (err) {
       if (err instanceof SyntaxError) throw new UpstreamError('UPSTREAM_MALFORMED', this.#upstream, `${this.#upstream}'s answer is not JSON`, { cause: err })
+      throw this.#noAnswer(err)
+    }
+  }
+
+  /** The body as text (a node's control answer is a bare count): as a call with no answer when it breaks off. */
+  async text (): Promise<string> {
+    try {
+      return await this.#body.text()
+    } catch (err) {
       throw this.#noAnswer(err)
     }
   }

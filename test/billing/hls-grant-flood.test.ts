@@ -9,7 +9,8 @@ import { loadConfig } from '../../src/config.js'
 import { createGateway, type Gateway } from '../../src/gateway.js'
 import { parseServiceKeys } from '../../src/signing/service-request.js'
 import { cityFixture } from '../fixtures/mmdb/paths.js'
-import { NODE, testSigner } from '../handlers/node/hook-fixtures.js'
+import { seedDemoData } from '../../src/demo/seed.js'
+import { NODE, NODE_KEY, testSigner } from '../handlers/node/hook-fixtures.js'
 import { TEST_SERVICE_KEYS } from '../helpers/processes.js'
 import { startTestStore } from '../helpers/store.js'
 import { TEST_SIGNING_KEYS } from '../helpers/system.js'
@@ -27,12 +28,17 @@ async function gatewayWith (sessionSweepMs: number): Promise<Gateway> {
     cityDatabase: cityFixture,
     hlsIdleS: IDLE_S,
     hlsSessionMaxS: 600,
-    sessionSweepMs
+    sessionSweepMs,
+    // Nor polls for ended sessions, nor guard checks: they read the session collections too.
+    sessionEndPollMs: 0,
+    sessionGuardMs: 0
   })
   const gateway = await createGateway({ config, store, now, defaultMetrics: false })
   t.teardown(() => gateway.close())
   return gateway
 }
+// The demo's groups and nodes: /verify knows its caller, NODE, by its key from the routing view.
+await seedDemoData(store.collections)
 // No sweeps here, so that the test can count the store commands the crowd costs.
 const gateway = await gatewayWith(0)
 const { sessions, sessionSlots } = store.collections
@@ -47,11 +53,12 @@ await store.collections.accounts.insertMany([
 ])
 
 let jtis = 0
+const NODE_AUTHORIZATION = `Bearer ${NODE_KEY}`
 const hlsUri = (grant: string, file = 'index.m3u8'): string => `/hls/${grant}/UIN-DEMO-1/cam-1/${file}`
 const address = (i: number): string => `10.${Math.floor(i / 65_536) % 256}.${Math.floor(i / 256) % 256}.${i % 256}`
 
 async function verify (uri: string, ip: string): Promise<{ status: number, code?: string }> {
-  const answer = await gateway.app.inject({ method: 'GET', url: '/verify', headers: { 'x-original-uri': uri, 'x-geogate-node': NODE, 'x-real-ip': ip } })
+  const answer = await gateway.app.inject({ method: 'GET', url: '/verify', headers: { 'x-original-uri': uri, 'x-geogate-node': NODE, 'x-real-ip': ip, authorization: NODE_AUTHORIZATION } })
   return answer.statusCode === 204 ? { status: 204 } : { status: answer.statusCode, code: answer.json().error.code }
 }
 
@@ -85,7 +92,7 @@ t.test('3,000 addresses on one grant of an unlimited account: one session', asyn
   t.ok(commands <= 12, `${commands} commands on the session collections for 3,000 requests`)
   t.equal(await sessions.countDocuments({}), 1, 'the sessions collection holds one document')
   t.equal(await sessionSlots.countDocuments({}), 1, 'and the slots one seat')
-  const answer = await gateway.app.inject({ method: 'GET', url: '/verify', headers: { 'x-original-uri': hlsUri(grant, 'seg-1.ts'), 'x-geogate-node': NODE, 'x-real-ip': address(1) } })
+  const answer = await gateway.app.inject({ method: 'GET', url: '/verify', headers: { 'x-original-uri': hlsUri(grant, 'seg-1.ts'), 'x-geogate-node': NODE, 'x-real-ip': address(1), authorization: NODE_AUTHORIZATION } })
   t.equal(answer.statusCode, 403, 'a refusal is a 403, which nginx\'s auth_request passes on')
   t.match(answer.json().error, { code: 'GW_GRANT_IN_USE', message: /URL of your own/ })
 })

@@ -15,6 +15,7 @@ import { streamingNode } from '../../src/demo/demo-data.js'
 
 const FLV = fileURLToPath(new URL('../fixtures/media/testsrc-64x64-1s.flv', import.meta.url))
 const NODE = 'node-nginx-e2e'
+const NODE_KEY = 'nginx-e2e-node-key-0123456789'
 const nginx = requireTools(t, ['nginx'])?.nginx
 
 interface Fetched {
@@ -38,7 +39,7 @@ function fetchBytes (url: string): Promise<Fetched> {
 
 if (nginx !== undefined) {
   const system = await startSystem(t)
-  const node = await startNginxNode(t, nginx, { gatewayUrl: system.gatewayUrl, nodeId: NODE, flvFile: FLV })
+  const node = await startNginxNode(t, nginx, { gatewayUrl: system.gatewayUrl, nodeId: NODE, nodeKey: NODE_KEY, flvFile: FLV })
   await system.store.collections.geoGroups.insertOne({
     _id: 'loopback',
     name: 'Loopback clients',
@@ -55,7 +56,7 @@ if (nginx !== undefined) {
     group: 'loopback',
     weight: 1,
     capacity: { sessions: 100 },
-    key_hash: hashToken('nginx-e2e-node-key-0123456789'),
+    key_hash: hashToken(NODE_KEY),
     last_seen: new Date()
   }))
   // Written behind the admin API's back, so the gateway is told to reload now.

@@ -57,6 +57,12 @@ export async function startHlsProducer (t: Test, ffmpeg: string, root: string, s
   return { dir, stop: () => stopChild(child) }
 }
 
+/** Publishes a live encode to an RTMP URL (a node's application), for as long as the test runs. */
+export function startRtmpPublisher (t: Test, ffmpeg: string, url: string): { stop: () => Promise<void> } {
+  const child = run(t, ffmpeg, [...LIVE_SOURCE, '-f', 'flv', url])
+  return { stop: () => stopChild(child) }
+}
+
 export interface Origin {
   /** host:port, as the README's FLV_ORIGIN and WS_ORIGIN. */
   address: string

@@ -17,6 +17,8 @@ export interface NginxNodeOptions {
   gatewayUrl: string
   /** The node id nginx sends as X-Geogate-Node. */
   nodeId: string
+  /** The node's key, which nginx sends /verify as a bearer. */
+  nodeKey: string
   /** The file served at /flv once /verify answers 204. */
   flvFile: string
 }
@@ -27,6 +29,8 @@ export interface RunningNginx {
   /** The error log so far, for failure messages. */
   errorLog: () => Promise<string>
   stop: () => Promise<void>
+  /** Kills it with SIGKILL, as a node dies: no connection is closed cleanly. Resolves once it is gone. */
+  kill: () => Promise<void>
 }
 
 /** The nginx binary on PATH (or in /usr/sbin), or undefined when nginx is not installed. */
@@ -66,6 +70,7 @@ http {
       proxy_set_header Content-Length "";
       proxy_set_header X-Original-URI $request_uri;
       proxy_set_header X-Geogate-Node ${q(options.nodeId)};
+      proxy_set_header Authorization ${q(`Bearer ${options.nodeKey}`)};
       proxy_set_header X-Real-IP $remote_addr;
     }
   }
@@ -112,7 +117,12 @@ export async function startNginx (t: Test, binary: string, render: (dir: string,
     }
     if (up) {
       t.teardown(() => stopChild(child))
-      return { port, url: `http://127.0.0.1:${port}`, dir, errorLog, stop: () => stopChild(child) }
+      const kill = async (): Promise<void> => {
+        if (child.exitCode !== null || child.signalCode !== null) return
+        child.kill('SIGKILL')
+        await exited
+      }
+      return { port, url: `http://127.0.0.1:${port}`, dir, errorLog, stop: () => stopChild(child), kill }
     }
     await stopChild(child)
     lastFailure = `${stderr}\n${await errorLog()}`

@@ -16,23 +16,33 @@ export interface ReadmeBlocks {
   server: string
 }
 
+/** The README's nginx block under `<!-- KIND:NAME -->`, as written. */
+export async function readmeBlock (kind: 'node-nginx' | 'node-rtmp', name: string): Promise<string> {
+  const text = await readFile(readme, 'utf8')
+  const marker = `<!-- ${kind}:${name} -->\n\`\`\`nginx\n`
+  const start = text.indexOf(marker)
+  if (start < 0) throw new Error(`README.md has no ${marker.trim()} block`)
+  const end = text.indexOf('\n```', start + marker.length)
+  return text.slice(start + marker.length, end + 1)
+}
+
 /** The README's node blocks, as written. */
 export async function readmeNginxBlocks (): Promise<ReadmeBlocks> {
-  const text = await readFile(readme, 'utf8')
-  const block = (name: string): string => {
-    const marker = `<!-- node-nginx:${name} -->\n\`\`\`nginx\n`
-    const start = text.indexOf(marker)
-    if (start < 0) throw new Error(`README.md has no ${marker.trim()} block`)
-    const end = text.indexOf('\n```', start + marker.length)
-    return text.slice(start + marker.length, end + 1)
-  }
-  return { http: block('http'), server: block('server') }
+  return { http: await readmeBlock('node-nginx', 'http'), server: await readmeBlock('node-nginx', 'server') }
+}
+
+/** A README placeholder replaced; throws when the README lost it, so that README and tests cannot drift. */
+export function replacePlaceholder (text: string, from: string, to: string): string {
+  if (!text.includes(from)) throw new Error(`the README's node config lost its ${from} placeholder`)
+  return text.replaceAll(from, to)
 }
 
 export interface ReadmeNodeOptions {
   /** Gateway replicas, `host:port` each: one upstream server line per replica. */
   gateways: string[]
   nodeId: string
+  /** The node's key, which nginx sends /verify. */
+  nodeKey: string
   hlsRoot: string
   flvOrigin: string
   wsOrigin: string
@@ -48,6 +58,8 @@ export interface AccessLine {
   requestUri: string
   /** $upstream_addr: the gateway replica a /verify subrequest went to ('-' for none). */
   upstream: string
+  /** $msec: when the line was written (the request's end), ms since the epoch. */
+  at: number
 }
 
 export interface ReadmeNode extends RunningNginx {
@@ -56,12 +68,10 @@ export interface ReadmeNode extends RunningNginx {
 }
 
 export function fillPlaceholders (blocks: ReadmeBlocks, options: ReadmeNodeOptions): ReadmeBlocks {
-  const replace = (text: string, from: string, to: string): string => {
-    if (!text.includes(from)) throw new Error(`the README's node config lost its ${from} placeholder`)
-    return text.replaceAll(from, to)
-  }
+  const replace = replacePlaceholder
   const servers = options.gateways.map((g) => `    server ${g};`).join('\n')
   let server = replace(blocks.server, 'NODE_ID', JSON.stringify(options.nodeId))
+  server = replace(server, 'NODE_KEY', options.nodeKey)
   server = replace(server, 'HLS_ROOT', options.hlsRoot)
   server = replace(server, 'FLV_ORIGIN', options.flvOrigin)
   server = replace(server, 'WS_ORIGIN', options.wsOrigin)
@@ -78,7 +88,7 @@ pid ${q(path.join(dir, 'nginx.pid'))};
 error_log ${q(path.join(dir, 'error.log'))} warn;
 events { worker_connections 256; }
 http {
-  log_format geogate '$remote_addr $uri $status $request_uri $upstream_addr';
+  log_format geogate '$remote_addr $uri $status $request_uri $upstream_addr $msec';
   access_log ${q(path.join(dir, 'access.log'))} geogate;
   log_subrequest on;
   client_body_temp_path ${q(path.join(dir, 'client_body'))};
@@ -98,8 +108,8 @@ ${blocks.server}
     async accessLog () {
       const text = await readFile(path.join(node.dir, 'access.log'), 'utf8').catch(() => '')
       return text.split('\n').filter((line) => line !== '').map((line) => {
-        const [client = '', uri = '', status = '0', requestUri = '', upstream = '-'] = line.split(' ')
-        return { client, uri, status: Number(status), requestUri, upstream }
+        const [client = '', uri = '', status = '0', requestUri = '', upstream = '-', msec = '0'] = line.split(' ')
+        return { client, uri, status: Number(status), requestUri, upstream, at: Math.round(Number(msec) * 1000) }
       })
     }
   }

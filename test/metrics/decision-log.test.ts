@@ -53,7 +53,9 @@ t.test('a line per answer, with no token, key or signature in any', async (t) =>
   // A node then calls with its key and the signature: not stream answers, and never logged.
   const node = 'node-moscow-1'
   secrets.push(demoNodeKey(node))
-  const verify = await get(`${base}/verify`, { headers: { 'x-original-uri': `${location.pathname}${location.search}`, 'x-geogate-node': (redirect.headers.location as string).includes('moscow-2') ? 'node-moscow-2' : node } })
+  const verifyNode = (redirect.headers.location as string).includes('moscow-2') ? 'node-moscow-2' : node
+  secrets.push(demoNodeKey(verifyNode))
+  const verify = await get(`${base}/verify`, { headers: { 'x-original-uri': `${location.pathname}${location.search}`, 'x-geogate-node': verifyNode, authorization: `Bearer ${demoNodeKey(verifyNode)}` } })
   t.equal(verify.status, 204)
   const heartbeat = await fetch(`${base}/api/v1/nodes/${node}/heartbeat`, {
     method: 'POST',

@@ -129,7 +129,7 @@ async function checkEveryFamily (t: Test, how: string): Promise<void> {
     // Never the driver's 5 s or 30 s: at most the deadline and a margin for a loaded machine.
     t.ok(slowest < QUERY_TIMEOUT_MS + 2000, `${how}, ${name}: within the deadline, not the driver's timeouts`)
   }
-  const verify = await get(`${base}/verify`, { headers: { 'x-original-uri': `/flv?server=UIN-DEMO-1&camera=cam-1&sig=${sig}`, 'x-geogate-node': 'node-moscow-1' } })
+  const verify = await get(`${base}/verify`, { headers: { 'x-original-uri': `/flv?server=UIN-DEMO-1&camera=cam-1&sig=${sig}`, 'x-geogate-node': 'node-moscow-1', authorization: `Bearer ${demoNodeKey('node-moscow-1')}` } })
   t.equal(verify.status, 204, `${how}, /verify: still answers, from the signature alone`)
 }
 

@@ -11,13 +11,14 @@ import type { Collections } from '../../store/mongo.js'
 import type { AuthClient } from '../../auth/auth-client.js'
 import { requireRole } from './admin-auth.js'
 import { Id } from '../../http/schemas.js'
+import { SESSION_ID_PATTERN } from './live-sessions-routes.js'
 
 const DEFAULT_LIMIT = 50
 const MAX_LIMIT = 500
 
 export const AuditQuery = Type.Object({
   collection: Type.Optional(Type.String({ pattern: '^[a-z_]{1,32}$', description: 'e.g. nodes, geo_groups, servers, tokens' })),
-  id: Type.Optional(Type.Union([Id, Type.String({ pattern: '^[0-9a-f]{64}$' })], { description: 'the changed document\'s id' })),
+  id: Type.Optional(Type.Union([Id, Type.String({ pattern: '^[0-9a-f]{64}$' }), Type.String({ pattern: SESSION_ID_PATTERN })], { description: 'the changed document\'s id (a token\'s sha256, a session\'s id)' })),
   limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: `entries per page, at most ${MAX_LIMIT}; ${DEFAULT_LIMIT} by default` })),
   before: Type.Optional(Type.String({ pattern: '^[0-9a-f]{24}$', description: 'the `next` of the previous page' }))
 }, { additionalProperties: false })

@@ -4,6 +4,7 @@
 import { Type, type TSchema } from 'typebox'
 import { nodeHostProblem } from '../../balancing/document-problems.js'
 import { usableOverflowUrl } from '../../balancing/overflow.js'
+import { controlUrlProblem } from '../../billing/drop-play.js'
 import { cidrProblem } from '../../geo/cidr.js'
 import { Id, Role, ROLE_PATTERN } from '../../http/schemas.js'
 import { streamFormats } from '../../store/documents.js'
@@ -48,6 +49,13 @@ const NodeHost = Type.Refine(
   (host) => nodeHostProblem(host) ?? 'is not a host'
 )
 
+// Checked by the function the drop call reads it with.
+const ControlUrl = Type.Refine(
+  Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048, description: 'nginx-rtmp: the location with rtmp_control (http://node:8088/control); SRS: its HTTP API (http://node:1985)' }),
+  (url) => controlUrlProblem(url) === undefined,
+  (url) => controlUrlProblem(url) ?? 'is not a control URL'
+)
+
 export const NodeBody = Type.Object({
   _id: Id,
   host: NodeHost,
@@ -67,7 +75,11 @@ export const NodeBody = Type.Object({
   enabled: Type.Boolean(),
   draining: Type.Boolean(),
   /** The node's heartbeat key, given in plain once; only its hash is stored. */
-  key: Type.Optional(Type.String({ minLength: 16, maxLength: 512 }))
+  key: Type.Optional(Type.String({ minLength: 16, maxLength: 512 })),
+  control: Type.Optional(Type.Object({
+    kind: Type.Union([Type.Literal('nginx-rtmp'), Type.Literal('srs')]),
+    url: ControlUrl
+  }, { ...strict, description: 'where geogate drops a hook play it ends (an operator, a revoked token, a suspended account); absent: such plays go on until their viewers leave' }))
 }, strict)
 
 export const GeoGroupBody = Type.Object({

@@ -16,6 +16,7 @@ import { registerHeartbeatRoute } from './heartbeat-route.js'
 import { registerNginxRtmpHookRoute } from './nginx-rtmp-hook-route.js'
 import { registerSrsHookRoute } from './srs-hook-route.js'
 import { registerVerifyRoute } from './verify-route.js'
+import { createVerifyCaller, type VerifyCaller } from './node-identity.js'
 import type { ViewerGeo } from './viewer-geo.js'
 
 export interface NodeRoutesDeps {
@@ -33,6 +34,10 @@ export interface NodeRoutesDeps {
   /** NODE_TTL_S, told to each node in the answer to its heartbeat. */
   nodeTtlS: number
   hls: HlsSessions
+  /** Whether a /verify caller is the node it names. */
+  caller: VerifyCaller
+  /** The viewer's country, recorded with each session; absent: not recorded. */
+  countryOf?: (address: string) => string | null
   /** The geo rules, checked again against the viewer address a node reports; absent: not. */
   viewerGeo?: ViewerGeo
   now: () => number
@@ -61,6 +66,8 @@ export interface NodeRoutesSetup {
   routing: Pick<RoutingSnapshotSource, 'current'>
   now: () => number
   onHlsStore?: HlsSessionsOptions['onStore']
+  /** The viewer's country by a local database, recorded with each session for the sessions list. */
+  countryOf?: (address: string) => string | null
   viewerGeo?: ViewerGeo
 }
 
@@ -89,8 +96,11 @@ export function createNodeRoutesDeps (setup: NodeRoutesSetup): NodeRoutesDeps {
       idleMs: config.hlsIdleS * 1000,
       maxMs: config.hlsSessionMaxS * 1000,
       now: setup.now,
-      ...(setup.onHlsStore !== undefined && { onStore: setup.onHlsStore })
+      ...(setup.onHlsStore !== undefined && { onStore: setup.onHlsStore }),
+      ...(setup.countryOf !== undefined && { countryOf: setup.countryOf })
     }),
+    caller: createVerifyCaller(setup.routing),
+    ...(setup.countryOf !== undefined && { countryOf: setup.countryOf }),
     leaseMs: setup.config.sessionLeaseS * 1000,
     verifyRealIp: setup.config.verifyRealIp,
     streamName: setup.config.hookStreamName,

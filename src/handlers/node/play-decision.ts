@@ -19,6 +19,8 @@ export interface PlayDeps {
   leaseMs: number
   /** The stream name a node must report for a camera, e.g. '{server}_{camera}'; undefined: not checked. */
   streamName: string | undefined
+  /** The viewer's country, recorded with the session; absent: not recorded. */
+  countryOf?: (address: string) => string | null
   /** The geo rules, checked against the client's address; absent: not checked. */
   viewerGeo?: ViewerGeo
   now: () => number
@@ -55,7 +57,9 @@ export async function decidePlay (deps: PlayDeps, input: PlayInput): Promise<Pla
       node: input.node.id,
       nodePatterns: input.node.patterns,
       clientId: input.clientId,
-      claims
+      claims,
+      address: input.clientIp,
+      ...(deps.countryOf !== undefined && { country: deps.countryOf(input.clientIp) })
     }, { nowMs: deps.now(), leaseMs: deps.leaseMs }))
     if (!admission.allowed) return { allowed: false, error: gatewayError(admission.code, admission.message) }
     return { allowed: true, admission }

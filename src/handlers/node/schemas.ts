@@ -67,6 +67,8 @@ export interface NginxRtmpHookBody {
 export const VerifyHeaders = Type.Object({
   'x-original-uri': Type.String({ minLength: 1, maxLength: 8192, pattern: '^/' }),
   'x-geogate-node': Id,
-  'x-real-ip': Type.Optional(ClientAddress)
+  'x-real-ip': Type.Optional(ClientAddress),
+  /** `Bearer NODE_KEY`: the caller is the node it names. */
+  authorization: Type.Optional(Type.String({ maxLength: 600 }))
 })
 export type VerifyHeaders = Static<typeof VerifyHeaders>

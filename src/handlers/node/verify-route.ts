@@ -9,16 +9,22 @@
 // sessions for one viewer address (X-Real-IP), or the few its tariff allows, and refuses the
 // others with GW_GRANT_IN_USE. A warm session's check reads nothing from the store either.
 //
+// Only the node may ask: nginx sends the node's key (`Authorization: Bearer KEY`), checked
+// against this replica's routing view before anything else (node-identity.ts). A stranger
+// holding a viewer's grant cannot start or renew a session, nor use up an account's slots.
+//
 //   204  the signature is good
 //   400  X-Original-URI or X-Geogate-Node missing or malformed (also X-Real-IP when
 //        VERIFY_REAL_IP is on): the node is misconfigured, and nginx answers its client 500
-//   401  the signature is missing, malformed, tampered with, expired or from an unknown key
+//   401  the node key is missing or wrong; the signature is missing, malformed, tampered
+//        with, expired or from an unknown key
 //   403  the signature is good but for another node, camera, format or client address; an HLS
 //        path that leaves its grant's prefix; an HLS session the tariff does not admit; an HLS
 //        grant already serving other viewer addresses (GW_GRANT_IN_USE); a viewer whose address
 //        (X-Real-IP) is in a country the camera's, account's or tariff's geo rule refuses
 //        (GW_GEO_BLOCKED, src/handlers/node/viewer-geo.ts; checked on every request, a warm
-//        one from caches alone, before an HLS session is started)
+//        one from caches alone, before an HLS session is started); an HLS session that was
+//        ended by an operator, a revocation or a suspension (GW_SESSION_ENDED)
 //   503  (HLS) the store is unreachable when a session starts: nginx answers its client 500
 
 import type { FastifyInstance } from 'fastify'
@@ -29,6 +35,7 @@ import type { StreamVerifier } from '../../signing/stream-signature.js'
 import { formatOfPath } from '../node-paths.js'
 import type { HlsSessions } from '../../billing/hls-sessions.js'
 import { readHlsPath } from './hls-path.js'
+import type { VerifyCaller } from './node-identity.js'
 import { readStreamParams, verifyPlaySignature } from './play-signature.js'
 import { VerifyHeaders } from './schemas.js'
 import type { ViewerGeo } from './viewer-geo.js'
@@ -39,6 +46,8 @@ export interface VerifyDeps {
   /** Take the client's address from X-Real-IP and check it against a signature's cip. */
   verifyRealIp: boolean
   hls: HlsSessions
+  /** Whether the caller is the node it names (its key as a bearer). */
+  caller: VerifyCaller
   /** The geo rules, checked against X-Real-IP when the node sends it; absent: not checked. */
   viewerGeo?: ViewerGeo
 }
@@ -50,6 +59,7 @@ export function registerVerifyRoute (app: FastifyInstance, deps: VerifyDeps): vo
       response: { 204: Type.Null(), 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse }
     }
   }, async (request, reply) => {
+    deps.caller(request.headers['x-geogate-node'], request.headers.authorization)
     const uri = request.headers['x-original-uri']
     const query = uri.indexOf('?')
     const path = query < 0 ? uri : uri.slice(0, query)

@@ -14,6 +14,7 @@ import { startReadmeNode, type ReadmeNode } from '../../helpers/readme-node.js'
 import { get, startSystem, type Answer, type TestSystem } from '../../helpers/system.js'
 
 export const NODE_ID = 'node-player-e2e'
+export const NODE_KEY = 'player-e2e-node-key-0123456789'
 
 export interface Tools {
   nginx: string
@@ -57,6 +58,7 @@ export async function addReadmeNode (t: Test, tools: Tools, system: TestSystem, 
   const node = await startReadmeNode(t, tools.nginx, {
     gateways: options.replicas ?? [own],
     nodeId: NODE_ID,
+    nodeKey: NODE_KEY,
     hlsRoot: options.hlsRoot,
     flvOrigin: options.flvOrigin ?? '127.0.0.1:9',
     wsOrigin: options.wsOrigin ?? '127.0.0.1:9'
@@ -78,7 +80,7 @@ export async function addReadmeNode (t: Test, tools: Tools, system: TestSystem, 
     group: 'loopback',
     weight: 1,
     capacity: { sessions: 100 },
-    key_hash: hashToken('player-e2e-node-key-0123456789'),
+    key_hash: hashToken(NODE_KEY),
     last_seen: new Date()
   }))
   // The node's heartbeat, for as long as the test runs.

@@ -4,6 +4,7 @@
 
 import t from 'tap'
 import type { Config } from '../../../src/config.js'
+import { demoNodeKey } from '../../../src/demo/demo-data.js'
 import { createGateway } from '../../../src/gateway.js'
 import { cityFixture } from '../../fixtures/mmdb/paths.js'
 import { get, startSystem, type Answer } from '../../helpers/system.js'
@@ -24,7 +25,7 @@ async function gatewayWith (config: Partial<Config>): Promise<string> {
 function verify (uri: string, options: { node?: string, ip?: string | null, base?: string } = {}): Promise<Answer> {
   const ip = options.ip === undefined ? '198.51.100.1' : options.ip
   return get(`${options.base ?? system.gatewayUrl}/verify`, {
-    headers: { 'x-original-uri': uri, 'x-geogate-node': options.node ?? NODE, ...(ip !== null && { 'x-real-ip': ip }) }
+    headers: { 'x-original-uri': uri, 'x-geogate-node': options.node ?? NODE, authorization: `Bearer ${demoNodeKey(options.node ?? NODE)}`, ...(ip !== null && { 'x-real-ip': ip }) }
   })
 }
 

@@ -5,6 +5,7 @@
 
 import t from 'tap'
 import type { Config } from '../../../src/config.js'
+import { demoNodeKey } from '../../../src/demo/demo-data.js'
 import { createGateway } from '../../../src/gateway.js'
 import { cityFixture } from '../../fixtures/mmdb/paths.js'
 import { get, markDemoNodesAlive, startSystem, type Answer } from '../../helpers/system.js'
@@ -22,10 +23,10 @@ async function gatewayWith (config: Partial<Config>): Promise<string> {
   return await gateway.app.listen({ host: '127.0.0.1', port: 0 })
 }
 
-/** null leaves the header out. */
+/** null leaves the header out; the node's nginx sends its key, as the README configures it. */
 function verify (uri: string | null, node: string | null = NODE, extra: Record<string, string> = {}, base = system.gatewayUrl): Promise<Answer> {
   return get(`${base}/verify`, {
-    headers: { ...(uri !== null && { 'x-original-uri': uri }), ...(node !== null && { 'x-geogate-node': node }), ...extra }
+    headers: { ...(uri !== null && { 'x-original-uri': uri }), ...(node !== null && { 'x-geogate-node': node, authorization: `Bearer ${demoNodeKey(node)}` }), ...extra }
   })
 }
 
