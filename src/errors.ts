@@ -19,6 +19,7 @@ export const errorRegistry = {
   GW_GEO_BLOCKED: { status: 403, description: 'the camera, the account or its tariff does not allow viewers in the client\'s country' },
   GW_BILLING_BLOCKED: { status: 402, description: 'the account is suspended, or its tariff does not include this format or pattern' },
   GW_LIMIT_EXCEEDED: { status: 429, description: 'the account is at its tariff\'s limit of concurrent streams', retryAfter: 10 },
+  GW_TOKEN_LIMIT: { status: 429, description: 'the access token already feeds as many viewers at once as its max_sessions allows', retryAfter: 10 },
   GW_SERVER_NOT_FOUND: { status: 404, description: 'no video server has this UIN' },
   GW_CAMERA_NOT_FOUND: { status: 404, description: 'the video server has no such camera' },
   GW_NOT_FOUND: { status: 404, description: 'no such route or document' },

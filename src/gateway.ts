@@ -14,6 +14,8 @@ import { startSessionGuard } from './billing/session-guard.js'
 import { sessionCollectionsOf } from './billing/sessions.js'
 import { ConfigError, type Config } from './config.js'
 import { createServerDirectory } from './directory/server-directory.js'
+import { createSessionWebhooks, webhooksOfPartners } from './webhooks/session-webhooks.js'
+import { createWebhookDelivery } from './webhooks/webhook-delivery.js'
 import { createClientIpResolver } from './geo/client-ip.js'
 import { defaultCityDatabasePath, openCityDatabase } from './geo/maxmind-lookup.js'
 import { createGeoLocator } from './geo/resolver-client.js'
@@ -140,6 +142,36 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
   const stale = { queryTimeoutMs: config.mongodbQueryTimeoutMs, staleIfErrorMs: config.staleIfErrorMs, now }
   const billing = createBillingChecker({ collections, cacheTtlMs: config.billingCacheTtlMs, ...stale })
   const servers = createServerDirectory({ servers: collections.servers, cacheTtlMs: config.lookupCacheTtlMs, ...stale })
+  // Partners' webhooks: each session's start and end, from a bounded queue that nothing waits on.
+  const delivery = createWebhookDelivery({
+    maxQueued: config.webhookQueueMax,
+    timeoutMs: config.webhookTimeoutMs,
+    maxAttempts: config.webhookAttempts,
+    retryMs: config.webhookRetryMs,
+    retryMaxMs: config.webhookRetryMaxMs,
+    connectionsPerOrigin: config.webhookConnections,
+    // The breakers keep the wall clock, not now(): how long a receiver is left alone is real time.
+    onDelivered: (partner) => metrics.webhookAttempt(partner, 'delivered'),
+    onFailed: (partner, err) => {
+      metrics.webhookAttempt(partner, 'failed')
+      // The origin only: a webhook's path or query may hold what its partner keeps secret.
+      logger.current?.debug({ partner, upstream: err.upstream, code: err.code, status: err.status }, 'webhook call failed; retried unless it was the last attempt')
+    },
+    onDropped: (partner, reason) => metrics.webhookDropped(partner, reason)
+  })
+  const sessionEvents = createSessionWebhooks({
+    delivery,
+    partnerOf: async (server) => {
+      const kept = servers.peekServer(server)
+      return (kept !== undefined && 'value' in kept ? kept.value : await servers.loadServer(server)).doc?.partner
+    },
+    ...webhooksOfPartners(() => routing.current()?.nodes.partnersById),
+    countryOf: (address) => city.lookup(address)?.country_code ?? null,
+    maxPending: config.webhookQueueMax,
+    now,
+    onDropped: (partner, reason) => metrics.webhookDropped(partner, reason)
+  })
+  metrics.watchWebhookQueue(() => sessionEvents.pending + delivery.size)
   // Nothing else deletes the documents of plays that are over where the store has no TTL expiry.
   const sweeper: SessionSweeper | undefined = config.sessionSweepMs === 0
     ? undefined
@@ -147,6 +179,8 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
       collections: sessionCollectionsOf(collections),
       everyMs: config.sessionSweepMs,
       now,
+      // The end of a session that ran out unnoticed is told by the replica whose delete took it.
+      events: sessionEvents,
       onSwept: (swept) => { if (swept.sessions + swept.slots > 0) logger.current?.debug(swept, 'swept the documents of plays that are over') },
       onError: (err) => logger.current?.warn({ err: (err as Error).message }, 'session sweep failed; the next one retries')
     })
@@ -160,6 +194,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     routing,
     now,
     onHlsStore: metrics.hlsSessionStore,
+    events: sessionEvents,
     // The viewer's country from the local database: /verify must not wait on the resolver.
     viewerGeo: createViewerGeo({ billing, servers, countryOf: (address) => city.lookup(address)?.country_code ?? null })
   })
@@ -171,7 +206,10 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     dropper,
     now,
     endHls: (ids) => nodeRoutes.hls.end(ids),
-    onEnded: ({ session, stop }, end) => logger.current?.info({ session: session._id, node: session.node, owner: session.owner, by: end.by, reason: end.reason, viewer: stop.how }, 'session ended')
+    onEnded: ({ session, stop, endedAt }, end) => {
+      sessionEvents.ended(session, end.reason, endedAt)
+      logger.current?.info({ session: session._id, node: session.node, owner: session.owner, by: end.by, reason: end.reason, viewer: stop.how }, 'session ended')
+    }
   })
   const endedWatch = config.sessionEndPollMs === 0
     ? undefined
@@ -196,6 +234,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     await sweeper?.close()
     await Promise.allSettled([endedWatch?.close(), guard?.close()])
     await dropper.close()
+    await delivery.close()
     await routing.close()
     await Promise.allSettled([geo.close(), auth.close(), decisionLog.close()])
     stopCountingUpstreams()

@@ -14,6 +14,8 @@ export type Introspection =
     grants: Grant[]
     /** When the token expires, in seconds since the epoch (RFC 7662 `exp`); null: never. */
     exp: number | null
+    /** The most viewers the token may feed at once; null: no limit of its own. */
+    max_sessions: number | null
   }
 
 /**
@@ -39,7 +41,8 @@ function introspection (live: LiveToken | null): Introspection {
     // Malformed grants allow nothing (grantAllows skips them); they are not sent.
     grants: Array.isArray(doc.grants) ? doc.grants.filter(wellFormed).map(({ object_type: t, object_id: id, rights }) => ({ object_type: t, object_id: id, rights })) : [],
     // Rounded down: a gateway may stop trusting the token a little early, never late.
-    exp: expiresAt === null ? null : Math.floor(expiresAt.getTime() / 1000)
+    exp: expiresAt === null ? null : Math.floor(expiresAt.getTime() / 1000),
+    max_sessions: doc.max_sessions ?? null
   }
 }
 

@@ -12,7 +12,7 @@ export interface LiveToken {
   expiresAt: Date | null
 }
 
-const PROJECTION = { owner_type: 1, owner_id: 1, grants: 1, expires_at: 1 } as const
+const PROJECTION = { owner_type: 1, owner_id: 1, grants: 1, expires_at: 1, max_sessions: 1 } as const
 
 /** The live token, or null for an unknown or expired one; GW_DEPENDENCY_DOWN when the store cannot answer. */
 export async function findLiveToken (tokens: Collection<TokenDoc>, token: string, now: number): Promise<LiveToken | null> {
@@ -48,6 +48,9 @@ function liveToken (doc: TokenDoc, now: number): LiveToken | null {
   const expiresAt = doc.expires_at ?? null
   // Anything but a Date or null in expires_at is a document we cannot trust: fail closed.
   if (expiresAt !== null && (!(expiresAt instanceof Date) || !(expiresAt.getTime() > now))) return null
+  // A limit that is not a count would be read by each gateway its own way: fail closed too.
+  const limit = doc.max_sessions ?? null
+  if (limit !== null && !(Number.isSafeInteger(limit) && limit >= 0)) return null
   return { doc, expiresAt }
 }
 

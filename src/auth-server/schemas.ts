@@ -54,7 +54,9 @@ export const IntrospectAnswer = Type.Union([
       rights: Type.Array(Type.String())
     }, { additionalProperties: false })),
     /** Seconds since the epoch; null: the token never expires. */
-    exp: Type.Union([Type.Integer(), Type.Null()])
+    exp: Type.Union([Type.Integer(), Type.Null()]),
+    /** The most viewers the token may feed at once; null: no limit of its own. */
+    max_sessions: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])
   }, { additionalProperties: false })
 ])
 

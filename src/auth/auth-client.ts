@@ -37,6 +37,8 @@ export interface Principal {
   expires_at: number | null
   /** The token's id: its sha256 in hex (the tokens collection's _id), learned with its rights. */
   token_id: string
+  /** The most viewers the token may feed at once (its max_sessions); absent: no limit of its own. */
+  max_sessions?: number
 }
 
 export interface AuthClientOptions {
@@ -178,7 +180,15 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
     return {
       grants: answer.grants,
       // The digest is taken once per token loaded, never per request.
-      allowed: { value: { owner_type: answer.owner_type, owner_id: answer.owner_id, expires_at: expiresAt, token_id: hashToken(token) } }
+      allowed: {
+        value: {
+          owner_type: answer.owner_type,
+          owner_id: answer.owner_id,
+          expires_at: expiresAt,
+          token_id: hashToken(token),
+          ...(answer.max_sessions !== null && { max_sessions: answer.max_sessions })
+        }
+      }
     }
   }
 
@@ -241,6 +251,8 @@ interface Introspected {
   grants: Grant[]
   /** Seconds since the epoch; null: never expires. */
   exp: number | null
+  /** null: no limit of its own (also when an older auth-server does not say). */
+  max_sessions: number | null
 }
 
 /** A batch member's own failure, carried as its answer so that the others' stand. */
@@ -251,10 +263,11 @@ class Failed {
 /** The rights in an introspection answer; undefined when inactive; null when malformed. */
 function toIntrospected (answer: unknown): Introspected | undefined | null {
   if (typeof answer !== 'object' || answer === null) return null
-  const { active, owner_type: ownerType, owner_id: ownerId, grants, exp } = answer as Record<string, unknown>
+  const { active, owner_type: ownerType, owner_id: ownerId, grants, exp, max_sessions: maxSessions } = answer as Record<string, unknown>
   if (active === false) return undefined
   if (active !== true || typeof ownerType !== 'string' || typeof ownerId !== 'string') return null
   if (exp !== null && !(typeof exp === 'number' && Number.isFinite(exp))) return null
+  if (maxSessions != null && !(Number.isSafeInteger(maxSessions) && (maxSessions as number) >= 0)) return null
   if (!Array.isArray(grants)) return null
   const kept: Grant[] = []
   for (const grant of grants as unknown[]) {
@@ -263,7 +276,7 @@ function toIntrospected (answer: unknown): Introspected | undefined | null {
     if (typeof type !== 'string' || typeof id !== 'string' || !Array.isArray(rights) || !rights.every((r) => typeof r === 'string')) return null
     kept.push({ object_type: type, object_id: id, rights: rights as string[] })
   }
-  return { owner_type: ownerType, owner_id: ownerId, grants: kept, exp }
+  return { owner_type: ownerType, owner_id: ownerId, grants: kept, exp, max_sessions: (maxSessions as number | null | undefined) ?? null }
 }
 
 /** An introspection answer read from an answer's body; a malformed one is the auth-server failing. */

@@ -6,12 +6,17 @@ import type { Collection } from 'mongodb'
 import type { Grant, TokenDoc } from '../store/documents.js'
 import { hashToken } from './token-hash.js'
 
+/** The largest max_sessions a token may be given. */
+export const MAX_SESSIONS_LIMIT = 1_000_000
+
 export interface NewToken {
   owner_type: string
   owner_id: string
   grants: Grant[]
   /** Omitted or null: the token never expires. */
   expires_at?: Date | null
+  /** The most viewers the token may feed at once; omitted or null: no limit but its tariff's. */
+  max_sessions?: number | null
   /** The token to store; omitted: a random 32-byte one. */
   token?: string
 }
@@ -27,7 +32,8 @@ export async function createToken (
     owner_type: spec.owner_type,
     owner_id: spec.owner_id,
     grants: spec.grants.map((grant) => ({ object_type: grant.object_type, object_id: grant.object_id, rights: [...grant.rights] })),
-    expires_at: spec.expires_at ?? null
+    expires_at: spec.expires_at ?? null,
+    ...(spec.max_sessions != null && { max_sessions: spec.max_sessions })
   }
   await tokens.insertOne(doc)
   return { token, doc }
@@ -52,6 +58,9 @@ function checkNewToken (spec: NewToken): void {
   })
   if (spec.expires_at != null && !(spec.expires_at instanceof Date && !Number.isNaN(spec.expires_at.getTime()))) {
     throw new TypeError('expires_at must be a valid Date or null')
+  }
+  if (spec.max_sessions != null && !(Number.isSafeInteger(spec.max_sessions) && spec.max_sessions >= 1 && spec.max_sessions <= MAX_SESSIONS_LIMIT)) {
+    throw new TypeError(`max_sessions must be a whole number from 1 to ${MAX_SESSIONS_LIMIT}, or null`)
   }
   // The gateway and the auth-server accept tokens of 1 to 4096 characters; a longer one could never be used.
   if (spec.token !== undefined && (typeof spec.token !== 'string' || spec.token.length < 1 || spec.token.length > 4096)) {

@@ -4,16 +4,20 @@
 // slots, with the compare-and-set of take-slot.ts: N slots admit at most N plays, whatever the
 // concurrency and on however many gateway replicas. An HLS play names its viewer's address too,
 // and first takes one of its grant's address seats (grant-seats.ts), so that a shared URL does
-// not start a session for everyone it reaches.
+// not start a session for everyone it reaches. A play whose grant names its token's limit
+// (max_sessions) takes one of that token's slots too (token-slots.ts), so that a shared token
+// feeds no more viewers at once than its limit, whatever its tariff allows.
 
 import type { SessionDoc } from '../store/documents.js'
 import type { Collections } from '../store/mongo.js'
 import type { ErrorCode } from '../errors.js'
-import type { StreamClaims } from '../signing/stream-signature.js'
+import { sessionOf, type StreamClaims } from '../signing/stream-signature.js'
 import { decideLimits } from './decide-limits.js'
 import { DEFAULT_ADDRESSES_PER_GRANT, takeGrantSeat } from './grant-seats.js'
+import type { SessionEvents } from './session-events.js'
 import { isDuplicateKey, RELEASED, sessionKey, type SessionCollections } from './sessions.js'
 import { takeSlot } from './take-slot.js'
+import { takeTokenSlot, tokenLimitMessage } from './token-slots.js'
 
 export type AdmissionCollections = Pick<Collections, 'accounts' | 'tariffs'> & SessionCollections
 
@@ -23,6 +27,11 @@ export interface PlayRequest {
   nodePatterns: readonly string[]
   /** The node's id for the client connection. */
   clientId: string
+  /**
+   * The session's id, when it is not the node's and the client id's (sessionKey): an HLS
+   * session is one viewer's at whichever of its pathway nodes it plays (hlsSessionKey).
+   */
+  key?: string
   /** The verified signature: its owner, camera and format. */
   claims: StreamClaims
   /**
@@ -41,10 +50,12 @@ export interface AdmissionOptions {
   leaseMs: number
   /** 'requests': the lease is renewed by the session's own requests (HLS), not by heartbeats. */
   renewedBy?: 'requests'
+  /** Told of the session's start, and of the end of the one its client id held before, if it ran out unnoticed. */
+  events?: SessionEvents
 }
 
 export type Admission =
-  | { allowed: true, session: string, slot: string | null, renewed: boolean, expiresAt: Date }
+  | { allowed: true, session: string, slot: string | null, tokenSlot: string | null, renewed: boolean, expiresAt: Date }
   | { allowed: false, code: ErrorCode, message: string, grantHolders?: string[] }
 
 export async function admitSession (
@@ -59,14 +70,14 @@ export async function admitSession (
   const verdict = decideLimits({ account, tariff, activeSessions: 0 }, { format: claims.fmt, pattern })
   if (verdict !== null) return { allowed: false, ...verdict }
 
-  const key = sessionKey(request.node, request.clientId)
+  const key = request.key ?? sessionKey(request.node, request.clientId)
   const now = new Date(options.nowMs)
   const expiresAt = new Date(options.nowMs + options.leaseMs)
   if (request.viewerAddress !== undefined) {
     const addresses = tariff?.hls_addresses_per_grant ?? DEFAULT_ADDRESSES_PER_GRANT
     // Before the stream slot: an address the grant does not serve takes nothing.
     const seat = await takeGrantSeat(collections.slots, {
-      grant: claims.jti, address: request.viewerAddress, node: request.node, limit: addresses, now, grantExpiresAt: new Date(claims.exp * 1000)
+      grant: sessionOf(claims), address: request.viewerAddress, node: request.node, limit: addresses, now, grantExpiresAt: new Date(claims.exp * 1000)
     })
     if (!seat.taken) {
       return {
@@ -77,11 +88,19 @@ export async function admitSession (
       }
     }
   }
+  // The token's own limit (sharing) before the tariff's: a token at its limit takes none of
+  // its account's slots, which its other tokens may need.
+  let tokenSlot: string | null = null
+  if (claims.tms !== undefined && claims.tid !== undefined) {
+    tokenSlot = await takeTokenSlot(collections.slots, { tid: claims.tid, limit: claims.tms, holder: key, node: request.node, now, expiresAt, renewedBy: options.renewedBy })
+    if (tokenSlot === null) return { allowed: false, code: 'GW_TOKEN_LIMIT', message: tokenLimitMessage(claims.tms) }
+  }
   const max = tariff?.max_concurrent_streams ?? null
   let slot: string | null = null
   if (max !== null) {
     slot = await takeSlot(collections.slots, { owner, holder: key, node: request.node, limit: max, now, expiresAt, renewedBy: options.renewedBy })
     if (slot === null) {
+      if (tokenSlot !== null) await releaseSlot(collections.slots, tokenSlot, key)
       return { allowed: false, code: 'GW_LIMIT_EXCEEDED', message: `the account is at its limit of ${max} concurrent stream${max === 1 ? '' : 's'}` }
     }
   }
@@ -96,6 +115,7 @@ export async function admitSession (
     format: claims.fmt,
     expires_at: expiresAt,
     slot,
+    ...(tokenSlot !== null && { token_slot: tokenSlot }),
     jti: claims.jti,
     ...(options.renewedBy !== undefined && { renewed_by: options.renewedBy }),
     ...(claims.tid !== undefined && { tid: claims.tid }),
@@ -105,10 +125,24 @@ export async function admitSession (
   const renewed = before !== null && before.expires_at > now
   if (before !== null && !renewed) await collections.sessions.updateOne({ _id: key }, { $set: { started_at: now } })
   // The client id played before under another owner or tariff: what it held then is over.
-  if (before?.slot != null && before.slot !== slot) {
-    await collections.slots.updateOne({ _id: before.slot, holder: key }, { $set: { expires_at: RELEASED }, $unset: { holder: '' } })
+  if (before?.slot != null && before.slot !== slot) await releaseSlot(collections.slots, before.slot, key)
+  if (before?.token_slot !== undefined && before.token_slot !== tokenSlot) {
+    await releaseSlot(collections.slots, before.token_slot, key)
+    if (tokenSlot === null) await collections.sessions.updateOne({ _id: key }, { $unset: { token_slot: '' } })
   }
-  return { allowed: true, session: key, slot, renewed, expiresAt }
+  if (!renewed && options.events !== undefined) {
+    // The document of a session over by its lease, not yet swept, is taken by this one write
+    // alone: its end is told here, once (an ended one was told by whoever ended it).
+    if (before !== null && before.ended_at === undefined) options.events.ended(before, 'expired', before.expires_at)
+    const session = { _id: key, owner, node: request.node, server, camera, format: claims.fmt, started_at: now }
+    options.events.started({ ...session, ...(claims.tid !== undefined && { tid: claims.tid }), ...recordedViewer(request) })
+  }
+  return { allowed: true, session: key, slot, tokenSlot, renewed, expiresAt }
+}
+
+/** Frees a slot the session holds, at once. */
+async function releaseSlot (slots: SessionCollections['slots'], id: string, holder: string): Promise<void> {
+  await slots.updateOne({ _id: id, holder }, { $set: { expires_at: RELEASED }, $unset: { holder: '' } })
 }
 
 type SessionFields = Omit<SessionDoc, '_id' | 'started_at'>

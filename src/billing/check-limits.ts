@@ -1,5 +1,7 @@
 // checkLimits at redirect time: the account, its tariff and its active sessions from MongoDB,
-// cached briefly. The authoritative count is taken when the node reports the play.
+// cached briefly; and for a token with max_sessions, how many viewers it feeds (its live token
+// slots), cached as briefly, so that a token known to be at its limit is refused early. The
+// authoritative counts are taken when the node reports the play.
 
 import { createCachedLookup, type Cached } from '../cache/cached-lookup.js'
 import { storeUnreachable } from '../store/stale-if-error.js'
@@ -7,9 +9,10 @@ import { gatewayError } from '../errors.js'
 import { REQUEST_QUERY_TIMEOUT_MS, type Collections } from '../store/mongo.js'
 import { withinDeadline } from '../store/query-deadline.js'
 import { decideLimits, type AccountLimits, type LimitRequest } from './decide-limits.js'
+import { countTokenSessions, tokenLimitMessage } from './token-slots.js'
 
 export interface BillingOptions {
-  collections: Pick<Collections, 'accounts' | 'tariffs' | 'sessions'>
+  collections: Pick<Collections, 'accounts' | 'tariffs' | 'sessions' | 'sessionSlots'>
   cacheTtlMs: number
   cacheMax?: number
   /** The longest each query may take (ms); default REQUEST_QUERY_TIMEOUT_MS. */
@@ -38,6 +41,13 @@ export interface BillingChecker {
   peekAccount: (owner: string) => Cached<AccountLimits> | undefined
   /** The account as peekAccount knows it, loaded when nothing is kept. */
   loadAccount: (owner: string) => Promise<AccountLimits>
+  /**
+   * For a token with max_sessions: throws GW_TOKEN_LIMIT when it feeds as many viewers as that
+   * already, as last counted; GW_DEPENDENCY_DOWN when MongoDB fails.
+   */
+  checkTokenSessions: (tokenId: string, maxSessions: number) => Promise<void>
+  /** checkTokenSessions from the cache alone: passed, why not, or undefined when not cached. */
+  peekTokenSessions: (tokenId: string, maxSessions: number) => Cached<true> | undefined
   /** How many accounts' limits answer from cache past their TTL because MongoDB is unreachable. */
   staleCount: () => number
 }
@@ -71,6 +81,21 @@ export function createBillingChecker (options: BillingOptions): BillingChecker {
     { max: options.cacheMax ?? 50_000, ttlFor: () => options.cacheTtlMs, now, ...(staleIfError !== undefined && { staleIfError }) }
   )
 
+  const tokenSessions = createCachedLookup<string, number>(
+    async (tokenId) => {
+      try {
+        return await withinDeadline(options.queryTimeoutMs ?? REQUEST_QUERY_TIMEOUT_MS, async (bound) => await countTokenSessions(options.collections.sessionSlots, tokenId, new Date(now()), bound))
+      } catch (err) {
+        throw gatewayError('GW_DEPENDENCY_DOWN', 'the billing store is unreachable', { cause: err })
+      }
+    },
+    { max: options.cacheMax ?? 50_000, ttlFor: () => options.cacheTtlMs, now, ...(staleIfError !== undefined && { staleIfError }) }
+  )
+  const underTokenLimit = { value: true } as const
+  function tokenVerdict (count: number, maxSessions: number): Cached<true> {
+    return count < maxSessions ? underTokenLimit : { error: gatewayError('GW_TOKEN_LIMIT', tokenLimitMessage(maxSessions)) }
+  }
+
   function refusal (limits: AccountLimits, request: LimitRequest): { error: unknown } | undefined {
     const verdict = decideLimits(limits, request)
     return verdict === null ? undefined : { error: gatewayError(verdict.code, verdict.message) }
@@ -90,6 +115,14 @@ export function createBillingChecker (options: BillingOptions): BillingChecker {
     },
     peekAccount: (owner) => cache.peekLatest(owner),
     loadAccount: (owner) => cache.get(owner),
+    async checkTokenSessions (tokenId, maxSessions) {
+      const verdict = tokenVerdict(await tokenSessions.get(tokenId), maxSessions)
+      if ('error' in verdict) throw verdict.error
+    },
+    peekTokenSessions (tokenId, maxSessions) {
+      const hit = tokenSessions.peek(tokenId)
+      return hit === undefined || !('value' in hit) ? hit : tokenVerdict(hit.value, maxSessions)
+    },
     staleCount: () => cache.staleCount
   }
 }

@@ -1,9 +1,11 @@
 // HLS sessions (docs/design.md section 4): a player fetches a playlist and segments for as long as it
-// watches, each one checked by GET /verify. The first verified request of a grant (jti) from one
-// viewer address at one node starts a session, admitted against the tariff like an on_play
-// (admitSession, the same `sessions` and slot documents, so every replica and every hook counts
-// it). The session goes on while its requests keep coming, whatever the grant's exp: exp bounds
-// only when a session may start. It ends when its viewer has fetched nothing for idleMs (its
+// watches, each one checked by GET /verify. The first verified request of a session (the sid the
+// grants of one answer share, one grant per pathway node) from one viewer address starts a
+// session, admitted against the tariff like an on_play (admitSession, the same `sessions` and
+// slot documents, so every replica and every hook counts it). The session goes on while its
+// requests keep coming, at whichever of its nodes the viewer fetches from (a player moving to
+// another pathway keeps its session and its slot), whatever the grants' exp: exp bounds only
+// when a session may start. It ends when its viewer has fetched nothing for idleMs (its
 // lease, written with the renewals, runs out: nothing needs to delete it) or maxMs after it
 // started. As the lease is renewed at most every renewEveryMs, a gap between requests of up to
 // idleMs − renewEveryMs is always forgiven, and one of up to idleMs may be.
@@ -33,6 +35,8 @@
 import { gatewayError, type GatewayError } from '../errors.js'
 import type { StreamClaims } from '../signing/stream-signature.js'
 import { admitSession, type AdmissionCollections } from './admit-session.js'
+import type { SessionEvents } from './session-events.js'
+import { sessionOf } from '../signing/stream-signature.js'
 import { sessionKey } from './sessions.js'
 
 export interface HlsViewer {
@@ -57,6 +61,8 @@ export interface HlsSessionsOptions {
   onStore?: (op: 'read' | 'admit' | 'renew') => void
   /** The viewer's country, recorded with a session it starts; default: not recorded. */
   countryOf?: (address: string) => string | null
+  /** Told of each session's start (its end is told where it ends: the sweeper, an operator's end). */
+  events?: SessionEvents
 }
 
 export interface HlsSessions {
@@ -77,7 +83,11 @@ export interface HlsSessions {
 
 interface LiveSession {
   key: string
+  /** The node the viewer last fetched from: a viewer moving to another pathway moves it. */
+  node: string
   slot: string | null
+  /** The token slot it holds, for a token with max_sessions (token-slots.ts). */
+  tokenSlot: string | null
   startedAt: number
   /** When the lease last written ends: past it, the slot may be another viewer's. */
   leaseEnd: number
@@ -131,8 +141,9 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
     const alive = { $gt: new Date(t) }
     await Promise.all([
       // An ended session's lease is over: its renewal matches nothing.
-      billing.sessions.updateOne({ _id: session.key, expires_at: alive }, { $set: { expires_at: new Date(t + idleMs), last_seen: new Date(t) } }),
-      session.slot === null ? null : billing.slots.updateOne({ _id: session.slot, holder: session.key, expires_at: alive }, lease)
+      billing.sessions.updateOne({ _id: session.key, expires_at: alive }, { $set: { expires_at: new Date(t + idleMs), last_seen: new Date(t), node: session.node } }),
+      session.slot === null ? null : billing.slots.updateOne({ _id: session.slot, holder: session.key, expires_at: alive }, lease),
+      session.tokenSlot === null ? null : billing.slots.updateOne({ _id: session.tokenSlot, holder: session.key, expires_at: alive }, lease)
     ]).then(([written]) => {
       if (written.matchedCount > 0) {
         session.leaseEnd = Math.max(session.leaseEnd, t + idleMs)
@@ -169,12 +180,12 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
       const oldest = fullGrants.keys().next()
       if (oldest.done !== true) fullGrants.delete(oldest.value)
     }
-    fullGrants.set(claims.jti, { holders: new Set(holders), until: claims.exp * 1000, message })
+    fullGrants.set(sessionOf(claims), { holders: new Set(holders), until: claims.exp * 1000, message })
   }
 
   /** The refusal of an address the grant does not serve, when this replica knows its addresses. */
   function knownTaken (claims: StreamClaims, viewer: HlsViewer, t: number): HlsVerdict | undefined {
-    const full = fullGrants.get(claims.jti)
+    const full = fullGrants.get(sessionOf(claims))
     if (full === undefined || t >= full.until || full.holders.has(viewer.address)) return undefined
     return refuse('GW_GRANT_IN_USE', full.message)
   }
@@ -195,7 +206,7 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
   async function resumeOrStart (key: string, clientId: string, claims: StreamClaims, viewer: HlsViewer): Promise<HlsVerdict> {
     const t = now()
     onStore('read')
-    const stored = await storeCall(() => billing.sessions.findOne({ _id: key }, { projection: { started_at: 1, expires_at: 1, slot: 1, ended_at: 1 } }))
+    const stored = await storeCall(() => billing.sessions.findOne({ _id: key }, { projection: { started_at: 1, expires_at: 1, slot: 1, token_slot: 1, ended_at: 1 } }))
     if ((stored !== null && stored.ended_at !== undefined) || ended.has(key)) {
       rememberEnded(key, t)
       return SESSION_ENDED
@@ -204,7 +215,7 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
       const startedAt = stored.started_at.getTime()
       if (t - startedAt >= maxMs) return refuse('GW_TOKEN_INVALID', 'the HLS session has reached its longest duration; ask the gateway for a new URL')
       // Started here or on another replica and still live: this process continues it.
-      const session: LiveSession = { key, slot: stored.slot, startedAt, leaseEnd: stored.expires_at.getTime(), renewedAt: 0, renewing: false }
+      const session: LiveSession = { key, node: viewer.node, slot: stored.slot, tokenSlot: stored.token_slot ?? null, startedAt, leaseEnd: stored.expires_at.getTime(), renewedAt: 0, renewing: false }
       live.set(key, session)
       await renew(session, t)
       return ALLOWED
@@ -217,11 +228,12 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
       node: viewer.node,
       nodePatterns,
       clientId,
+      key,
       claims,
       viewerAddress: viewer.address,
       ...(country !== undefined && { country })
     }, {
-      nowMs: t, leaseMs: idleMs, renewedBy: 'requests'
+      nowMs: t, leaseMs: idleMs, renewedBy: 'requests', ...(options.events !== undefined && { events: options.events })
     }))
     if (!admission.allowed && admission.code === 'GW_GRANT_IN_USE') {
       rememberFull(claims, admission.grantHolders ?? [], admission.message)
@@ -229,19 +241,24 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
     }
     // nginx's auth_request passes on only 401 and 403; a billing refusal is a 403 naming why.
     if (!admission.allowed) return refuse('GW_FORBIDDEN', `${admission.message} (${admission.code})`)
-    live.set(key, { key, slot: admission.slot, startedAt: t, leaseEnd: t + idleMs, renewedAt: t, renewing: false })
+    live.set(key, { key, node: viewer.node, slot: admission.slot, tokenSlot: admission.tokenSlot, startedAt: t, leaseEnd: t + idleMs, renewedAt: t, renewing: false })
     return ALLOWED
   }
 
   return {
     async check (claims, viewer) {
-      const clientId = `hls/${claims.jti}/${viewer.address}`
-      const key = sessionKey(viewer.node, clientId)
+      const sid = sessionOf(claims)
+      const clientId = `hls/${sid}/${viewer.address}`
+      const key = hlsSessionKey(sid, viewer.address)
       const t = now()
       const session = live.get(key)
       if (session !== undefined && goesOn(session, t)) {
-        // One request in renewEveryMs waits for the write; the others go by from memory.
-        if (!session.renewing && t - session.renewedAt >= renewEveryMs) await renew(session, t)
+        // One request in renewEveryMs waits for the write; the others go by from memory. A viewer
+        // that moved to another of its pathways goes on in the same session, which is told at once
+        // where it now plays.
+        const moved = session.node !== viewer.node
+        if (moved) session.node = viewer.node
+        if (!session.renewing && (moved || t - session.renewedAt >= renewEveryMs)) await renew(session, t)
         return ALLOWED
       }
       sweep(t)
@@ -251,7 +268,7 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
       // A playlist and its segments arrive together: one store read for all of them.
       let decided = pending.get(key)
       if (decided === undefined) {
-        decided = inTurn(claims.jti, () => knownTaken(claims, viewer, now()) ?? resumeOrStart(key, clientId, claims, viewer))
+        decided = inTurn(sid, () => knownTaken(claims, viewer, now()) ?? resumeOrStart(key, clientId, claims, viewer))
           .finally(() => pending.delete(key))
         pending.set(key, decided)
       }
@@ -263,6 +280,15 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
     },
     get size () { return live.size }
   }
+}
+
+/**
+ * The id of an HLS session: one viewer address of one session id, at whichever node it plays
+ * (the grants of one answer, one per pathway node, share the sid). '*' is no node id, so the key
+ * never meets a play's sessionKey(node, client id).
+ */
+export function hlsSessionKey (sid: string, address: string): string {
+  return sessionKey('*', `hls/${sid}/${address}`)
 }
 
 const SESSION_ENDED: HlsVerdict = { allowed: false, error: gatewayError('GW_SESSION_ENDED', 'this HLS session was ended; ask the gateway for a new URL if you may still watch') }

@@ -12,7 +12,14 @@
 // the same document delete it once. The grace covers clocks that differ between replicas.
 // Batches are bounded, so one sweep never holds the store for long; what is left waits for
 // the next.
+//
+// A session swept here ran out unnoticed (its viewer went idle, its node went silent), so this
+// is where its end is told (SessionEvents), when anyone listens: its documents are then read
+// whole and deleted one by one, so that of the replicas sweeping together the one whose delete
+// removed it tells, once. A session ended by an operator or a
+// revocation was told then, and is only removed here.
 
+import type { SessionEvents } from './session-events.js'
 import type { SessionCollections } from './sessions.js'
 
 export interface SweepOptions {
@@ -23,6 +30,8 @@ export interface SweepOptions {
   batch: number
   /** Batches per collection in one sweep. */
   maxBatches: number
+  /** Told of the end of each session swept (when it wants to be). */
+  events?: SessionEvents
 }
 
 export interface Swept {
@@ -35,7 +44,10 @@ export const SWEEP_DEFAULTS = { graceMs: 60_000, batch: 500, maxBatches: 10 } as
 export async function sweepExpiredSessions (collections: SessionCollections, options: SweepOptions): Promise<Swept> {
   const cutoff = { expires_at: { $lt: new Date(options.nowMs - options.graceMs) } }
   // Sessions first: a session never points at a slot that is gone while it could still be live.
-  const sessions = await sweepCollection(collections.sessions, cutoff, options)
+  const events = options.events
+  const sessions = events?.wanted === true
+    ? await sweepTellingEnds(collections.sessions, cutoff, options, events)
+    : await sweepCollection(collections.sessions, cutoff, options)
   const slots = await sweepCollection(collections.slots, cutoff, options)
   return { sessions, slots }
 }
@@ -54,6 +66,33 @@ async function sweepCollection (collection: SweptCollection, cutoff: Expired, op
     if (ids.length === 0) break
     deleted += (await collection.deleteMany({ _id: { $in: ids }, ...cutoff })).deletedCount
     if (ids.length < options.batch) break
+  }
+  return deleted
+}
+
+const DELETES_AT_ONCE = 16
+
+/**
+ * Per document, so that each end is told by the replica whose delete took it: the documents
+ * are read whole, and each delete re-checks the lease and says whether it removed one.
+ */
+async function sweepTellingEnds (sessions: SessionCollections['sessions'], cutoff: Expired, options: SweepOptions, events: SessionEvents): Promise<number> {
+  let deleted = 0
+  for (let b = 0; b < options.maxBatches; b++) {
+    const docs = await sessions.find(cutoff, { limit: options.batch }).toArray()
+    if (docs.length === 0) break
+    // A few at a time: a batch's deletes must not queue past the store's query deadline.
+    for (let i = 0; i < docs.length; i += DELETES_AT_ONCE) {
+      const some = docs.slice(i, i + DELETES_AT_ONCE)
+      const results = await Promise.all(some.map(async (doc) => await sessions.deleteOne({ _id: doc._id, ...cutoff })))
+      results.forEach((result, j) => {
+        if (result.deletedCount === 0) return
+        deleted++
+        const doc = some[j]
+        if (doc !== undefined && doc.ended_at === undefined) events.ended(doc, 'expired', doc.expires_at)
+      })
+    }
+    if (docs.length < options.batch) break
   }
   return deleted
 }
@@ -85,7 +124,9 @@ export function startSessionSweeper (options: SessionSweeperOptions): SessionSwe
   let closed = false
 
   function sweep (): Promise<Swept> {
-    running ??= sweepExpiredSessions(options.collections, { ...sweepOptions, nowMs: options.now() }).then((swept) => {
+    running ??= sweepExpiredSessions(options.collections, {
+      ...sweepOptions, nowMs: options.now(), ...(options.events !== undefined && { events: options.events })
+    }).then((swept) => {
       options.onSwept?.(swept)
       return swept
     }).finally(() => { running = undefined })

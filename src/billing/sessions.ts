@@ -11,6 +11,7 @@
 // protocol bounds the viewer addresses of an HLS grant (grant-seats.ts).
 
 import type { Collections } from '../store/mongo.js'
+import type { SessionEvents } from './session-events.js'
 
 export interface SessionCollections {
   sessions: Collections['sessions']
@@ -42,18 +43,33 @@ export function isDuplicateKey (err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000
 }
 
+/** Whom a release tells of the end, and when it is. */
+export interface ReleaseTold {
+  events: SessionEvents
+  nowMs: number
+}
+
 /**
  * Ends the session of a client on a node and frees every slot it holds. Idempotent; true when
- * a session document was there.
+ * a session document was there. When its end is to be told, the document is read first and
+ * told by the stop whose delete took it, so two stops of one play tell it once. (A delete that
+ * answers with the document would spare the read, but the embedded store refuses it.)
  */
-export async function releaseSession (collections: SessionCollections, node: string, clientId: string): Promise<boolean> {
+export async function releaseSession (collections: SessionCollections, node: string, clientId: string, told?: ReleaseTold): Promise<boolean> {
   const key = sessionKey(node, clientId)
+  const doc = told?.events.wanted === true ? await collections.sessions.findOne({ _id: key }) : null
   const [deleted] = await Promise.all([
     collections.sessions.deleteOne({ _id: key }),
     // By holder, not by the session's `slot`: a slot taken just before a crash, with no session
     // document written yet, is freed too.
     collections.slots.updateMany({ holder: key }, { $set: { expires_at: RELEASED }, $unset: { holder: '' } })
   ])
+  // An ended session was told by whoever ended it.
+  if (told !== undefined && doc !== null && deleted.deletedCount > 0 && doc.ended_at === undefined) {
+    // A stop that comes after the lease ran out (the node was silent) ends nothing that was live.
+    const lapsed = doc.expires_at.getTime() <= told.nowMs
+    told.events.ended(doc, lapsed ? 'expired' : 'stopped', lapsed ? doc.expires_at : new Date(told.nowMs))
+  }
   return deleted.deletedCount > 0
 }
 

@@ -22,6 +22,8 @@ export interface RedirectClaims {
   cip?: string
   /** The access token's id (see StreamGrant.tid). */
   tid?: string
+  /** The token's limit of viewers at once (see StreamGrant.tms). */
+  tms?: number
   /** The viewer's session, shared by the grants of one HLS answer (see StreamGrant.sid). */
   sid?: string
 }
@@ -50,7 +52,7 @@ export function createRedirectGrants (signer: StreamSigner, now: () => number = 
         return { token: signed.token, expiresAt: signed.expiresAt, jti }
       }
       // Ids and formats hold no newline (schema-checked), so the key is unambiguous.
-      const key = `${claims.aud}\n${claims.sub}\n${claims.fmt}\n${claims.own}\n${claims.cip ?? ''}\n${claims.tid ?? ''}`
+      const key = `${claims.aud}\n${claims.sub}\n${claims.fmt}\n${claims.own}\n${claims.cip ?? ''}\n${claims.tid ?? ''}\n${claims.tms ?? ''}`
       const hit = memo.get(key)
       if (hit !== undefined) return hit
       const jti = randomUUID()

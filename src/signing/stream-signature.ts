@@ -33,6 +33,12 @@ export interface StreamGrant {
    * revoked. On the wire it is the same 32 bytes in base64url (43 characters, not 64).
    */
   tid?: string
+  /**
+   * The most viewers the token (tid) may feed at once, its max_sessions as the auth-server
+   * told it: where the play is admitted, its sessions take one of that many token slots.
+   * Absent: no limit.
+   */
+  tms?: number
 }
 
 export interface StreamClaims extends StreamGrant {
@@ -90,6 +96,7 @@ export function createStreamSigner (options: StreamSignerOptions): StreamSigner 
       if (grant.cip !== undefined) claims.cip = grant.cip
       if (grant.sid !== undefined) claims.sid = grant.sid
       if (grant.tid !== undefined) claims.tid = tokenIdOnTheWire(grant.tid)
+      if (grant.tms !== undefined) claims.tms = grant.tms
       const input = `${header}.${base64url(JSON.stringify(claims))}`
       return { token: `${input}.${signature(input)}`, expiresAt: exp * 1000 }
     }
@@ -237,7 +244,8 @@ function toStreamClaims (payload: unknown): StreamClaims | undefined {
     typeof p.iat !== 'number' || typeof p.exp !== 'number' ||
     (p.cip !== undefined && typeof p.cip !== 'string') ||
     (p.sid !== undefined && !(typeof p.sid === 'string' && SESSION_ID.test(p.sid))) ||
-    (p.tid !== undefined && !(typeof p.tid === 'string' && WIRE_TOKEN_ID.test(p.tid)))) {
+    (p.tid !== undefined && !(typeof p.tid === 'string' && WIRE_TOKEN_ID.test(p.tid))) ||
+    (p.tms !== undefined && !(Number.isSafeInteger(p.tms) && (p.tms as number) >= 0))) {
     return undefined
   }
   const claims: StreamClaims = {
@@ -246,6 +254,7 @@ function toStreamClaims (payload: unknown): StreamClaims | undefined {
   if (typeof p.cip === 'string') claims.cip = p.cip
   if (typeof p.sid === 'string') claims.sid = p.sid
   if (typeof p.tid === 'string') claims.tid = Buffer.from(p.tid, 'base64url').toString('hex')
+  if (typeof p.tms === 'number') claims.tms = p.tms
   return claims
 }
 

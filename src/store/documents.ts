@@ -147,6 +147,8 @@ export interface SessionDoc {
   expires_at: Date
   /** The slot the session holds; null for a tariff without a limit. */
   slot: string | null
+  /** The token slot it holds (owner `token/TID`), for a token with max_sessions; absent: none. */
+  token_slot?: string
   /** The signature's jti: which redirect this play came from. */
   jti: string
   /** 'requests': an HLS session, kept alive by its own requests, not by node heartbeats. */
@@ -180,8 +182,9 @@ export interface NodeControl {
 }
 
 /**
- * One unit of an owner's concurrent-stream limit (src/billing/sessions.ts), or one viewer address
- * of an HLS grant, whose owner is then `grant/${jti}` (src/billing/grant-seats.ts).
+ * One unit of an owner's concurrent-stream limit (src/billing/sessions.ts), of an access
+ * token's max_sessions, whose owner is then `token/${tid}` (src/billing/token-slots.ts), or one
+ * viewer address of an HLS grant, whose owner is then `grant/${jti}` (src/billing/grant-seats.ts).
  */
 export interface SessionSlotDoc {
   /** `${owner}#${k}`. */
@@ -210,6 +213,8 @@ export interface TokenDoc {
   owner_id: string
   grants: Grant[]
   expires_at: Date | null
+  /** The most viewers the token may feed at once (sharing), beside its owner's tariff; absent or null: no limit. */
+  max_sessions?: number | null
 }
 
 export interface AuditDoc {

@@ -67,7 +67,8 @@ export async function watchedPage (browser: Browser, viewport = { width: 1280, h
   })
   page.on('request', (request) => {
     const url = new URL(request.url())
-    if (url.protocol !== 'data:' && url.hostname !== '127.0.0.1') problems.push(`external request: ${request.url()}`)
+    // data: and blob: (a MediaSource's object URL) are the page's own.
+    if (url.protocol !== 'data:' && url.protocol !== 'blob:' && url.hostname !== '127.0.0.1') problems.push(`external request: ${request.url()}`)
   })
   return { page, problems, expectFailure: (url) => { expected.push(url) } }
 }

@@ -1,11 +1,12 @@
 // /api/v1/tokens: issue and revoke access tokens. A new token is shown once, in the answer to
 // its creation; the store and every later answer hold only its sha256. Gateways may keep
-// answering from a cached grant for up to AUTH_GRANT_TTL_MS after a revocation.
+// answering from a cached grant for up to AUTH_GRANT_TTL_MS after a revocation. A token may be
+// given max_sessions, the most viewers it feeds at once (src/billing/token-slots.ts).
 
 import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from 'typebox'
 import type { AuthClient } from '../../auth/auth-client.js'
-import { createToken, revokeToken } from '../../auth/token-admin.js'
+import { createToken, MAX_SESSIONS_LIMIT, revokeToken } from '../../auth/token-admin.js'
 import { hashToken } from '../../auth/token-hash.js'
 import { gatewayError } from '../../errors.js'
 import { ErrorResponse } from '../../http/schemas.js'
@@ -21,12 +22,19 @@ const Grant = Type.Object({
   rights: Type.Array(Type.String({ pattern: '^[a-z_]{1,32}$' }), { minItems: 1, maxItems: 32, uniqueItems: true })
 }, { additionalProperties: false })
 
+const MaxSessions = Type.Integer({
+  minimum: 1,
+  maximum: MAX_SESSIONS_LIMIT,
+  description: 'the most viewers the token may feed at once (sharing), beside its owner\'s tariff; omitted or null: no limit of its own'
+})
+
 export const NewTokenBody = Type.Object({
   owner_type: Type.String({ pattern: '^[a-z_]{1,32}$' }),
   owner_id: Id,
   grants: Type.Array(Grant, { minItems: 1, maxItems: 256 }),
   /** Seconds from now; omitted: the token does not expire. */
-  expires_in_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 * 365 * 86_400 }))
+  expires_in_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 * 365 * 86_400 })),
+  max_sessions: Type.Optional(Type.Union([MaxSessions, Type.Null()]))
 }, { additionalProperties: false })
 export type NewTokenBody = Static<typeof NewTokenBody>
 
@@ -35,11 +43,14 @@ const TokenView = Type.Object({
   owner_type: Type.String(),
   owner_id: Type.String(),
   grants: Type.Array(Grant),
-  expires_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
+  expires_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  max_sessions: Type.Union([MaxSessions, Type.Null()])
 })
 const NewToken = Type.Object({ token: Type.String({ description: 'the token, shown only in this answer' }), ...TokenView.properties })
 const Done = Type.Null({ description: 'done' })
 
+/** What may change in a token once it is issued: its sharing limit. */
+const TokenPatch = Type.Object({ max_sessions: Type.Union([MaxSessions, Type.Null()]) }, { additionalProperties: false })
 const RevokeBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false })
 const HashParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{64}$' }) }, { additionalProperties: false })
 
@@ -50,7 +61,7 @@ export interface TokenRouteDeps {
 }
 
 function publicToken (doc: TokenDoc): Record<string, unknown> {
-  return { id: doc._id, owner_type: doc.owner_type, owner_id: doc.owner_id, grants: doc.grants, expires_at: doc.expires_at?.toISOString() ?? null }
+  return { id: doc._id, owner_type: doc.owner_type, owner_id: doc.owner_id, grants: doc.grants, expires_at: doc.expires_at?.toISOString() ?? null, max_sessions: doc.max_sessions ?? null }
 }
 
 export function registerTokenRoutes (app: FastifyInstance, deps: TokenRouteDeps): void {
@@ -67,7 +78,9 @@ export function registerTokenRoutes (app: FastifyInstance, deps: TokenRouteDeps)
     const principal = await requireRole(deps.auth, request, 'admin')
     const body = request.body
     const expiresAt = body.expires_in_s !== undefined ? new Date(deps.now() + body.expires_in_s * 1000) : null
-    const { token, doc } = await createToken(tokens, { owner_type: body.owner_type, owner_id: body.owner_id, grants: body.grants, expires_at: expiresAt })
+    const { token, doc } = await createToken(tokens, {
+      owner_type: body.owner_type, owner_id: body.owner_id, grants: body.grants, expires_at: expiresAt, max_sessions: body.max_sessions ?? null
+    })
     await recordAudit(audit, { actor: actorOf(principal), action: 'create', collection: 'tokens', id: doc._id, before: null, after: publicToken(doc) }, new Date(deps.now()))
     return reply.code(201).send({ token, ...publicToken(doc) })
   })
@@ -78,6 +91,25 @@ export function registerTokenRoutes (app: FastifyInstance, deps: TokenRouteDeps)
     if (doc === null || !await revokeToken(tokens, request.body.token)) throw gatewayError('GW_NOT_FOUND', 'no such token')
     await recordAudit(audit, { actor: actorOf(principal), action: 'delete', collection: 'tokens', id: doc._id, before: publicToken(doc), after: null }, new Date(deps.now()))
     return reply.code(204).send()
+  })
+
+  // A token seen shared (the sessions list) is limited without being reissued; gateways learn it
+  // within AUTH_GRANT_TTL_MS, and plays already admitted keep their slots.
+  app.patch<{ Params: { id: string }, Body: Static<typeof TokenPatch> }>('/api/v1/tokens/:id', {
+    schema: { params: HashParams, body: TokenPatch, response: { 200: TokenView, ...errors } }
+  }, async (request) => {
+    const principal = await requireRole(deps.auth, request, 'admin')
+    const before = await tokens.findOne({ _id: request.params.id })
+    if (before === null) throw gatewayError('GW_NOT_FOUND', 'no such token')
+    const limit = request.body.max_sessions
+    const doc = await tokens.findOneAndUpdate(
+      { _id: request.params.id },
+      limit === null ? { $unset: { max_sessions: '' } } : { $set: { max_sessions: limit } },
+      { returnDocument: 'after' }
+    )
+    if (doc === null) throw gatewayError('GW_NOT_FOUND', 'no such token')
+    await recordAudit(audit, { actor: actorOf(principal), action: 'update', collection: 'tokens', id: doc._id, before: publicToken(before), after: publicToken(doc) }, new Date(deps.now()))
+    return publicToken(doc)
   })
 
   app.delete<{ Params: { id: string } }>('/api/v1/tokens/:id', { schema: { params: HashParams, response: { 204: Done, ...errors } } }, async (request, reply) => {

@@ -18,6 +18,7 @@ import { registerSrsHookRoute } from './srs-hook-route.js'
 import { registerVerifyRoute } from './verify-route.js'
 import { createVerifyCaller, type VerifyCaller } from './node-identity.js'
 import type { ViewerGeo } from './viewer-geo.js'
+import type { SessionEvents } from '../../billing/session-events.js'
 
 export interface NodeRoutesDeps {
   verifier: StreamVerifier
@@ -40,6 +41,8 @@ export interface NodeRoutesDeps {
   countryOf?: (address: string) => string | null
   /** The geo rules, checked again against the viewer address a node reports; absent: not. */
   viewerGeo?: ViewerGeo
+  /** Told of each play's start and end (partners' webhooks); absent: nobody. */
+  events?: SessionEvents
   now: () => number
 }
 
@@ -69,6 +72,8 @@ export interface NodeRoutesSetup {
   /** The viewer's country by a local database, recorded with each session for the sessions list. */
   countryOf?: (address: string) => string | null
   viewerGeo?: ViewerGeo
+  /** Told of each session's start and of each hook play's stop. */
+  events?: SessionEvents
 }
 
 /** The node routes' dependencies from the configuration. */
@@ -97,7 +102,8 @@ export function createNodeRoutesDeps (setup: NodeRoutesSetup): NodeRoutesDeps {
       maxMs: config.hlsSessionMaxS * 1000,
       now: setup.now,
       ...(setup.onHlsStore !== undefined && { onStore: setup.onHlsStore }),
-      ...(setup.countryOf !== undefined && { countryOf: setup.countryOf })
+      ...(setup.countryOf !== undefined && { countryOf: setup.countryOf }),
+      ...(setup.events !== undefined && { events: setup.events })
     }),
     caller: createVerifyCaller(setup.routing),
     ...(setup.countryOf !== undefined && { countryOf: setup.countryOf }),
@@ -106,6 +112,7 @@ export function createNodeRoutesDeps (setup: NodeRoutesSetup): NodeRoutesDeps {
     streamName: setup.config.hookStreamName,
     nodeTtlS: setup.config.nodeTtlS,
     ...(setup.viewerGeo !== undefined && { viewerGeo: setup.viewerGeo }),
+    ...(setup.events !== undefined && { events: setup.events }),
     now: setup.now
   }
 }

@@ -9,6 +9,7 @@ import { releaseSession } from '../../billing/sessions.js'
 import { gatewayError, isGatewayError, type GatewayError } from '../../errors.js'
 import type { StreamVerifier } from '../../signing/stream-signature.js'
 import type { StreamFormat } from '../../store/documents.js'
+import type { SessionEvents } from '../../billing/session-events.js'
 import type { HookNode } from './node-identity.js'
 import { verifyPlaySignature, type StreamParams } from './play-signature.js'
 import type { ViewerGeo } from './viewer-geo.js'
@@ -23,6 +24,8 @@ export interface PlayDeps {
   countryOf?: (address: string) => string | null
   /** The geo rules, checked against the client's address; absent: not checked. */
   viewerGeo?: ViewerGeo
+  /** Told of each play's start and end (partners' webhooks); absent: nobody. */
+  events?: SessionEvents
   now: () => number
 }
 
@@ -60,7 +63,7 @@ export async function decidePlay (deps: PlayDeps, input: PlayInput): Promise<Pla
       claims,
       address: input.clientIp,
       ...(deps.countryOf !== undefined && { country: deps.countryOf(input.clientIp) })
-    }, { nowMs: deps.now(), leaseMs: deps.leaseMs }))
+    }, { nowMs: deps.now(), leaseMs: deps.leaseMs, ...(deps.events !== undefined && { events: deps.events }) }))
     if (!admission.allowed) return { allowed: false, error: gatewayError(admission.code, admission.message) }
     return { allowed: true, admission }
   } catch (err) {
@@ -69,8 +72,9 @@ export async function decidePlay (deps: PlayDeps, input: PlayInput): Promise<Pla
   }
 }
 
-export async function endPlay (deps: Pick<PlayDeps, 'billing'>, node: HookNode, clientId: string): Promise<void> {
-  await storeCall(() => releaseSession(deps.billing, node.id, clientId))
+export async function endPlay (deps: Pick<PlayDeps, 'billing' | 'events' | 'now'>, node: HookNode, clientId: string): Promise<void> {
+  const told = deps.events === undefined ? undefined : { events: deps.events, nowMs: deps.now() }
+  await storeCall(() => releaseSession(deps.billing, node.id, clientId, told))
 }
 
 function streamNameFor (template: string, params: StreamParams): string {

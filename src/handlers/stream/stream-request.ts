@@ -160,7 +160,10 @@ function gatherFacts (deps: StreamRequestDeps, question: FactsQuestion): Request
   if (geo !== undefined && principal !== undefined) {
     const server = cachedValue(deps.servers.peekOnlineCamera(question.server, question.camera))
     const limits = server === undefined ? undefined : cachedValue(deps.billing.peekLimits(principal.owner_id, question.limits))
-    if (server !== undefined && limits !== undefined) {
+    // A token with a sharing limit is refused early when its count, as cached, is at it.
+    const shared = principal.max_sessions
+    if (server !== undefined && limits !== undefined &&
+      (shared === undefined || cachedValue(deps.billing.peekTokenSessions(principal.token_id, shared)) !== undefined)) {
       deps.onGeoSource?.(geo.source)
       return { ip: question.ip, location: geo.location, principal, server, limits }
     }
@@ -175,6 +178,7 @@ async function loadFacts (deps: StreamRequestDeps, question: FactsQuestion, geoH
   const principal = await deps.auth.authorize(token, right)
   const server = await deps.servers.requireOnlineCamera(question.server, question.camera)
   const accountLimits = await deps.billing.checkLimits(principal.owner_id, limits)
+  if (principal.max_sessions !== undefined) await deps.billing.checkTokenSessions(principal.token_id, principal.max_sessions)
   const { location, source } = geoHit ?? await located
   deps.onGeoSource?.(source)
   return { ip, location, principal, server, limits: accountLimits }
@@ -226,6 +230,8 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
       fmt: input.format,
       own: principal.owner_id,
       tid: principal.token_id,
+      // Where the play is admitted, the token's limit is counted exactly.
+      ...(principal.max_sessions !== undefined && { tms: principal.max_sessions }),
       ...(deps.bindClientIp && { cip: ip }),
       ...(sid !== undefined && { sid })
     })

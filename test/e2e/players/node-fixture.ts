@@ -36,7 +36,12 @@ export interface PlayerNode {
   system: TestSystem
   node: ReadmeNode
   /** Asks the gateway for a stream; the 302 (or JSON) names the nginx node. */
-  ask: (format: 'flv' | 'hls' | 'ws-fmp4', options?: { token?: string, camera?: string, json?: boolean, from?: string }) => Promise<Answer>
+  /**
+   * The gateway's answer for a format. An HLS answer is a 302 straight to the node's grant
+   * (steering=off) unless `steering` is 'on': these tests check the node's grant, not the
+   * multivariant playlist of Content Steering, which steering.test.ts plays.
+   */
+  ask: (format: 'flv' | 'hls' | 'ws-fmp4', options?: { token?: string, camera?: string, json?: boolean, from?: string, steering?: 'on' | 'off' }) => Promise<Answer>
 }
 
 export interface PlayerNodeOptions {
@@ -86,16 +91,34 @@ export async function addReadmeNode (t: Test, tools: Tools, system: TestSystem, 
   // The node's heartbeat, for as long as the test runs.
   const timer = setInterval(() => { collections.nodes.updateOne({ _id: NODE_ID }, { $set: { last_seen: new Date() } }).catch(() => {}) }, 2000)
   t.teardown(() => clearInterval(timer))
+  // As an admin write would, tell the other replicas' snapshots that the nodes changed.
+  await collections.audit.insertOne({ at: new Date(), actor: 'test', action: 'create', collection: 'nodes', id: NODE_ID, before: null, after: null })
   await system.gateway.refreshSnapshot()
+  // Other replicas learn of the node at their next snapshot reload; until then they refuse its
+  // /verify calls as a stranger's (401 GW_TOKEN_INVALID, not the bad grant's 400 or 401 below).
+  for (const replica of options.replicas ?? []) await untilReplicaKnowsNode(replica)
 
   const ask: PlayerNode['ask'] = async (format, o = {}) => {
     const query = new URLSearchParams({ server: 'UIN-DEMO-1', camera: o.camera ?? 'cam-1', access_token: o.token ?? 'demo-viewer-token' })
+    if (format === 'hls' && o.steering !== 'on') query.set('steering', 'off')
     return await get(`${system.gatewayUrl}/${format}?${query.toString()}`, {
       headers: o.json === true ? { accept: 'application/json' } : {},
       ...(o.from !== undefined && { from: o.from })
     })
   }
   return { system, node, ask }
+}
+
+/** Waits until the replica at host:port accepts the node's key on /verify (at most 10 s). */
+async function untilReplicaKnowsNode (replica: string): Promise<void> {
+  for (let waited = 0; ; waited += 100) {
+    const answer = await get(`http://${replica}/verify`, {
+      headers: { authorization: `Bearer ${NODE_KEY}`, 'x-geogate-node': NODE_ID, 'x-original-uri': '/hls/none/UIN-DEMO-1/cam-1/index.m3u8', 'x-real-ip': '127.0.0.1' }
+    })
+    if (!answer.body.includes('unknown node')) return
+    if (waited > 10_000) throw new Error(`replica ${replica} does not know node ${NODE_ID}: ${answer.status} ${answer.body}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
 }
 
 /** The node URL of a stream answer (302 or JSON); throws on any other answer. */

@@ -200,6 +200,15 @@ t.test('403 GW_GEO_BLOCKED when the camera\'s geo rule refuses the client\'s cou
   t.equal(london.status, 302, 'a country the rule does not name passes')
 })
 
+t.test('429 GW_TOKEN_LIMIT when the token already feeds as many viewers as its max_sessions', async (t) => {
+  const grants = [{ object_type: 'camera', object_id: 'UIN-DEMO-1/*', rights: ['view'] }]
+  const id = hashToken('shared-token')
+  await system.store.collections.tokens.insertOne({ _id: id, owner_type: 'account', owner_id: 'acct-demo', grants, expires_at: null, max_sessions: 1 })
+  // The one viewer it may feed, playing somewhere.
+  await system.store.collections.sessionSlots.insertOne({ _id: `token/${id}#0`, owner: `token/${id}`, holder: 'node-london-1:c1', node: 'node-london-1', expires_at: new Date(Date.now() + 60_000) })
+  await expectError(t, streamUrl('/flv', { server: 'UIN-DEMO-1', camera: 'cam-1', access_token: 'shared-token' }), 429, 'GW_TOKEN_LIMIT')
+})
+
 t.test('429 when the account is at its concurrent-stream limit', async (t) => {
   const now = Date.now()
   await system.store.collections.sessions.insertOne({
