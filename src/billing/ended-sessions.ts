@@ -9,6 +9,8 @@
 // Each poll looks back a few seconds before the last one: ended_at is written on the clock of
 // the replica that ended the session, which may lag this one's. Seeing an end twice is harmless.
 
+import { startPeriodicTask } from './periodic-task.js'
+
 export interface EndedSessionsOptions {
   sessions: {
     find: (filter: { ended_at: { $gt: Date }, renewed_by: 'requests' }, options: { projection: { _id: 1 } }) => { toArray: () => Promise<Array<{ _id: string }>> }
@@ -28,39 +30,17 @@ export interface EndedSessionsWatch {
 }
 
 export function watchEndedSessions (options: EndedSessionsOptions): EndedSessionsWatch {
-  if (!(Number.isInteger(options.everyMs) && options.everyMs > 0)) throw new TypeError('everyMs must be a positive integer')
   const skewMs = options.skewMs ?? 5000
   let since = options.now() - skewMs
-  let running: Promise<number> | undefined
-  let timer: NodeJS.Timeout | undefined
-  let closed = false
 
-  function poll (): Promise<number> {
-    running ??= (async () => {
-      const startedAt = options.now()
-      const ended = await options.sessions.find({ ended_at: { $gt: new Date(since) }, renewed_by: 'requests' }, { projection: { _id: 1 } }).toArray()
-      since = startedAt - skewMs
-      if (ended.length > 0) options.onEnded(ended.map((doc) => doc._id))
-      return ended.length
-    })().finally(() => { running = undefined })
-    return running
+  async function pollOnce (): Promise<number> {
+    const startedAt = options.now()
+    const ended = await options.sessions.find({ ended_at: { $gt: new Date(since) }, renewed_by: 'requests' }, { projection: { _id: 1 } }).toArray()
+    since = startedAt - skewMs
+    if (ended.length > 0) options.onEnded(ended.map((doc) => doc._id))
+    return ended.length
   }
 
-  function schedule (): void {
-    if (closed) return
-    timer = setTimeout(() => {
-      poll().catch((err: unknown) => options.onError?.(err)).finally(schedule)
-    }, options.everyMs)
-    timer.unref()
-  }
-  schedule()
-
-  return {
-    poll,
-    async close () {
-      closed = true
-      clearTimeout(timer)
-      await running?.catch(() => {})
-    }
-  }
+  const task = startPeriodicTask({ everyMs: options.everyMs, run: pollOnce, ...(options.onError !== undefined && { onError: options.onError }) })
+  return { poll: task.run, close: task.close }
 }

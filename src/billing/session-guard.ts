@@ -14,6 +14,7 @@
 
 import type { SessionEndedBy } from '../store/documents.js'
 import type { Collections } from '../store/mongo.js'
+import { startPeriodicTask } from './periodic-task.js'
 
 export interface SessionGuardOptions {
   collections: Pick<Collections, 'sessions' | 'tokens' | 'accounts'>
@@ -34,11 +35,7 @@ export interface SessionGuard {
 const IDS_PER_QUERY = 1000
 
 export function startSessionGuard (options: SessionGuardOptions): SessionGuard {
-  if (!(Number.isInteger(options.everyMs) && options.everyMs > 0)) throw new TypeError('everyMs must be a positive integer')
   const { sessions, tokens, accounts } = options.collections
-  let running: Promise<number> | undefined
-  let timer: NodeJS.Timeout | undefined
-  let closed = false
 
   async function checkOnce (): Promise<number> {
     const now = new Date(options.now())
@@ -71,28 +68,8 @@ export function startSessionGuard (options: SessionGuardOptions): SessionGuard {
     return ended
   }
 
-  function check (): Promise<number> {
-    running ??= checkOnce().finally(() => { running = undefined })
-    return running
-  }
-
-  function schedule (): void {
-    if (closed) return
-    timer = setTimeout(() => {
-      check().catch((err: unknown) => options.onError?.(err)).finally(schedule)
-    }, options.everyMs)
-    timer.unref()
-  }
-  schedule()
-
-  return {
-    check,
-    async close () {
-      closed = true
-      clearTimeout(timer)
-      await running?.catch(() => {})
-    }
-  }
+  const task = startPeriodicTask({ everyMs: options.everyMs, run: checkOnce, ...(options.onError !== undefined && { onError: options.onError }) })
+  return { check: task.run, close: task.close }
 }
 
 function slices<T> (items: T[]): T[][] {

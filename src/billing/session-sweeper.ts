@@ -19,6 +19,7 @@
 // removed it tells, once. A session ended by an operator or a
 // revocation was told then, and is only removed here.
 
+import { startPeriodicTask } from './periodic-task.js'
 import type { SessionEvents } from './session-events.js'
 import type { SessionCollections } from './sessions.js'
 
@@ -113,42 +114,20 @@ export interface SessionSweeper {
 }
 
 export function startSessionSweeper (options: SessionSweeperOptions): SessionSweeper {
-  if (!(Number.isInteger(options.everyMs) && options.everyMs > 0)) throw new TypeError('everyMs must be a positive integer')
   const sweepOptions = {
     graceMs: options.graceMs ?? SWEEP_DEFAULTS.graceMs,
     batch: options.batch ?? SWEEP_DEFAULTS.batch,
     maxBatches: options.maxBatches ?? SWEEP_DEFAULTS.maxBatches
   }
-  let running: Promise<Swept> | undefined
-  let timer: NodeJS.Timeout | undefined
-  let closed = false
 
-  function sweep (): Promise<Swept> {
-    running ??= sweepExpiredSessions(options.collections, {
+  async function sweepOnce (): Promise<Swept> {
+    const swept = await sweepExpiredSessions(options.collections, {
       ...sweepOptions, nowMs: options.now(), ...(options.events !== undefined && { events: options.events })
-    }).then((swept) => {
-      options.onSwept?.(swept)
-      return swept
-    }).finally(() => { running = undefined })
-    return running
+    })
+    options.onSwept?.(swept)
+    return swept
   }
 
-  function schedule (): void {
-    if (closed) return
-    timer = setTimeout(() => {
-      sweep().catch((err: unknown) => options.onError?.(err)).finally(schedule)
-    }, options.everyMs)
-    // A sweep is housekeeping: it never keeps a process alive.
-    timer.unref()
-  }
-  schedule()
-
-  return {
-    sweep,
-    async close () {
-      closed = true
-      clearTimeout(timer)
-      await running?.catch(() => {})
-    }
-  }
+  const task = startPeriodicTask({ everyMs: options.everyMs, run: sweepOnce, ...(options.onError !== undefined && { onError: options.onError }) })
+  return { sweep: task.run, close: task.close }
 }
