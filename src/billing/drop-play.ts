@@ -18,6 +18,7 @@
 // The clients are bounded in number (the least recently used is closed), since node records
 // come and go.
 
+import { createUpstreamClientPool } from '../upstream/client-pool.js'
 import { createUpstreamClient, type UpstreamClient } from '../upstream/upstream-client.js'
 import { isUpstreamError } from '../upstream/upstream-error.js'
 import type { NodeControl } from '../store/documents.js'
@@ -53,33 +54,17 @@ export function controlUrlProblem (url: string): string | undefined {
 export function createPlayDropper (options: PlayDropperOptions = {}): PlayDropper {
   const timeoutMs = options.timeoutMs ?? 2000
   const maxNodes = options.maxNodes ?? 256
-  const clients = new Map<string, UpstreamClient>()
-
-  function clientFor (control: NodeControl): UpstreamClient {
-    const key = `${control.kind} ${control.url}`
-    const known = clients.get(key)
-    if (known !== undefined) {
-      // Most recently used last.
-      clients.delete(key)
-      clients.set(key, known)
-      return known
-    }
-    if (clients.size >= maxNodes) {
-      const [oldestKey, oldest] = clients.entries().next().value as [string, UpstreamClient]
-      clients.delete(oldestKey)
-      oldest.close().catch(() => {})
-    }
-    const client = createUpstreamClient({
-      name: `node control ${new URL(control.url).host}`,
-      url: control.url,
+  const clients = createUpstreamClientPool({
+    max: maxNodes,
+    make: (url) => createUpstreamClient({
+      name: `node control ${new URL(url).host}`,
+      url,
       timeoutMs,
       connections: 2,
       breaker: { failureThreshold: 5, cooldownMs: 5000 },
       ...(options.now !== undefined && { now: options.now })
     })
-    clients.set(key, client)
-    return client
-  }
+  })
 
   async function nginxRtmp (client: UpstreamClient, clientId: string): Promise<DropOutcome> {
     return await client.call({ method: 'GET', path: `/drop/client?clientid=${encodeURIComponent(clientId)}` }, async (answer) => {
@@ -106,7 +91,7 @@ export function createPlayDropper (options: PlayDropperOptions = {}): PlayDroppe
   return {
     async drop (control, clientId) {
       try {
-        const client = clientFor(control)
+        const client = clients.get(control.url)
         return control.kind === 'srs' ? await srs(client, clientId) : await nginxRtmp(client, clientId)
       } catch (err) {
         const message = isUpstreamError(err) || err instanceof TypeError ? err.message : 'the drop failed'
@@ -114,9 +99,7 @@ export function createPlayDropper (options: PlayDropperOptions = {}): PlayDroppe
       }
     },
     async close () {
-      const closing = [...clients.values()].map(async (client) => await client.close())
-      clients.clear()
-      await Promise.allSettled(closing)
+      await clients.close('close')
     }
   }
 }

@@ -21,7 +21,8 @@
 
 import { createServiceSigner, type SignRequest } from '../signing/service-request.js'
 import { positiveInteger } from '../upstream/number-options.js'
-import { createUpstreamClient, type UpstreamAnswer, type UpstreamClient } from '../upstream/upstream-client.js'
+import { createUpstreamClientPool } from '../upstream/client-pool.js'
+import { createUpstreamClient, type UpstreamAnswer } from '../upstream/upstream-client.js'
 import { isUpstreamError, UpstreamError } from '../upstream/upstream-error.js'
 
 export interface WebhookTarget {
@@ -135,40 +136,16 @@ export function createWebhookDelivery (options: WebhookDeliveryOptions): Webhook
   const retryMs = positiveInteger('retryMs', options.retryMs)
   const retryMaxMs = positiveInteger('retryMaxMs', options.retryMaxMs)
   const random = options.random ?? Math.random
-  const clients = new Map<string, UpstreamClient>()
   const ready = new Map<string, Fifo<Delivery>>()
   const inFlight = new Map<string, number>()
   const retrying = new Set<Delivery>()
   const signers = new WeakMap<WebhookTarget, SignRequest>()
   const addresses = new WeakMap<WebhookTarget, { origin: string, path: string }>()
-  /** Pools closed for newer origins, until their calls in flight are over. */
-  const evicted = new Set<UpstreamClient>()
-  let held = 0
-  let pumpQueued = false
-  let closed = false
-
-  function drop (delivery: Delivery, reason: WebhookDropReason): void {
-    held--
-    options.onDropped?.(delivery.partner, reason)
-  }
-
-  function clientFor (origin: string): UpstreamClient {
-    let client = clients.get(origin)
-    if (client !== undefined) {
-      // Most recently used last: the first in the map is the one to close.
-      clients.delete(origin)
-      clients.set(origin, client)
-      return client
-    }
-    if (clients.size >= maxOrigins) {
-      const idle = [...clients.keys()].find((o) => (inFlight.get(o) ?? 0) === 0) ?? clients.keys().next().value as string
-      const old = clients.get(idle) as UpstreamClient
-      clients.delete(idle)
-      // What it has in flight finishes first.
-      evicted.add(old)
-      old.close().catch(() => {}).finally(() => evicted.delete(old))
-    }
-    client = createUpstreamClient({
+  // One pool per receiving origin; one with nothing in flight makes room for a new origin.
+  const clients = createUpstreamClientPool({
+    max: maxOrigins,
+    busy: (origin) => (inFlight.get(origin) ?? 0) > 0,
+    make: (origin) => createUpstreamClient({
       name: `webhook ${origin}`,
       url: origin,
       timeoutMs: options.timeoutMs,
@@ -176,8 +153,14 @@ export function createWebhookDelivery (options: WebhookDeliveryOptions): Webhook
       breaker: options.breaker ?? DEFAULT_BREAKER,
       ...(options.now !== undefined && { now: options.now })
     })
-    clients.set(origin, client)
-    return client
+  })
+  let held = 0
+  let pumpQueued = false
+  let closed = false
+
+  function drop (delivery: Delivery, reason: WebhookDropReason): void {
+    held--
+    options.onDropped?.(delivery.partner, reason)
   }
 
   function signerFor (target: WebhookTarget): SignRequest {
@@ -217,7 +200,7 @@ export function createWebhookDelivery (options: WebhookDeliveryOptions): Webhook
     const { origin } = delivery
     inFlight.set(origin, (inFlight.get(origin) ?? 0) + 1)
     delivery.attempts++
-    clientFor(origin).call({ method: 'POST', path: delivery.path, json: delivery.body, sign: signerFor(delivery.target) }, acceptAnswer).then(() => {
+    clients.get(origin).call({ method: 'POST', path: delivery.path, json: delivery.body, sign: signerFor(delivery.target) }, acceptAnswer).then(() => {
       held--
       options.onDelivered?.(delivery.partner)
     }, (err: unknown) => {
@@ -281,8 +264,7 @@ export function createWebhookDelivery (options: WebhookDeliveryOptions): Webhook
       ready.clear()
       // What is in flight is abandoned (and told as dropped): a receiver that never answers must
       // not hold up the process's exit for a deadline.
-      await Promise.all([...clients.values(), ...evicted].map(async (client) => await client.destroy().catch(() => {})))
-      clients.clear()
+      await clients.close('destroy')
     }
   }
 }
