@@ -155,11 +155,13 @@ async function introspect (body: unknown): Promise<{ status: number, body: any }
 t.test('POST /introspect: everything a token may do, or active false', async (t) => {
   t.same(await introspect({ token: viewer.token }), {
     status: 200,
-    body: { active: true, owner_type: 'account', owner_id: 'acct-demo', grants: [demoGrant], exp: null }
+    body: { active: true, owner_type: 'account', owner_id: 'acct-demo', grants: [demoGrant], exp: null, max_sessions: null }
   })
   t.same((await introspect({ token: expiring.token })).body, {
-    active: true, owner_type: 'account', owner_id: 'acct-short', grants: [demoGrant], exp: Date.parse('2030-01-01T00:00:10Z') / 1000
+    active: true, owner_type: 'account', owner_id: 'acct-short', grants: [demoGrant], exp: Date.parse('2030-01-01T00:00:10Z') / 1000, max_sessions: null
   })
+  const shared = await createToken(tokens, { owner_type: 'account', owner_id: 'acct-demo', grants: [demoGrant], max_sessions: 3 })
+  t.equal((await introspect({ token: shared.token })).body.max_sessions, 3, 'a sharing limit is told')
   t.same(await introspect({ token: 'no-such-token' }), { status: 200, body: { active: false } }, 'unknown: inactive (RFC 7662), not an error')
   const start = clock
   t.teardown(() => { clock = start })
