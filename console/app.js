@@ -4,6 +4,7 @@
 import { api, session } from './api.js'
 import { h, replace } from './dom.js'
 import { nodesPage } from './pages/nodes.js'
+import { viewersPage } from './pages/viewers.js'
 import { groupsPage } from './pages/groups.js'
 import { explainPage } from './pages/explain.js'
 import { serversPage } from './pages/servers.js'
@@ -13,6 +14,7 @@ import { auditPage } from './pages/audit.js'
 
 const pages = {
   nodes: nodesPage,
+  viewers: viewersPage,
   groups: groupsPage,
   explain: explainPage,
   servers: serversPage,

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 // The console at /admin in a real browser (Debian's chromium, driven by puppeteer-core) against
 // the whole system: sign in, watch the nodes, edit and drain one, explain a Moscow client's
-// route, and sign out. Every test fails on a console error or a failed request in the page.
+// route, watch the live viewers and end one, and sign out. Every test fails on a console error
+// or a failed request in the page.
 // UPDATE_SCREENSHOTS=1 also writes the README's screenshots under docs/screenshots/.
 
 import { mkdir } from 'node:fs/promises'
@@ -11,6 +12,7 @@ import { request } from 'undici'
 import type { ElementHandle, Page } from 'puppeteer-core'
 import { hashToken } from '../../src/auth/token-hash.js'
 import { demoNodeKey, demoNodes } from '../../src/demo/demo-data.js'
+import { accountWithLimit, hookUrl, postJson, testSigner } from '../handlers/node/hook-fixtures.js'
 import { launchBrowser, watchedPage, type WatchedPage } from '../helpers/browser.js'
 import { startSystem } from '../helpers/system.js'
 import { requireTools } from '../helpers/tools.js'
@@ -36,7 +38,9 @@ async function shoot (page: Page, name: string): Promise<void> {
 }
 
 if (chromium !== undefined) {
-  const system = await startSystem(t)
+  // The plays the Viewers test admits stay live while the file runs: no heartbeat renews a hook
+  // play here, and no player keeps an HLS session alive.
+  const system = await startSystem(t, { config: { sessionLeaseS: 600, hlsIdleS: 600 } })
   const base = system.gatewayUrl
   await system.store.collections.tokens.insertOne({
     _id: hashToken(VIEWER), owner_type: 'admin', owner_id: 'ops-viewer', grants: [{ object_type: 'gateway', object_id: '*', rights: ['read'] }], expires_at: null
@@ -239,6 +243,142 @@ if (chromium !== undefined) {
     await page.waitForFunction(() => /token of admin:ops-browser revoked/.test(document.querySelector('#message.ok')?.textContent ?? ''))
     t.equal(await system.store.collections.tokens.countDocuments({ owner_id: 'ops-browser' }), 0, 'revoked')
     noProblems(t)
+  })
+
+  t.test('viewers: live counts and sessions, filtered by node, one ended with its slot freed and audited', async (t) => {
+    // An account of three streams whose token (known to the store, so no guard ends its plays)
+    // feeds two hook plays on a Moscow node and an HLS session on the London node.
+    const owner = await accountWithLimit(system, 3)
+    const PLAY_TOKEN = 'console-play-token'
+    const tid = hashToken(PLAY_TOKEN)
+    await system.store.collections.tokens.insertOne({
+      _id: tid, owner_type: 'account', owner_id: owner, grants: [{ object_type: 'camera', object_id: 'UIN-DEMO-1/*', rights: ['view'] }], expires_at: null
+    })
+    const signer = testSigner(Date.now)
+    let jti = 0
+    const srsPlay = async (node: string, camera: string, clientId: string, ip: string): Promise<number> => {
+      const sig = signer.sign({ own: owner, tid, aud: node, sub: `UIN-DEMO-1/${camera}`, jti: `console-${++jti}` })
+      const answer = await postJson(hookUrl(system, '/hooks/srs', node, demoNodeKey(node)), {
+        action: 'on_play', client_id: clientId, ip, app: 'live', stream: `UIN-DEMO-1_${camera}`, param: `?server=UIN-DEMO-1&camera=${camera}&sig=${sig}`
+      })
+      return answer.json().code
+    }
+    t.equal(await srsPlay('node-moscow-1', 'cam-1', 'console-srs-1', '77.88.8.8'), 0, 'a play on node-moscow-1')
+    t.equal(await srsPlay('node-moscow-1', 'cam-2', 'console-srs-2', '77.88.8.9'), 0, 'another, of cam-2')
+    const grant = signer.sign({ own: owner, tid, aud: 'node-london-1', fmt: 'hls', jti: `console-${++jti}` })
+    const verifyHls = async (): Promise<{ statusCode: number, body: string }> => {
+      const res = await request(`${base}/verify`, {
+        headers: { 'x-original-uri': `/hls/${grant}/UIN-DEMO-1/cam-1/index.m3u8`, 'x-geogate-node': 'node-london-1', 'x-real-ip': '81.2.69.160', authorization: `Bearer ${demoNodeKey('node-london-1')}` }
+      })
+      return { statusCode: res.statusCode, body: await res.body.text() }
+    }
+    const rows = async (): Promise<Array<{ node: string, cells: string[] }>> => await page.$$eval('#viewers tbody tr[data-session]', (trs) => trs.map((tr) => ({
+      node: (tr as HTMLElement).dataset.node ?? '', cells: Array.from(tr.children).map((c) => c.textContent ?? '')
+    })))
+    const shown = async (n: number): Promise<void> => {
+      await page.waitForFunction((n) => document.querySelectorAll('#viewers tbody tr[data-session]').length === n, { timeout: 10_000 }, n)
+    }
+    await page.goto(`${base}/admin/#/viewers`)
+    await shown(2)
+    t.equal(await text(page, '#viewer-nodes tr[data-key="node-moscow-1"] td.sessions'), '2')
+
+    t.equal((await verifyHls()).statusCode, 204, 'an HLS session on node-london-1')
+    // The page asks again every few seconds, as the Nodes page does.
+    await shown(3)
+    t.pass('the new session shows without a reload')
+    t.not(await srsPlay('node-moscow-2', 'cam-1', 'console-srs-4', '77.88.8.10'), 0, 'a fourth viewer is refused: the account\'s three streams are taken')
+    const count = async (table: string, key: string): Promise<string> => await text(page, `#${table} tr[data-key="${key}"] td.sessions`)
+    t.equal(await count('viewer-nodes', 'node-moscow-1'), '2', 'two viewers on node-moscow-1')
+    t.equal(await count('viewer-nodes', 'node-london-1'), '1', 'one on node-london-1')
+    t.equal(await count('viewer-cameras', 'UIN-DEMO-1/cam-1'), '2', 'two of cam-1')
+    t.equal(await count('viewer-cameras', 'UIN-DEMO-1/cam-2'), '1', 'one of cam-2')
+    t.equal(await count('viewer-accounts', owner), '3', `three of ${owner}`)
+    const london = (await rows()).find((r) => r.node === 'node-london-1')
+    t.match(london?.cells, [/hls$/, owner, `${tid.slice(0, 12)}…`, 'UIN-DEMO-1/cam-1', 'node-london-1', 'hls', '81.2.69.160 (GB)', /s ago$/, /s ago$/, 'End'], 'the HLS session: account, token id, camera, node, format, viewer and country, started, last seen')
+    t.notMatch(await text(page, '#viewers'), PLAY_TOKEN, 'the token itself is never shown')
+    noProblems(t)
+
+    await page.click('#viewers-node', { clickCount: 3 })
+    await page.type('#viewers-node', 'node-london-1')
+    await page.click('form.filters button[type=submit]')
+    await page.waitForFunction(() => document.querySelectorAll('#viewers tbody tr[data-session]').length === 1)
+    t.same((await rows()).map((r) => r.node), ['node-london-1'], 'filtered by node, the table holds the London session alone')
+    t.same(await page.$$eval('#viewer-nodes tbody tr[data-key]', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.key)), ['node-london-1'], 'and the counts follow the filter')
+    t.match(page.url(), /#\/viewers\?node=node-london-1$/, 'the filter is in the address')
+
+    const questions: string[] = []
+    let answer = false
+    const onDialog = (dialog: { message: () => string, accept: () => Promise<void>, dismiss: () => Promise<void> }): void => {
+      questions.push(dialog.message())
+      void (answer ? dialog.accept() : dialog.dismiss())
+    }
+    page.on('dialog', onDialog)
+    t.teardown(() => { page.off('dialog', onDialog) })
+    await page.click('#viewers tbody tr[data-node="node-london-1"] button.end')
+    t.match(questions, [new RegExp(`^End the HLS session of ${owner} on node-london-1`)], 'End asks first')
+    t.equal((await apiGet(base, `/sessions?account=${owner}`)).counts.total, 3, 'and a No ends nothing')
+
+    answer = true
+    await page.click('#viewers tbody tr[data-node="node-london-1"] button.end')
+    await page.waitForFunction(() => /HLS session of .* on node-london-1 ended, its slot is free; its player is refused/.test(document.querySelector('#message.ok')?.textContent ?? ''))
+    await page.waitForFunction(() => document.querySelectorAll('#viewers tbody tr[data-session]').length === 0)
+    t.pass('the row is gone')
+    t.equal((await apiGet(base, `/sessions?account=${owner}`)).counts.total, 2, 'the API lists two')
+    t.match(await verifyHls(), { statusCode: 403, body: /GW_SESSION_ENDED/ }, 'its player is refused')
+    t.equal(await srsPlay('node-moscow-2', 'cam-1', 'console-srs-4', '77.88.8.10'), 0, 'its slot is free: the fourth viewer plays now')
+
+    const audit = await apiGet(base, '/audit?collection=sessions&limit=5')
+    const end = audit.items.find((e: any) => e.action === 'end')
+    t.match(end, { actor: 'admin:demo-admin', action: 'end', collection: 'sessions', before: { node: 'node-london-1', account: owner, kind: 'hls' }, after: { end_reason: 'ended' } }, 'the audit trail says who ended what')
+    await page.goto(`${base}/admin/#/audit`)
+    await page.waitForSelector('#audit tbody tr')
+    const entry = await page.$$eval('#audit tbody tr', (trs, id) => trs.map((tr) => Array.from(tr.children).map((c) => c.textContent ?? '')).find((cells) => cells[4] === id), end.id)
+    t.match(entry, [/./, 'admin:demo-admin', 'end', 'sessions', end.id, /end_reason: ∅ → "ended"/], 'and the audit page shows it')
+    noProblems(t)
+  })
+
+  t.test('viewers: more sessions than a page, walked through with Next and Previous', async (t) => {
+    const owner = await accountWithLimit(system, null)
+    const tid = hashToken('console-paging-token')
+    await system.store.collections.tokens.insertOne({ _id: tid, owner_type: 'account', owner_id: owner, grants: [{ object_type: 'camera', object_id: 'UIN-DEMO-1/*', rights: ['view'] }], expires_at: null })
+    const signer = testSigner(Date.now)
+    // One more than the page's 50.
+    for (let i = 0; i < 51; i++) {
+      const sig = signer.sign({ own: owner, tid, aud: 'node-us-1', jti: `console-paging-${i}` })
+      const answer = await postJson(hookUrl(system, '/hooks/srs', 'node-us-1', demoNodeKey('node-us-1')), {
+        action: 'on_play', client_id: `console-paging-${String(i).padStart(2, '0')}`, ip: '8.8.8.8', app: 'live', stream: 'UIN-DEMO-1_cam-1', param: `?server=UIN-DEMO-1&camera=cam-1&sig=${sig}`
+      })
+      if (answer.json().code !== 0) throw new Error(`play ${i} refused: ${answer.body}`)
+    }
+    const ids = async (): Promise<string[]> => await page.$$eval('#viewers tbody tr[data-session]', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.session ?? ''))
+    await page.goto(`${base}/admin/#/viewers?account=${owner}`)
+    await page.waitForFunction(() => document.querySelectorAll('#viewers tbody tr[data-session]').length === 50)
+    t.equal(await page.$eval('#viewers-account', (el) => (el as HTMLInputElement).value), owner, 'the filter comes from the address')
+    t.equal(await text(page, '#viewer-accounts td.sessions'), '51', 'the count is of every session, not of the page')
+    const firstPage = await ids()
+    t.ok(await page.$eval('#viewers-next', (el) => !(el as HTMLElement).hidden), 'a Next button')
+    await page.click('#viewers-next')
+    await page.waitForFunction(() => document.querySelectorAll('#viewers tbody tr[data-session]').length === 1)
+    const secondPage = await ids()
+    t.notOk(secondPage.some((id) => firstPage.includes(id)), 'the next page holds the one left over')
+    t.same([...firstPage, ...secondPage].sort(), (await apiGet(base, `/sessions?account=${owner}`)).items.map((s: any) => s.id).sort(), 'the two pages hold them all')
+    t.equal(await text(page, '.pager .page-info'), 'page 2')
+    t.ok(await page.$eval('#viewers-next', (el) => (el as HTMLElement).hidden), 'and no Next on the last page')
+    await page.click('.pager button.previous')
+    await page.waitForFunction(() => document.querySelectorAll('#viewers tbody tr[data-session]').length === 50)
+    t.same(await ids(), firstPage, 'Previous goes back')
+    noProblems(t)
+  })
+
+  t.test('viewers: a read-only token sees the sessions and no End button', async (t) => {
+    const viewer = await watchedPage(browser)
+    await signIn(viewer.page, VIEWER)
+    await viewer.page.goto(`${base}/admin/#/viewers`)
+    await viewer.page.waitForSelector('#viewers tbody tr[data-session]')
+    t.ok((await viewer.page.$$('#viewers tbody tr[data-session]')).length >= 2, 'the live sessions are listed')
+    t.equal((await viewer.page.$$('#viewers button, #viewers td.actions')).length, 0, 'with no End button')
+    noProblems(t, viewer)
+    await viewer.page.close()
   })
 
   t.test('a read-only token sees everything and no edit controls', async (t) => {
