@@ -26,8 +26,10 @@ import { withCpuShare } from './lib/cpu.js'
 import { parseOptions, usage, type BenchOptions } from './lib/options.js'
 import { prepareGateway } from './lib/prepare.js'
 import { expectRedirect, sampleDelta, sampleGateway, type GatewaySample } from './lib/probe.js'
-import { budgetLines, checkBudgets, markdownReport, median, pairedRatios, runProblem, summarizeRuns, type BenchReport, type MeasuredRun, type MicroResults, type ScenarioResult } from './lib/report.js'
-import { DECISION_LOG_FILE, HLS_VIEWERS, loadScenarios, scenarioGroups, type LoadScenario, type LoadScenarioName } from './lib/scenarios.js'
+import { budgetLines, checkBudgets, markdownReport, median, pairedRatios, runProblem, summarizeRuns, type BenchReport, type MeasuredRun, type MicroResults, type PacedRuns, type RunWindow, type ScenarioResult, sessionStore } from './lib/report.js'
+import { DECISION_LOG_FILE, loadScenarios, scenarioGroups, type LoadScenario, type LoadScenarioName } from './lib/scenarios.js'
+import { startBenchNode, type BenchNode } from './lib/node.js'
+import type { StartedViewers } from './lib/sessions.js'
 import { runWarmUpPass } from './lib/warm-up-pass.js'
 import { STORE_TOKENS } from './servers/bench-data.js'
 import { LOAD_CORE, SERVER_CORE, heapAfterGc, startBaseline, startGateway, startNodesStore, startSystem, type RunningServer, type SystemInfo } from './lib/system.js'
@@ -103,17 +105,26 @@ interface Servers {
 interface ScenarioState {
   scenario: LoadScenario
   gateway?: RunningServer
+  /** The node in front of the gateway, for a scenario through one. */
+  node?: BenchNode
   host?: string
+  /** Where each side's load goes, and the processes whose CPU is that side's. */
+  targets?: { gateway: string, baseline: string, gatewayPids: number[], baselinePids: number[] }
+  viewers?: StartedViewers
   /** The next new client number for the scenario's script. */
   firstClient: number
   gatewayRuns: MeasuredRun[]
   baselineRuns: MeasuredRun[]
+  /** What the gateway did during its measured runs (and the unmeasured second before each). */
+  during?: RunWindow
+  paced?: PacedRuns
   before?: GatewaySample
-  /** When before was sampled (ms). */
-  sampledAt?: number
   /** The worst event-loop delays its gateway's measured runs saw (p99 and max, ms). */
   loopDelay: { p99Ms: number, maxMs: number }
 }
+
+/** wrk's connections in every run. */
+const CONNECTIONS = 64
 
 /**
  * Runs a group of scenarios by turns: each round loads, for every scenario, the baseline and
@@ -122,19 +133,24 @@ interface ScenarioState {
  * machine whose speed drifts drifts both sides, and the median over the rounds shrugs off a
  * run that other work on the machine slowed down. Scenarios in one group are measured over
  * the same minutes, which makes budgets that compare them (resolver down against warm) fair.
+ * A scenario with a player's pace then runs each side once more at that pace.
  * All servers stay up throughout; in a group, the gateways not under load are stopped
  * (SIGSTOP) for each run and go on where they were at their next turn.
  */
 async function runScenarioGroup (group: readonly LoadScenario[], servers: Servers): Promise<ScenarioResult[]> {
   const { system, options, launcher, baseline: baselineServer } = servers
-  const load = (scenario: LoadScenario, target: string, durationS: number, firstClient: number): Promise<WrkResult> => runWrk({
-    url: target + scenario.path,
-    durationS,
-    headers: scenario.headers,
-    core: LOAD_CORE,
-    ...(scenario.script !== undefined && { script: scenario.script }),
-    ...(scenario.scriptArgs !== undefined && { scriptArgs: scenario.scriptArgs({ firstClient, tokens: system.tokens }) })
-  })
+  const load = (state: ScenarioState, target: string, durationS: number, firstClient: number, paceMs?: number): Promise<WrkResult> => {
+    const { scenario, viewers } = state
+    return runWrk({
+      url: target + scenario.path,
+      durationS,
+      connections: CONNECTIONS,
+      headers: scenario.headers,
+      core: LOAD_CORE,
+      ...(scenario.script !== undefined && { script: scenario.script }),
+      ...(scenario.scriptArgs !== undefined && { scriptArgs: scenario.scriptArgs({ firstClient, tokens: system.tokens, ...(viewers !== undefined && { viewers }), ...(paceMs !== undefined && { paceMs }) }) })
+    })
+  }
   // The signed-calls budget compares two cold scenarios whose single runs move by ±15–35 %: a
   // full run gives them five rounds each, whatever --rounds says, so that its median is steadier.
   const rounds = !options.quick && group.some((s) => s.name === 'cold-unsigned') ? Math.max(options.rounds, COLD_PAIR_ROUNDS) : options.rounds
@@ -159,37 +175,44 @@ async function runScenarioGroup (group: readonly LoadScenario[], servers: Server
   const resumeAll = (): void => {
     for (const { gateway } of states) if (gateway !== undefined) signal(gateway, 'SIGCONT')
   }
-
-  const baselineRun = async (state: ScenarioState): Promise<void> => {
-    const { scenario, baselineRuns } = state
-    log(`${scenario.name}: baseline ${options.durationS} s (${baselineRuns.length + 1} of ${rounds + 1})`)
-    if (group.length > 1) runOnly(undefined)
-    if (options.settleS > 0) await load(scenario, baselineServer.url, options.settleS, 0)
-    const run = await withCpuShare(baselineServer.child.pid, () => load(scenario, baselineServer.url, options.durationS, 0))
-    log(`${scenario.name}: baseline ${fmtRun(run.result)}, server CPU ${run.cpuPercent}%`)
-    baselineRuns.push(run)
+  const targetsOf = (state: ScenarioState): NonNullable<ScenarioState['targets']> => {
+    if (state.targets === undefined) throw new Error(`${state.scenario.name}: not started`)
+    return state.targets
   }
-  const gatewayRun = async (state: ScenarioState, gateway: RunningServer): Promise<void> => {
-    const { scenario, gatewayRuns } = state
-    log(`${scenario.name}: gateway ${options.durationS} s (${gatewayRuns.length + 1} of ${rounds})`)
+
+  const baselineRun = async (state: ScenarioState, paceMs?: number): Promise<MeasuredRun> => {
+    const { scenario } = state
+    const { baseline, baselinePids } = targetsOf(state)
+    if (group.length > 1) runOnly(undefined)
+    if (options.settleS > 0) await load(state, baseline, options.settleS, 0, paceMs)
+    const run = await withCpuShare(baselinePids, () => load(state, baseline, options.durationS, 0, paceMs))
+    log(`${scenario.name}: baseline ${fmtRun(run.result)}, server CPU ${run.cpuPercent}%`)
+    return run
+  }
+  const gatewayRun = async (state: ScenarioState, gateway: RunningServer, paceMs?: number): Promise<{ run: MeasuredRun, window: RunWindow }> => {
+    const { scenario } = state
+    const { gateway: target, gatewayPids } = targetsOf(state)
     if (group.length > 1) {
       runOnly(gateway)
       // The delay of its time stopped is not the gateway's: its /metrics read starts a new window.
       await new Promise((resolve) => setTimeout(resolve, 50))
-      await sampleGateway(gateway.url)
     }
+    const before = await sampleGateway(gateway.url)
+    const from = Date.now()
+    let settled = 0
     // New clients stay new: each run starts past every one an earlier run used.
-    if (options.settleS > 0) state.firstClient += (await load(scenario, gateway.url, options.settleS, state.firstClient)).requests + 1000
+    if (options.settleS > 0) {
+      settled = (await load(state, target, options.settleS, state.firstClient, paceMs)).requests
+      state.firstClient += settled + 1000
+    }
     // The cold scenarios' upstreams work for this gateway alone while it is loaded.
     const upstreams = isCold(scenario.name) ? system.upstreamPids : []
-    const run = await withCpuShare(gateway.child.pid, () => load(scenario, gateway.url, options.durationS, state.firstClient), upstreams)
+    const run = await withCpuShare(gatewayPids, () => load(state, target, options.durationS, state.firstClient, paceMs), upstreams)
     state.firstClient += run.result.requests + 1000
     log(`${scenario.name}: gateway ${fmtRun(run.result)}, server CPU ${run.cpuPercent}%` + (run.othersCpuPercent === undefined ? '' : `, resolver and auth-server CPU ${run.othersCpuPercent}%`))
-    gatewayRuns.push(run)
-    if (group.length > 1) {
-      const after = await sampleGateway(gateway.url)
-      state.loopDelay = { p99Ms: Math.max(state.loopDelay.p99Ms, after.eventLoopDelayP99Ms), maxMs: Math.max(state.loopDelay.maxMs, after.eventLoopDelayMaxMs) }
-    }
+    const after = await sampleGateway(gateway.url)
+    state.loopDelay = { p99Ms: Math.max(state.loopDelay.p99Ms, after.eventLoopDelayP99Ms), maxMs: Math.max(state.loopDelay.maxMs, after.eventLoopDelayMaxMs) }
+    return { run, window: { seconds: (Date.now() - from) / 1000, requests: settled + run.result.requests, sample: sampleDelta(before, after) } }
   }
 
   await expectRedirect('the baseline', `${baselineServer.url}/flv`, {})
@@ -197,14 +220,24 @@ async function runScenarioGroup (group: readonly LoadScenario[], servers: Server
   try {
     for (const state of states) {
       const { scenario } = state
-      if (options.warmupS > 0) {
-        log(`${scenario.name}: baseline warm-up ${options.warmupS} s`)
-        await load(scenario, baselineServer.url, options.warmupS, 0)
-      }
       log(`${scenario.name}: starting the gateway${scenario.resolverDown ? ' (RESOLVER_URL at a closed port)' : ''}`)
       const gateway = await startGateway(launcher, system, { database: scenario.database, resolverDown: scenario.resolverDown, tokenStore: scenario.tokenStore, unsignedCalls: scenario.unsignedCalls === true, name: `gateway (${scenario.name})`, ...(scenario.gatewayConfig !== undefined && { config: scenario.gatewayConfig }) })
       state.gateway = gateway
+      if (scenario.throughNode === true) {
+        log(`${scenario.name}: starting nginx with the README's node config in front of the gateway`)
+        state.node = await startBenchNode(new URL(gateway.url).host)
+        const pids = [state.node.child.pid, gateway.child.pid]
+        state.targets = { gateway: state.node.checkedUrl, baseline: state.node.uncheckedUrl, gatewayPids: pids, baselinePids: pids }
+      } else {
+        state.targets = { gateway: gateway.url, baseline: baselineServer.url, gatewayPids: [gateway.child.pid], baselinePids: [baselineServer.child.pid] }
+      }
       state.host = await prepareGateway(scenario, system, gateway.url, log)
+      if (scenario.viewers !== undefined) {
+        log(`${scenario.name}: starting ${options.viewers.toLocaleString('en-US')} viewers`)
+        state.viewers = await scenario.viewers({ gatewayUrl: gateway.url, ...(state.node !== undefined && { nodeUrl: state.node.checkedUrl }), count: options.viewers, log })
+        const { count, startupMs } = state.viewers
+        log(`${scenario.name}: ${count.toLocaleString('en-US')} viewers started in ${(startupMs / 1000).toFixed(1)} s`)
+      }
       if (scenario.warmUpPass !== undefined) {
         const requests = scenario.warmUpPass()
         log(`${scenario.name}: warm-up pass, ${requests.length.toLocaleString('en-US')} requests`)
@@ -213,29 +246,48 @@ async function runScenarioGroup (group: readonly LoadScenario[], servers: Server
         log(`${scenario.name}: warm-up pass done in ${((Date.now() - from) / 1000).toFixed(1)} s`)
       }
       if (options.warmupS > 0) {
+        log(`${scenario.name}: baseline warm-up ${options.warmupS} s`)
+        await load(state, state.targets.baseline, options.warmupS, 0)
         log(`${scenario.name}: gateway warm-up ${options.warmupS} s`)
-        const warmup = await load(scenario, gateway.url, options.warmupS, 0)
+        const warmup = await load(state, state.targets.gateway, options.warmupS, 0)
         state.firstClient = warmup.requests + 1000
         log(`${scenario.name}: gateway warm-up ${fmtRun(warmup)}`)
       }
       state.before = await sampleGateway(gateway.url)
-      state.sampledAt = Date.now()
+    }
+    const measure = async (state: ScenarioState): Promise<void> => {
+      log(`${state.scenario.name}: gateway ${options.durationS} s (${state.gatewayRuns.length + 1} of ${rounds})`)
+      const { run, window } = await gatewayRun(state, state.gateway as RunningServer)
+      state.gatewayRuns.push(run)
+      state.during = addWindow(state.during, window)
+    }
+    const measureBaseline = async (state: ScenarioState): Promise<void> => {
+      log(`${state.scenario.name}: baseline ${options.durationS} s (${state.baselineRuns.length + 1} of ${rounds + 1})`)
+      state.baselineRuns.push(await baselineRun(state))
     }
     for (let round = 1; round <= rounds; round++) {
       for (const state of states) {
-        await baselineRun(state)
-        await gatewayRun(state, state.gateway as RunningServer)
+        await measureBaseline(state)
+        await measure(state)
       }
     }
-    for (const state of states) await baselineRun(state)
+    for (const state of states) await measureBaseline(state)
+    for (const state of states) {
+      const rate = state.viewers === undefined ? undefined : state.scenario.pacedRate?.(state.viewers.count)
+      if (rate === undefined) continue
+      // Each connection waits paceMs after each answer: together they ask about rate times a second.
+      const paceMs = Math.max(1, Math.round(CONNECTIONS * 1000 / rate))
+      log(`${state.scenario.name}: at a player's pace, ${rate.toLocaleString('en-US')} requests/s offered (${CONNECTIONS} connections, ${paceMs} ms between a connection's requests)`)
+      const baseline = await baselineRun(state, paceMs)
+      const { run, window } = await gatewayRun(state, state.gateway as RunningServer, paceMs)
+      state.paced = { offeredRate: rate, paceMs, gateway: run, baseline, window }
+    }
     resumeAll()
     for (const state of states) {
       const gateway = state.gateway as RunningServer
       const sample = sampleDelta(state.before as GatewaySample, await sampleGateway(gateway.url))
-      if (group.length > 1) {
-        sample.eventLoopDelayP99Ms = state.loopDelay.p99Ms
-        sample.eventLoopDelayMaxMs = state.loopDelay.maxMs
-      }
+      sample.eventLoopDelayP99Ms = state.loopDelay.p99Ms
+      sample.eventLoopDelayMaxMs = state.loopDelay.maxMs
       const result = scenarioResult(state, system, sample, await heapAfterGc(gateway.child))
       if (state.scenario.gatewayConfig?.decisionLog === DECISION_LOG_FILE) {
         const bytes = statSync(DECISION_LOG_FILE, { throwIfNoEntry: false })?.size ?? 0
@@ -245,10 +297,38 @@ async function runScenarioGroup (group: readonly LoadScenario[], servers: Server
     }
   } finally {
     resumeAll()
-    await Promise.all(states.map((state) => state.gateway?.child.stop()))
+    await Promise.all(states.map(async (state) => {
+      await state.node?.stop()
+      await state.gateway?.child.stop()
+      if (state.viewers !== undefined) rmSync(state.viewers.file, { force: true })
+    }))
     rmSync(DECISION_LOG_FILE, { force: true })
   }
   return results
+}
+
+/** Two windows of a gateway's runs as one. */
+function addWindow (sum: RunWindow | undefined, window: RunWindow): RunWindow {
+  if (sum === undefined) return window
+  const add = (a: Record<string, number> | undefined, b: Record<string, number> | undefined): Record<string, number> => {
+    const out: Record<string, number> = { ...a }
+    for (const [key, value] of Object.entries(b ?? {})) out[key] = (out[key] ?? 0) + value
+    return out
+  }
+  const { sample } = window
+  return {
+    seconds: sum.seconds + window.seconds,
+    requests: sum.requests + window.requests,
+    sample: {
+      ...sample,
+      answers: add(sum.sample.answers, sample.answers),
+      geoSources: add(sum.sample.geoSources, sample.geoSources),
+      hlsStore: add(sum.sample.hlsStore, sample.hlsStore),
+      ...(sample.hlsStoreWrites !== undefined && { hlsStoreWrites: add(sum.sample.hlsStoreWrites, sample.hlsStoreWrites) }),
+      verify: add(sum.sample.verify, sample.verify),
+      upstreamCalls: add(sum.sample.upstreamCalls, sample.upstreamCalls)
+    }
+  }
 }
 
 /** A new token and a new client on every request: the gateway waits for its upstreams. */
@@ -280,7 +360,7 @@ function scenarioResult (state: ScenarioState, system: SystemInfo, sample: Gatew
     }
     notes.push('wrk shares core 1 with the resolver, the auth-server and the store, so this measures the system on two cores, not the gateway alone.')
   }
-  if (scenario.name === 'hls-segments') notes.push(hlsStoreNote(sample, gatewayRuns, (Date.now() - (state.sampledAt ?? Date.now())) / 1000))
+  if (state.viewers !== undefined) notes.push(viewersNote(state))
   const result: ScenarioResult = {
     name: scenario.name,
     title: scenario.title({ extraNodes: system.nodesStore?.extraNodes ?? 0, tokens: system.tokens }),
@@ -294,25 +374,29 @@ function scenarioResult (state: ScenarioState, system: SystemInfo, sample: Gatew
     ratio: median(roundRatios),
     gatewaySample: sample,
     heapAfterGcMb,
-    notes
+    notes,
+    ...(state.viewers !== undefined && { viewers: { count: state.viewers.count, startupS: state.viewers.startupMs / 1000, keepAliveRequests: state.viewers.keepAliveRequests } }),
+    ...(state.during !== undefined && { during: state.during }),
+    ...(state.paced !== undefined && { paced: state.paced })
   }
   const problem = runProblem(result)
   if (problem !== undefined) result.notes.push(`${problem[0]?.toUpperCase() ?? ''}${problem.slice(1)}: no budget uses this run.`)
   return result
 }
 
-/**
- * The HLS sessions' store calls between the samples around the measured runs (windowS apart,
- * the gateway loaded in its runs and idle in the baseline's): a warm session reads nothing and
- * is renewed at most once per 5 s while its requests come.
- */
-function hlsStoreNote (sample: GatewaySample, runs: readonly MeasuredRun[], windowS: number): string {
-  const store = sample.hlsStore ?? {}
-  const checks = runs.reduce((total, run) => total + run.result.requests, 0)
-  const renewals = store.renew ?? 0
-  const perSession = renewals / HLS_VIEWERS / (windowS / 5)
-  return `Store calls in the ${windowS.toFixed(0)} s around the measured runs (${checks.toLocaleString('en-US')} measured checks): ${store.read ?? 0} reads, ${store.admit ?? 0} admissions, ` +
-    `${renewals} renewals of ${HLS_VIEWERS} sessions, i.e. ${perSession.toFixed(2)} per session per 5 s (each writes the session document; with a concurrency limit, its slot too).`
+/** How the viewers started, and what their sessions cost the store while the gateway was loaded. */
+function viewersNote (state: ScenarioState): string {
+  const { count, startupMs, keepAliveRequests } = state.viewers as StartedViewers
+  const parts = [`${count.toLocaleString('en-US')} viewers started in ${(startupMs / 1000).toFixed(1)} s (${(count / (startupMs / 1000)).toFixed(0)} a second` +
+    (keepAliveRequests > 0 ? `, with ${keepAliveRequests.toLocaleString('en-US')} requests of the viewers already started meanwhile` : '') + ').']
+  const windows: Array<[string, RunWindow | undefined]> = [['its measured runs', state.during], ['its run at a player\'s pace', state.paced?.window]]
+  for (const [what, window] of windows) {
+    if (window === undefined) continue
+    const store = sessionStore(window, count)
+    if (store === undefined) continue
+    parts.push(`During ${what} (${window.seconds.toFixed(0)} s with the unmeasured second, ${window.requests.toLocaleString('en-US')} requests): ${store}.`)
+  }
+  return parts.join(' ')
 }
 
 function gitDescription (): string {
@@ -382,7 +466,8 @@ async function main (): Promise<number> {
       scenarios: options.scenarios.join(','),
       tokens: options.tokens,
       extraNodes: options.extraNodes,
-      connections: 64
+      viewers: options.viewers,
+      connections: CONNECTIONS
     },
     scenarios: [],
     failures: [],

@@ -30,17 +30,19 @@ export function cpuSeconds (pid: number): number {
 }
 
 /**
- * Runs work and returns its result with the share of one core pid used meanwhile (0–100), and
+ * Runs work and returns its result with the share of one core the server used meanwhile (0–100;
+ * a server of several processes, a node's nginx and its gateway, counts them together), and
  * the share the others used together (the gateway's upstreams, say), when others are given.
  */
-export async function withCpuShare<T> (pid: number, work: () => Promise<T>, others: readonly number[] = []): Promise<{ result: T, cpuPercent: number, othersCpuPercent?: number }> {
-  const sum = (): number => others.reduce((total, other) => total + cpuSeconds(other), 0)
-  const before = cpuSeconds(pid)
-  const othersBefore = sum()
+export async function withCpuShare<T> (server: number | readonly number[], work: () => Promise<T>, others: readonly number[] = []): Promise<{ result: T, cpuPercent: number, othersCpuPercent?: number }> {
+  const total = (pids: readonly number[]): number => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
+  const pids = typeof server === 'number' ? [server] : server
+  const before = total(pids)
+  const othersBefore = total(others)
   const start = process.hrtime.bigint()
   const result = await work()
   const seconds = Number(process.hrtime.bigint() - start) / 1e9
   const share = (used: number): number => Math.round(used / seconds * 1000) / 10
-  const cpuPercent = share(cpuSeconds(pid) - before)
-  return others.length === 0 ? { result, cpuPercent } : { result, cpuPercent, othersCpuPercent: share(sum() - othersBefore) }
+  const cpuPercent = share(total(pids) - before)
+  return others.length === 0 ? { result, cpuPercent } : { result, cpuPercent, othersCpuPercent: share(total(others) - othersBefore) }
 }

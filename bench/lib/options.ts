@@ -1,6 +1,6 @@
 // The bench's command line.
 
-export const scenarioNames = ['micro', 'warm', 'cold', 'cold-unsigned', 'cold-store', 'resolver-down', 'players', 'analytics', 'hls-segments', 'many-nodes', 'warm-decision-log'] as const
+export const scenarioNames = ['micro', 'warm', 'cold', 'cold-unsigned', 'cold-store', 'resolver-down', 'players', 'analytics', 'hls-segments', 'steering', 'node', 'many-nodes', 'warm-decision-log'] as const
 export type ScenarioName = typeof scenarioNames[number]
 
 export interface BenchOptions {
@@ -26,6 +26,8 @@ export interface BenchOptions {
   tokens: number
   /** Extra nodes in the many-nodes scenario's store. */
   extraNodes: number
+  /** Viewers of the HLS, steering and node scenarios, each a session of its own. */
+  viewers: number
   help: boolean
 }
 
@@ -41,6 +43,7 @@ export const usage = `npm run bench -- [options]
   --tsx             run the servers from the sources with tsx instead of compiling them
   --tokens N        bench tokens for the cold scenarios (default 1000000, more than a cold scenario's five rounds ask for; --quick: 50000)
   --nodes N         extra nodes for many-nodes (default 10000)
+  --viewers N       viewers (sessions) of hls-segments, steering and node (default 5000; --quick: 500)
   --help            this text
 `
 
@@ -59,6 +62,7 @@ export function parseOptions (argv: readonly string[]): BenchOptions {
   let settle: number | undefined
   let tokens: number | undefined
   let extraNodes: number | undefined
+  let viewers: number | undefined
   const picked: ScenarioName[] = []
   const options = { quick: false, strict: false, tsx: false, help: false }
   for (let i = 0; i < argv.length; i++) {
@@ -78,6 +82,7 @@ export function parseOptions (argv: readonly string[]): BenchOptions {
       case '--settle': settle = Math.round(number(flag, value(), 0, 60)); break
       case '--tokens': tokens = Math.round(number(flag, value(), 1000, 2_000_000)); break
       case '--nodes': extraNodes = Math.round(number(flag, value(), 0, 100_000)); break
+      case '--viewers': viewers = Math.round(number(flag, value(), 1, 100_000)); break
       case '--quick': options.quick = switchOn(); break
       case '--strict': options.strict = switchOn(); break
       case '--tsx': options.tsx = switchOn(); break
@@ -106,6 +111,7 @@ export function parseOptions (argv: readonly string[]): BenchOptions {
     // of the two more of them, and the pair measured that instead of signing.
     tokens: tokens ?? (options.quick ? 50_000 : 1_000_000),
     extraNodes: extraNodes ?? 10_000,
+    viewers: viewers ?? (options.quick ? 500 : 5000),
     // In the order they are listed, whatever the order given.
     scenarios: picked.length === 0 ? [...scenarioNames] : scenarioNames.filter((name) => picked.includes(name))
   }

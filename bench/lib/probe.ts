@@ -41,6 +41,13 @@ export interface GatewaySample {
   geoSources: Record<string, number>
   /** HLS session store calls by op: read, admit, renew (absent in results from before it). */
   hlsStore?: Record<string, number>
+  /**
+   * The store writes HLS sessions made, by the metric's first label, where the gateway counts
+   * them apart from its calls (geogate_hls_store_writes_total); absent where it does not.
+   */
+  hlsStoreWrites?: Record<string, number>
+  /** GET /verify answers by status. */
+  verify?: Record<string, number>
   /** Calls to the resolver and the auth-server (a batch is one call; absent in results from before it). */
   upstreamCalls?: Record<string, number>
   heapUsedMb: number
@@ -72,6 +79,8 @@ function gauge (text: string, name: string): number {
 }
 
 const LAG_TIMER_MS = 10
+/** The HLS sessions' store writes, where the gateway counts them apart from its calls. */
+const HLS_STORE_WRITES = 'geogate_hls_store_writes_total'
 
 export async function sampleGateway (gatewayUrl: string): Promise<GatewaySample> {
   const answer = await probe(`${gatewayUrl}/metrics`)
@@ -83,6 +92,8 @@ export async function sampleGateway (gatewayUrl: string): Promise<GatewaySample>
     answers: metricValues(answer.body, 'geogate_requests_total', ['status'], /\broute="\/(flv|hls|ws-fmp4|stream)"/),
     geoSources: metricValues(answer.body, 'geogate_geo_lookups_total', ['source']),
     hlsStore: metricValues(answer.body, 'geogate_hls_session_store_total', ['op']),
+    ...(new RegExp(`^${HLS_STORE_WRITES}\\{`, 'm').test(answer.body) && { hlsStoreWrites: metricValues(answer.body, HLS_STORE_WRITES, ['op', 'kind', 'collection', 'result']) }),
+    verify: metricValues(answer.body, 'geogate_requests_total', ['status'], /\broute="\/verify"/),
     upstreamCalls: metricValues(answer.body, 'geogate_upstream_requests_total', ['upstream']),
     heapUsedMb: mb(gauge(answer.body, 'nodejs_heap_size_used_bytes')),
     rssMb: mb(gauge(answer.body, 'process_resident_memory_bytes')),
@@ -105,6 +116,8 @@ export function sampleDelta (before: GatewaySample, after: GatewaySample): Gatew
     answers: minus(after.answers, before.answers),
     geoSources: minus(after.geoSources, before.geoSources),
     hlsStore: minus(after.hlsStore ?? {}, before.hlsStore ?? {}),
+    ...(after.hlsStoreWrites !== undefined && { hlsStoreWrites: minus(after.hlsStoreWrites, before.hlsStoreWrites ?? {}) }),
+    verify: minus(after.verify ?? {}, before.verify ?? {}),
     upstreamCalls: minus(after.upstreamCalls ?? {}, before.upstreamCalls ?? {}),
     heapUsedMb: after.heapUsedMb,
     rssMb: after.rssMb,

@@ -41,6 +41,29 @@ export interface ScenarioResult {
   /** The gateway's heap after a full collection, after its last run. */
   heapAfterGcMb: number
   notes: string[]
+  /** The viewers started before the runs, and how long that took (s). */
+  viewers?: { count: number, startupS: number, keepAliveRequests: number }
+  /** What the gateway did during its measured runs, with the unmeasured second before each. */
+  during?: RunWindow
+  /** One run of each side at the viewers' players' pace. */
+  paced?: PacedRuns
+}
+
+/** A stretch of a gateway's load: how long, how many requests, and what its /metrics counted meanwhile. */
+export interface RunWindow {
+  seconds: number
+  requests: number
+  sample: GatewaySample
+}
+
+export interface PacedRuns {
+  /** The requests per second the viewers' players would make. */
+  offeredRate: number
+  /** How long each connection waited after each answer. */
+  paceMs: number
+  gateway: MeasuredRun
+  baseline: MeasuredRun
+  window: RunWindow
 }
 
 export function median (values: readonly number[]): number {
@@ -185,6 +208,22 @@ export function checkBudgets (scenarios: readonly ScenarioResult[], micro: Micro
       valid(mix) ? `${fmt(mix.ratio)} × (${int(mix.gateway.requestsPerSec)} vs ${int(mix.baseline.requestsPerSec)} req/s${ratios(mix)}); p99 ${fmt(mix.gateway.p99Ms)} ms (the baseline's ${fmt(mix.baseline.p99Ms)} ms); ${int(errors)} errors` : undefined,
       valid(mix) && errors === 0 && mix.ratio >= least)
   }
+  // Where players meet the gateway: the node's checks of every playlist and segment (at the
+  // gateway, and through a real node), and the steering manifests.
+  const hls = find('hls-segments')
+  const hlsStarts = hls?.during === undefined ? 0 : (hls.during.sample.hlsStore?.read ?? 0) + (hls.during.sample.hlsStore?.admit ?? 0)
+  add('HLS checks, warm sessions', '≥ 0.90 × baseline req/s, p99 ≤ 2 × the baseline\'s, 0 errors, no store read or admission',
+    valid(hls) ? `${fmt(hls.ratio)} × (${int(hls.gateway.requestsPerSec)} vs ${int(hls.baseline.requestsPerSec)} req/s${ratios(hls)}); p99 ${fmt(hls.gateway.p99Ms)} ms = ${fmt(hls.gateway.p99Ms / hls.baseline.p99Ms)} × the baseline's ${fmt(hls.baseline.p99Ms)} ms; ${int(errorCount(hls.gateway))} errors; ${int(hlsStarts)} store reads and admissions, ${int(hls.during?.sample.hlsStore?.renew ?? 0)} renewals in its runs, ${int(hls.viewers?.count ?? 0)} sessions` : undefined,
+    valid(hls) && hls.ratio >= 0.9 && hls.gateway.p99Ms <= 2 * hls.baseline.p99Ms && errorCount(hls.gateway) === 0 && hlsStarts === 0)
+  const steering = find('steering')
+  add('steering manifests', '≥ 0.80 × baseline req/s (≥ 0.50 × at the least), 0 errors',
+    valid(steering) ? `${fmt(steering.ratio)} × (${int(steering.gateway.requestsPerSec)} vs ${int(steering.baseline.requestsPerSec)} req/s${ratios(steering)}); p99 ${fmt(steering.gateway.p99Ms)} ms (the baseline's ${fmt(steering.baseline.p99Ms)} ms); ${int(errorCount(steering.gateway))} errors` : undefined,
+    valid(steering) && steering.ratio >= 0.8 && errorCount(steering.gateway) === 0)
+  const node = find('node')
+  add('a node\'s checked HLS', '≥ 0.25 × the same nginx location without auth_request, p99 ≤ 5 × its p99, 0 errors',
+    valid(node) ? `${fmt(node.ratio)} × (${int(node.gateway.requestsPerSec)} vs ${int(node.baseline.requestsPerSec)} req/s${ratios(node)}); p99 ${fmt(node.gateway.p99Ms)} ms = ${fmt(node.gateway.p99Ms / node.baseline.p99Ms)} × the unchecked ${fmt(node.baseline.p99Ms)} ms; ${int(errorCount(node.gateway))} errors` : undefined,
+    valid(node) && node.ratio >= 0.25 && node.gateway.p99Ms <= 5 * node.baseline.p99Ms && errorCount(node.gateway) === 0)
+
   // Signing and checking every service call, against the same cold load with none (issue's
   // budget: no more than 5 % of the cold throughput), each against the baseline runs beside it.
   const cold = find('cold')
@@ -217,6 +256,19 @@ export function checkBudgets (scenarios: readonly ScenarioResult[], micro: Micro
     withLog ? `${fmt(cost * 100, 1)} % (${fmt(logged.ratio)} × the baseline with the log, ${fmt(warm.ratio)} × without; CPU per request ${fmt(cpuUs(logged), 1)} vs ${fmt(cpuUs(warm), 1)} µs)${invalid(loggedProblem ?? warmProblem)}` : undefined,
     withLog && loggedProblem === undefined && warmProblem === undefined && cost < 0.1)
   return checks
+}
+
+/** The sessions' store calls and /verify calls in a window, per session per minute; undefined for a scenario without HLS sessions. */
+export function sessionStore (window: RunWindow, sessions: number): string | undefined {
+  const { hlsStore = {}, hlsStoreWrites, verify = {} } = window.sample
+  const calls = Object.values(hlsStore).reduce((a, b) => a + b, 0)
+  const verified = Object.values(verify).reduce((a, b) => a + b, 0)
+  if (calls === 0 && verified === 0) return undefined
+  const perMinute = (n: number): string => (n / sessions / (window.seconds / 60)).toFixed(2)
+  return `store calls ${Object.entries(hlsStore).map(([op, n]) => `${op} ${n.toLocaleString('en-US')}`).join(', ') || 'none'}` +
+    ` (${(calls / Math.max(1, verified) * 1000).toFixed(2)} per 1,000 checks; renewals ${perMinute(hlsStore.renew ?? 0)} per session per minute)` +
+    (hlsStoreWrites === undefined ? '' : `, store writes ${Object.entries(hlsStoreWrites).map(([op, n]) => `${op} ${n.toLocaleString('en-US')}`).join(', ') || 'none'} (renewals' ${perMinute(hlsStoreWrites.renew ?? 0)} per session per minute)`) +
+    `, /verify calls ${verified.toLocaleString('en-US')} (${perMinute(verified)} per viewer per minute)`
 }
 
 /** Answers that were not redirects, and sockets that failed. */
@@ -280,6 +332,21 @@ export function markdownReport (report: BenchReport): string {
     lines.push('')
     for (const s of report.scenarios) {
       lines.push(`- **${s.name}**: ${s.title}.${s.notes.length > 0 ? ' ' + s.notes.join(' ') : ''}`)
+    }
+    lines.push('')
+  }
+  const paced = report.scenarios.filter((s) => s.paced !== undefined)
+  if (paced.length > 0) {
+    lines.push('## At a player\'s pace', '')
+    lines.push('One run of each side after the rounds, each of wrk\'s connections waiting between its requests so that together they ask about as often as the viewers\' players would (one request per viewer a second).', '')
+    lines.push('| scenario | offered req/s | server | req/s | p50 ms | p99 ms | max ms | errors | server CPU | what the sessions cost |')
+    lines.push('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
+    for (const s of paced) {
+      const { offeredRate, gateway, baseline, window } = s.paced as PacedRuns
+      const row = (side: string, run: MeasuredRun, cost: string): string =>
+        `| ${s.name} | ${int(offeredRate)} | ${side} | ${int(run.result.requestsPerSec)} | ${fmt(run.result.p50Ms)} | ${fmt(run.result.p99Ms)} | ${fmt(run.result.maxMs, 1)} | ${int(errorCount(run.result))} | ${fmt(run.cpuPercent, 0)} % | ${cost} |`
+      lines.push(row('gateway', gateway, sessionStore(window, s.viewers?.count ?? 1) ?? ''))
+      lines.push(row('baseline', baseline, ''))
     }
     lines.push('')
   }

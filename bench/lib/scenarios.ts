@@ -4,12 +4,12 @@
 
 import os from 'node:os'
 import path from 'node:path'
+import type { Pool } from 'undici'
 import { demoNodeKey } from '../../src/demo/demo-data.js'
-import { parseSigningKeys } from '../../src/signing/keys.js'
-import { createStreamSigner } from '../../src/signing/stream-signature.js'
-import { BENCH_SIGNING_KEYS } from '../servers/bench-data.js'
 import { root } from './build.js'
+import { NODE_SEGMENTS } from './node.js'
 import type { ScenarioName } from './options.js'
+import { HLS_CAMERA, HLS_NODE, HLS_SERVER, mintSteeringViewers, startHlsViewers, type HlsViewer, type StartedViewers } from './sessions.js'
 import { analyticsPass, playersPass, type WarmUpRequest } from './warm-up-pass.js'
 import { BENCH_SERVER, STORE_TOKENS } from '../servers/bench-data.js'
 
@@ -36,12 +36,40 @@ export interface LoadScenario {
   path: string
   headers: string[]
   script?: string
-  /** The script's arguments; firstClient numbers the first new client this run may use. */
-  scriptArgs?: (context: { firstClient: number, tokens: number }) => string[]
-  /** A request that must answer 302 before the load starts (the path defaults to path). */
-  probe: (context: { tokens: number }) => { path: string, headers: Record<string, string> }
-  /** What the probe must answer: a 302 to a node (default), or 204 (a /verify). */
-  expect?: 'redirect' | 'verified'
+  /**
+   * The script's arguments; firstClient numbers the first new client this run may use, viewers
+   * are the scenario's started viewers, paceMs a player's pace (a paced run's only).
+   */
+  scriptArgs?: (context: ScriptContext) => string[]
+  /** A request that must answer 302 before the load starts; none where starting the viewers checks the gateway. */
+  probe?: (context: { tokens: number }) => { path: string, headers: Record<string, string> }
+  /** Viewers started before the runs, and how (through the gateway, or through the node when there is one). */
+  viewers?: (context: ViewerContext) => Promise<StartedViewers>
+  /**
+   * Through a streaming node configured as the README says (lib/node.ts): the gateway's runs
+   * load the node's checked locations, the baseline's the same locations unchecked.
+   */
+  throughNode?: boolean
+  /**
+   * The viewers' requests per second at a player's pace: after the rounds, one run of each side
+   * at about that rate (each connection waits between its requests), for p99 as players see it.
+   */
+  pacedRate?: (viewers: number) => number
+}
+
+export interface ScriptContext {
+  firstClient: number
+  tokens: number
+  viewers?: StartedViewers
+  paceMs?: number
+}
+
+export interface ViewerContext {
+  gatewayUrl: string
+  /** The node's checked origin, for a scenario through a node. */
+  nodeUrl?: string
+  count: number
+  log: (line: string) => void
 }
 
 const WARM_PATH = '/flv?server=UIN-DEMO-1&camera=cam-1&access_token=demo-viewer-token'
@@ -60,19 +88,37 @@ const warmProbe = (): { path: string, headers: Record<string, string> } => ({ pa
 const wrkScript = (name: string): string => path.join(root, 'bench', 'wrk', name)
 
 /** What the node's nginx sends /verify, as the README configures it: the node's own key. */
-const HLS_NODE_AUTHORIZATION = `Bearer ${demoNodeKey('node-moscow-1')}`
-
-/** Viewers of the hls-segments scenario: one HLS session each. */
-export const HLS_VIEWERS = 100
-let hlsGrant: string | undefined
+const HLS_NODE_AUTHORIZATION = `Bearer ${demoNodeKey(HLS_NODE)}`
+const HLS_STREAM = `${HLS_SERVER}/${HLS_CAMERA}`
 /**
- * The HLS grant the hls-segments viewers share, signed when first asked for (just before the
- * gateway's probe): its sessions must start before it expires, and then go on without it.
+ * A player asks about once a second (its playlist every segment's duration, and the segment):
+ * the node's checks of its viewers at that pace.
  */
-function sharedHlsGrant (): string {
-  hlsGrant ??= createStreamSigner({ keys: parseSigningKeys(BENCH_SIGNING_KEYS), issuer: 'gw-bench' })
-    .sign({ aud: 'node-moscow-1', sub: 'UIN-DEMO-1/cam-1', fmt: 'hls', own: 'acct-demo', jti: 'bench-hls' }).token
-  return hlsGrant
+const PLAYER_CHECKS_PER_S = 1
+
+function viewersOf (context: ScriptContext): string {
+  if (context.viewers === undefined) throw new Error('the scenario\'s viewers have not been started')
+  return context.viewers.file
+}
+
+const pace = (context: ScriptContext): string[] => context.paceMs === undefined ? [] : [String(context.paceMs)]
+
+/** A viewer's request as the node's nginx checks it: GET /verify with the node's headers. */
+async function verify (pool: Pool, viewer: HlsViewer, file: string): Promise<number> {
+  const { statusCode, body } = await pool.request({
+    method: 'GET',
+    path: '/verify',
+    headers: { 'x-original-uri': `/hls/${viewer.grant}/${HLS_STREAM}/${file}`, 'x-geogate-node': HLS_NODE, 'x-real-ip': viewer.address, authorization: HLS_NODE_AUTHORIZATION }
+  })
+  await body.dump()
+  return statusCode
+}
+
+/** A viewer's request to the node itself (nginx sends /verify its peer's address). */
+async function fetchFromNode (pool: Pool, viewer: HlsViewer, file: string): Promise<number> {
+  const { statusCode, body } = await pool.request({ method: 'GET', path: `/hls/${viewer.grant}/${HLS_STREAM}/${file}` })
+  await body.dump()
+  return statusCode
 }
 
 /** A new token and a new client IP on every request, tokens in memory. */
@@ -161,19 +207,48 @@ export const loadScenarios: readonly LoadScenario[] = [
   },
   {
     name: 'hls-segments',
-    title: () => `HLS segment checks: GET /verify for ${HLS_VIEWERS} viewers' warm sessions, each fetching segment after segment`,
+    title: () => 'HLS checks: GET /verify as a node sends it for each playlist and segment of its viewers, each viewer a warm session of its own grant and address, asking in a player\'s order',
     database: 'main',
     resolverDown: false,
-    tokenStore: 'memory',
+    tokenStore: 'store',
     path: '/verify',
     headers: [],
     script: wrkScript('hls-segments.lua'),
-    scriptArgs: () => [sharedHlsGrant(), String(HLS_VIEWERS), HLS_NODE_AUTHORIZATION],
-    probe: () => ({
-      path: '/verify',
-      headers: { 'x-original-uri': `/hls/${sharedHlsGrant()}/UIN-DEMO-1/cam-1/index.m3u8`, 'x-geogate-node': 'node-moscow-1', 'x-real-ip': '10.77.0.0', authorization: HLS_NODE_AUTHORIZATION }
-    }),
-    expect: 'verified'
+    scriptArgs: (context) => [viewersOf(context), HLS_NODE, HLS_NODE_AUTHORIZATION, HLS_STREAM, ...pace(context)],
+    viewers: ({ gatewayUrl, count, log }) => startHlsViewers('hls-segments', gatewayUrl, count, verify, log),
+    pacedRate: (viewers) => viewers * PLAYER_CHECKS_PER_S
+  },
+  {
+    name: 'steering',
+    title: () => 'HLS steering manifests: each viewer, minted through the gateway\'s HLS answer (its multivariant playlist fetched once), asks for its steering manifest with the feedback hls.js sends; tokens with a lease longer than the runs (HLS_IDLE_S=600), so that no answer renews one',
+    database: 'main',
+    resolverDown: false,
+    tokenStore: 'store',
+    // A player that follows RELOAD-URI renews its token every half lease; wrk cannot tell which
+    // viewer an answer is for, so the viewers keep their first tokens, within their lease.
+    gatewayConfig: { hlsIdleS: 600 },
+    path: '/',
+    headers: [],
+    script: wrkScript('steering.lua'),
+    scriptArgs: (context) => [viewersOf(context), ...pace(context)],
+    viewers: ({ gatewayUrl, count }) => mintSteeringViewers('steering', gatewayUrl, count)
+  },
+  {
+    name: 'node',
+    title: () => 'a node configured as the README says: nginx with auth_request to the gateway\'s /verify, one worker, on the gateway\'s core, serving HLS to viewers with sessions of their own (each its grant; nginx sends its peer\'s address), asking in a player\'s order; baseline: the same nginx locations without auth_request',
+    database: 'main',
+    resolverDown: false,
+    tokenStore: 'store',
+    path: '/',
+    headers: [],
+    script: wrkScript('node-hls.lua'),
+    scriptArgs: (context) => [viewersOf(context), HLS_STREAM, String(NODE_SEGMENTS), ...pace(context)],
+    viewers: ({ nodeUrl, count, log }) => {
+      if (nodeUrl === undefined) throw new Error('the node scenario needs its node')
+      return startHlsViewers('node', nodeUrl, count, fetchFromNode, log)
+    },
+    throughNode: true,
+    pacedRate: (viewers) => viewers * PLAYER_CHECKS_PER_S
   },
   {
     name: 'many-nodes',
