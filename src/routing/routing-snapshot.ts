@@ -192,7 +192,8 @@ export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): R
   let snapshot: RoutingSnapshot | undefined
   let ok = false
   let loading: Promise<RoutingSnapshot> | undefined
-  let again = false
+  /** The load that starts when the one under way ends, shared by every refresh asked meanwhile. */
+  let following: Promise<RoutingSnapshot> | undefined
   let closed = false
   const streams: ChangeStream[] = []
   let debounce: NodeJS.Timeout | undefined
@@ -277,9 +278,14 @@ export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): R
 
   function refresh (): Promise<RoutingSnapshot> {
     if (loading !== undefined) {
-      // A change during a load may be missed by it: load once more afterwards.
-      again = true
-      return loading
+      // A change made during a load may be missed by it: whoever asks now gets the load after
+      // it, which cannot miss the change (one follow-up however many ask meanwhile).
+      following ??= loading.then(() => undefined, () => undefined).then(() => {
+        following = undefined
+        // Closed meanwhile: nothing reads the store any more.
+        return closed && snapshot !== undefined ? snapshot : refresh()
+      })
+      return following
     }
     const started = now()
     const next = loadRoutingSnapshot(options.collections, started, paces).catch((err: unknown) => {
@@ -289,13 +295,7 @@ export function createRoutingSnapshotSource (options: RoutingSnapshotOptions): R
     loading = Promise.all([latestAuditAt(options.collections), next]).then(
       ([latest, view]) => loaded(started, latest, view),
       (err: unknown) => { readFailed(); throw err }
-    ).finally(() => {
-      loading = undefined
-      if (again && !closed) {
-        again = false
-        refresh().catch((err: unknown) => options.onError?.(err))
-      }
-    })
+    ).finally(() => { loading = undefined })
     return loading
   }
 
