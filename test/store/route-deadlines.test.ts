@@ -6,19 +6,10 @@
 // it (200, "stored": false; heartbeat-outage.test.ts). /verify reads nothing from the store and
 // keeps answering.
 
-import { parseServiceKeys } from '../../src/signing/service-request.js'
-import { TEST_SERVICE_KEYS } from '../helpers/processes.js'
+import { startCutStoreSystem } from '../helpers/cut-store.js'
 import t, { type Test } from 'tap'
-import { createAuthService } from '../../src/commands/auth-server.js'
-import { createResolverService } from '../../src/commands/resolver.js'
-import { loadConfig } from '../../src/config.js'
-import { demoNodeKey, demoNodes } from '../../src/demo/demo-data.js'
-import { seedDemoData } from '../../src/demo/seed.js'
-import { createGateway } from '../../src/gateway.js'
-import { startEmbeddedStore } from '../../src/store/embedded.js'
-import { connectStore, ensureIndexes } from '../../src/store/mongo.js'
-import { get, TEST_SIGNING_KEYS } from '../helpers/system.js'
-import { startStoreProxy } from '../helpers/store-proxy.js'
+import { demoNodeKey } from '../../src/demo/demo-data.js'
+import { get } from '../helpers/system.js'
 import { request } from 'undici'
 import { testSigner } from '../handlers/node/hook-fixtures.js'
 
@@ -28,44 +19,8 @@ if (process.env.MONGODB_URL !== undefined && process.env.MONGODB_URL !== '') {
 }
 
 const QUERY_TIMEOUT_MS = 300
-const embedded = await startEmbeddedStore({ database: 'deadlines' })
-t.teardown(() => embedded.stop())
-const direct = await connectStore({ url: embedded.url, database: 'deadlines' })
-t.teardown(() => direct.close())
-await ensureIndexes(direct.collections)
-await seedDemoData(direct.collections)
-await direct.collections.nodes.updateMany({ _id: { $in: demoNodes.map((n) => n._id) } }, { $set: { last_seen: new Date() } })
-
-const target = new URL(embedded.url)
-const proxy = await startStoreProxy(t, { host: target.hostname, port: Number(target.port) })
-const viaProxy = await connectStore({ url: proxy.url('deadlines'), database: 'deadlines', serverSelectionTimeoutMs: 5000 })
-t.teardown(() => viaProxy.client.close(true))
-
-const config = loadConfig({}, {
-  signingKeys: TEST_SIGNING_KEYS,
-  serviceKeys: parseServiceKeys(TEST_SERVICE_KEYS),
-  gatewayId: 'gw-test',
-  trustedProxies: ['127.0.0.1/32'],
-  logLevel: 'silent',
-  mongodbQueryTimeoutMs: QUERY_TIMEOUT_MS,
-  authTimeoutMs: 5000
-})
 // The auth-server reads the store directly: this test is about the gateway's own queries.
-const authServer = await createAuthService(config, direct)
-t.teardown(() => authServer.close())
-const resolver = await createResolverService(config)
-t.teardown(() => resolver.close())
-const gateway = await createGateway({
-  config: {
-    ...config,
-    authServerUrl: await authServer.listen({ host: '127.0.0.1', port: 0 }),
-    resolverUrl: await resolver.listen({ host: '127.0.0.1', port: 0 })
-  },
-  store: viaProxy,
-  defaultMetrics: false
-})
-t.teardown(() => gateway.close())
-const base = await gateway.app.listen({ host: '127.0.0.1', port: 0 })
+const { embedded, proxy, gateway, base } = await startCutStoreSystem(t, { database: 'deadlines', config: { mongodbQueryTimeoutMs: QUERY_TIMEOUT_MS } })
 
 const admin = { authorization: 'Bearer demo-admin-token' }
 const nodeKey = demoNodeKey('node-moscow-1')

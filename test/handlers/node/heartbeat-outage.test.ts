@@ -4,22 +4,13 @@
 // this replica. The store is cut by a proxy that stops answering, as a stalled network does.
 
 import Fastify from 'fastify'
+import { startCutStoreSystem } from '../../helpers/cut-store.js'
 import t from 'tap'
 import { request } from 'undici'
-import { createAuthService } from '../../../src/commands/auth-server.js'
-import { createResolverService } from '../../../src/commands/resolver.js'
-import { loadConfig } from '../../../src/config.js'
-import { demoNodeKey, demoNodes } from '../../../src/demo/demo-data.js'
-import { seedDemoData } from '../../../src/demo/seed.js'
-import { createGateway } from '../../../src/gateway.js'
+import { demoNodeKey } from '../../../src/demo/demo-data.js'
 import { registerHeartbeatRoute } from '../../../src/handlers/node/heartbeat-route.js'
 import { errorPlugin } from '../../../src/http/error-plugin.js'
-import { parseServiceKeys } from '../../../src/signing/service-request.js'
-import { startEmbeddedStore } from '../../../src/store/embedded.js'
-import { connectStore, ensureIndexes } from '../../../src/store/mongo.js'
-import { TEST_SERVICE_KEYS } from '../../helpers/processes.js'
-import { startStoreProxy } from '../../helpers/store-proxy.js'
-import { get, TEST_SIGNING_KEYS } from '../../helpers/system.js'
+import { get } from '../../helpers/system.js'
 
 if (process.env.MONGODB_URL !== undefined && process.env.MONGODB_URL !== '') {
   t.plan(0, 'cuts an embedded store behind a proxy; not run against an external MongoDB')
@@ -27,51 +18,15 @@ if (process.env.MONGODB_URL !== undefined && process.env.MONGODB_URL !== '') {
 }
 
 const clock = Date.now()
-const embedded = await startEmbeddedStore({ database: 'beats' })
-t.teardown(() => embedded.stop())
-const direct = await connectStore({ url: embedded.url, database: 'beats' })
-t.teardown(() => direct.close())
-await ensureIndexes(direct.collections)
-await seedDemoData(direct.collections)
 // Every node alive but the two in Moscow, silent for a minute: a Moscow client goes to London.
-await direct.collections.nodes.updateMany({ _id: { $in: demoNodes.map((n) => n._id) } }, { $set: { last_seen: new Date(clock) } })
 const silentSince = new Date(clock - 60_000)
-await direct.collections.nodes.updateMany({ _id: { $in: ['node-moscow-1', 'node-moscow-2'] } }, { $set: { last_seen: silentSince } })
-
-const target = new URL(embedded.url)
-const proxy = await startStoreProxy(t, { host: target.hostname, port: Number(target.port) })
-const viaProxy = await connectStore({ url: proxy.url('beats'), database: 'beats', serverSelectionTimeoutMs: 5000 })
-t.teardown(() => viaProxy.client.close(true))
-
-const config = loadConfig({}, {
-  signingKeys: TEST_SIGNING_KEYS,
-  serviceKeys: parseServiceKeys(TEST_SERVICE_KEYS),
-  gatewayId: 'gw-test',
-  trustedProxies: ['127.0.0.1/32'],
-  logLevel: 'silent',
-  nodeTtlS: 15,
-  mongodbQueryTimeoutMs: 300,
-  // A loaded machine's first calls are slow; the auth-server is not what this test is about.
-  authTimeoutMs: 5000
-})
-// The auth-server reads the store directly: only the gateway's store is cut.
-const authServer = await createAuthService(config, direct)
-t.teardown(() => authServer.close())
-const resolver = await createResolverService(config)
-t.teardown(() => resolver.close())
-const gateway = await createGateway({
-  config: {
-    ...config,
-    authServerUrl: await authServer.listen({ host: '127.0.0.1', port: 0 }),
-    resolverUrl: await resolver.listen({ host: '127.0.0.1', port: 0 })
-  },
-  store: viaProxy,
-  defaultMetrics: false,
+const { direct, proxy, gateway, base } = await startCutStoreSystem(t, {
+  database: 'beats',
+  config: { nodeTtlS: 15, mongodbQueryTimeoutMs: 300 },
   // A clock that stands still: what keeps a node eligible here is its heartbeat, not time.
-  now: () => clock
+  now: () => clock,
+  prepare: async (store) => { await store.collections.nodes.updateMany({ _id: { $in: ['node-moscow-1', 'node-moscow-2'] } }, { $set: { last_seen: silentSince } }) }
 })
-t.teardown(() => gateway.close())
-const base = await gateway.app.listen({ host: '127.0.0.1', port: 0 })
 
 async function heartbeat (node: string, key: string, status?: 'up' | 'draining'): Promise<{ status: number, json: any }> {
   const res = await request(`${base}/api/v1/nodes/${node}/heartbeat`, {
