@@ -284,7 +284,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     metrics,
     decisionLog,
     corsOrigin: config.corsOrigin,
-    admin: { auth, geo, routing, policy, nodeTtlMs, now, collections, nodeTtlS: config.nodeTtlS, ender },
+    admin: { auth, geo, routing, policy, nodeTtlMs, pathways: config.steeringPathways, now, collections, nodeTtlS: config.nodeTtlS, ender },
     node: nodeRoutes
   }, { logger: options.logger ?? config.logLevel, bodyLimit: GATEWAY_BODY_LIMIT }).catch(async (err: unknown) => {
     await closeOpened()

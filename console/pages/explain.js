@@ -1,11 +1,24 @@
 // The route explainer: for an IP, a server, a camera and a format, where the client is, the
-// group chain tried, every candidate node with its reason and score, and the winner, on the map.
+// group chain tried, every candidate node with its reason and score, the winner, on the map, and
+// the nodes a viewer could move to: an HLS viewer's pathways in order, or a JSON answer's
+// alternates.
 
 import { api } from '../api.js'
 import { h, replace, table } from '../dom.js'
 import { drawMap } from '../map.js'
 
 const FORMATS = ['flv', 'hls', 'ws-fmp4']
+
+/** The pathways of an HLS answer, the chosen node first; for other formats the JSON answer's alternates. */
+function pathwayFacts (answer, format) {
+  const hls = format === 'hls'
+  const listed = hls ? answer.pathways : answer.pathways.slice(1)
+  const items = listed.map((p, i) => h('li', { dataset: { node: p.node } }, `${p.node} in ${p.group}${hls && i === 0 ? ' (chosen)' : ''}`))
+  return [
+    h('dt', {}, hls ? 'HLS pathways' : 'Alternates (redirect=false)'),
+    h('dd', {}, items.length === 0 ? 'none' : h('ol', { id: 'explain-pathways' }, items))
+  ]
+}
 
 function place (location) {
   const parts = [location.city, location.region_iso, location.country_code].filter((p) => p !== null && p !== undefined)
@@ -44,7 +57,8 @@ export async function explainPage (ctx) {
         h('dt', {}, 'Location'), h('dd', { id: 'explain-location' }, `${place(answer.location)} from the ${answer.location_source}`),
         h('dt', {}, 'Group chain'), h('dd', { id: 'explain-groups' }, answer.groups.join(' → ') || 'none', ` (matched by ${answer.group_rule})`),
         h('dt', {}, 'Partner'), h('dd', {}, answer.partner ?? 'unknown server'),
-        h('dt', {}, 'Winner'), h('dd', { id: 'explain-winner' }, answer.chosen === null ? 'no node can take this stream' : `${answer.chosen.node} in ${answer.chosen.group} (${answer.chosen.pattern})`))
+        h('dt', {}, 'Winner'), h('dd', { id: 'explain-winner' }, answer.chosen === null ? 'no node can take this stream' : `${answer.chosen.node} in ${answer.chosen.group} (${answer.chosen.pattern})`),
+        pathwayFacts(answer, query.get('format') ?? 'flv'))
       replace(result, h('div', { class: 'explain-grid' },
         h('div', { class: 'explain-facts' }, facts, h('h2', {}, 'Candidates'), table(['Node', 'Group', 'Pattern', 'Eligible', 'Reason', 'Score'], rows, { id: 'candidates' })),
         h('figure', { class: 'map-box' }, map, h('figcaption', {}, 'The client (red), the route to the winner\'s group (line), groups and nodes; the winner is ringed.'))))

@@ -144,6 +144,18 @@ if (chromium !== undefined) {
     noProblems(t)
   })
 
+  t.test('explain an HLS viewer\'s route: its pathways, in the order the API gives them', async (t) => {
+    await page.goto(`${base}/admin/#/explain?ip=77.88.8.8&server=UIN-DEMO-1&camera=cam-1&format=hls`)
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#explain-result dt')).some((dt) => dt.textContent === 'HLS pathways') &&
+      document.querySelector('#explain-pathways li') !== null)
+    const shown = await page.$$eval('#explain-pathways li', (items) => items.map((li) => (li as HTMLElement).dataset.node ?? ''))
+    const answer = await apiGet(base, '/route?ip=77.88.8.8&server=UIN-DEMO-1&camera=cam-1&format=hls')
+    t.same(shown, answer.pathways.map((p: { node: string }) => p.node), `listed in order: ${shown.join(', ')}`)
+    t.equal(shown[0], answer.chosen.node, 'the chosen node first')
+    t.ok(shown.length > 2, 'then the alternates, from the fallback groups too')
+    noProblems(t)
+  })
+
   t.test('drain a node and see the explainer stop choosing it', async (t) => {
     const { winner } = await explain(page, '77.88.8.8')
     await page.goto(`${base}/admin/#/nodes`)

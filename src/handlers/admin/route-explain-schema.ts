@@ -27,6 +27,13 @@ export const RouteAccess = Type.Object({
 
 const Choice = Type.Object({ node: Type.String(), group: Type.String(), pattern: Type.String() })
 
+export const RoutePathway = Type.Object({
+  node: Type.String(),
+  group: Type.String(),
+  pattern: Type.String(),
+  pathway: Type.String({ description: 'its Pathway ID in the multivariant playlist and the steering manifest' })
+})
+
 export const RouteAnswer = Type.Object({
   location: RouteLocation,
   location_source: Type.String({ description: 'cache, resolver or fallback' }),
@@ -45,6 +52,10 @@ export const RouteAnswer = Type.Object({
   chosen: Type.Union([Choice, Type.Null()]),
   ipv6: Type.Union([Type.Literal('ipv6_node'), Type.Literal('no_ipv6_node'), Type.Null()], {
     description: 'for a client over IPv6: whether a node serving IPv6 was found (ipv6_node) or not (no_ipv6_node); else null'
+  }),
+  pathways: Type.Array(RoutePathway, {
+    description: 'the chosen node, then up to STEERING_PATHWAYS alternates (from the fallback groups when the group has no second node): ' +
+      'the pathways an HLS viewer is offered, in order; after the first, the alternates of a JSON answer (redirect=false) of any format. Empty when no node is chosen'
   }),
   overflow: Type.Union([Type.Object({
     url: Type.String(),

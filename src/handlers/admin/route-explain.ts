@@ -1,7 +1,9 @@
 // GET /api/v1/route: explains how a request would be routed — the location, the group chain
 // tried, every candidate node with why it was or was not eligible, and the winner — without
-// the stream's auth, billing or camera checks; and whether the geo rule that applies (the
-// camera's, the account's or its tariff's) lets the client in, naming the rule that decided.
+// the stream's auth, billing or camera checks; whether the geo rule that applies (the camera's,
+// the account's or its tariff's) lets the client in, naming the rule that decided; and the
+// pathways an HLS viewer would be offered, in order, ranked by the very function the stream
+// request ranks its alternates with, so that the two cannot disagree.
 
 import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from 'typebox'
@@ -18,8 +20,13 @@ import { streamFormats, type ServerDoc } from '../../store/documents.js'
 import type { Collections } from '../../store/mongo.js'
 import type { RoutingSnapshotSource } from '../../routing/routing-snapshot.js'
 import { overflowTarget, overflowUrl } from '../../balancing/overflow.js'
+import { rankNodes } from '../../balancing/rank-nodes.js'
+import type { ExplainedChoice } from '../../balancing/explain.js'
+import type { SelectionOptions, SelectionRequest } from '../../balancing/select-node.js'
+import type { Snapshot } from '../../balancing/snapshot.js'
+import { pathwayId } from '../stream/steering-paths.js'
 import { requireRole } from './admin-auth.js'
-import { RouteAccess, RouteAnswer } from './route-explain-schema.js'
+import { RouteAccess, RouteAnswer, RoutePathway } from './route-explain-schema.js'
 
 export const RouteQuery = Type.Object({
   ip: ClientAddress,
@@ -41,6 +48,8 @@ export interface RouteExplainDeps {
   tariffs: Collections['tariffs']
   policy: BalancingPolicy
   nodeTtlMs: number
+  /** STEERING_PATHWAYS: the alternates an answer offers beside the chosen node, as the stream request is told. */
+  pathways: number
   now: () => number
 }
 
@@ -63,13 +72,11 @@ export function registerRouteExplain (app: FastifyInstance, deps: RouteExplainDe
     const key = `${query.server}/${query.camera ?? ''}`
     const partner = server?.partner ?? ''
     const format = query.format ?? 'flv'
-    const explanation = explainSelection(
-      routing.nodes,
-      { partner, group: match.group, pattern: query.pattern ?? 'streaming', format, key, ipv6: ip.includes(':') },
-      // The stream request's clock: while liveness is frozen (the store away), node TTLs are
-      // measured from when it was last read, or every node would look stale here alone.
-      { policy: deps.policy, nowMs: routing.livenessFrozenAt ?? deps.now(), nodeTtlMs: deps.nodeTtlMs }
-    )
+    const selection: SelectionRequest = { partner, group: match.group, pattern: query.pattern ?? 'streaming', format, key, ipv6: ip.includes(':') }
+    // The stream request's clock: while liveness is frozen (the store away), node TTLs are
+    // measured from when it was last read, or every node would look stale here alone.
+    const options: SelectionOptions = { policy: deps.policy, nowMs: routing.livenessFrozenAt ?? deps.now(), nodeTtlMs: deps.nodeTtlMs }
+    const explanation = explainSelection(routing.nodes, selection, options)
     // Where the stream would go with no node to take it: shown only when that is the answer.
     const target = explanation.chosen === null ? overflowTarget(routing.nodes, partner, match.group) : null
     return {
@@ -79,9 +86,24 @@ export function registerRouteExplain (app: FastifyInstance, deps: RouteExplainDe
       access,
       partner: server?.partner ?? null,
       ...explanation,
+      pathways: pathwaysOf(routing.nodes, selection, options, explanation.chosen, deps.pathways),
       overflow: target === null ? null : { ...target, redirect: overflowUrl(target, query.server, query.camera ?? '', format) }
     }
   })
+}
+
+/**
+ * The chosen node, then the alternates the stream request would offer beside it: an HLS
+ * viewer's pathways in the order its multivariant playlist lists them (and its first steering
+ * manifest, while all are well, orders them); a JSON answer's alternates after the first.
+ */
+function pathwaysOf (
+  snapshot: Snapshot, selection: SelectionRequest, options: SelectionOptions, chosen: ExplainedChoice | null, alternates: number
+): Array<Static<typeof RoutePathway>> {
+  if (chosen === null) return []
+  const others = rankNodes(snapshot, selection, options, { limit: alternates, exclude: new Set([chosen.node]) })
+    .map((ranked) => ({ node: ranked.node._id, group: ranked.group, pattern: ranked.pattern }))
+  return [chosen, ...others].map((p) => ({ node: p.node, group: p.group, pattern: p.pattern, pathway: pathwayId(p.node) }))
 }
 
 /** Whether the geo rule lets the client in, and which rule decided (null: none applies). */

@@ -39,6 +39,7 @@ const deps: RouteExplainDeps = {
   tariffs: store.collections.tariffs,
   policy,
   nodeTtlMs: NODE_TTL_MS,
+  pathways: 3,
   now: () => clock
 }
 const explainer: FastifyPluginAsync = async (app) => {
