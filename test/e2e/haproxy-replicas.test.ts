@@ -13,6 +13,7 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '../helpers/wait.js'
 import t, { type Test } from 'tap'
 import { Agent, request } from 'undici'
 import { stopChild } from '../../src/stop-child.js'
@@ -21,17 +22,6 @@ import { startSystem, TEST_SIGNING_KEYS } from '../helpers/system.js'
 import { requireTools } from '../helpers/tools.js'
 
 const CONFIG = fileURLToPath(new URL('../../deploy/haproxy/haproxy.cfg', import.meta.url))
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => { typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')) })
-    })
-  })
-}
 
 /** One command on haproxy's admin socket, its whole answer. */
 async function adminCommand (socket: string, command: string): Promise<string> {

@@ -5,9 +5,9 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { freePort } from './wait.js'
 import type { Test } from 'tap'
 import { stopChild } from '../../src/stop-child.js'
 import { portOpen } from './port-open.js'
@@ -76,17 +76,6 @@ http {
   }
 }
 `
-}
-
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => { typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')) })
-    })
-  })
 }
 
 /** Starts nginx and waits until it accepts connections; a port taken meanwhile is retried. */

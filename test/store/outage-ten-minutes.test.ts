@@ -6,7 +6,7 @@
 
 import { parseServiceKeys } from '../../src/signing/service-request.js'
 import { TEST_SERVICE_KEYS } from '../helpers/processes.js'
-import net from 'node:net'
+import { freePort, until } from '../helpers/wait.js'
 import t from 'tap'
 import { createAuthService } from '../../src/commands/auth-server.js'
 import { createResolverService } from '../../src/commands/resolver.js'
@@ -21,24 +21,6 @@ import { get, TEST_SIGNING_KEYS, type Answer } from '../helpers/system.js'
 if (process.env.MONGODB_URL !== undefined && process.env.MONGODB_URL !== '') {
   t.plan(0, 'stops and restarts the embedded store; not run against an external MongoDB')
   process.exit(0)
-}
-
-function freePort (): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-async function until (what: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (await what()) return true
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  return false
 }
 
 let offset = 0

@@ -1,7 +1,7 @@
 // MongoDB goes away under a running gateway: it keeps serving from its last snapshot and its
 // caches, says so in /readyz and /metrics, and recovers by itself when MongoDB returns.
 
-import net from 'node:net'
+import { freePort, until } from '../helpers/wait.js'
 import t from 'tap'
 import { request } from 'undici'
 import { loadConfig } from '../../src/config.js'
@@ -16,15 +16,6 @@ import { get, markDemoNodesAlive, TEST_SIGNING_KEYS } from '../helpers/system.js
 if (process.env.MONGODB_URL !== undefined && process.env.MONGODB_URL !== '') {
   t.plan(0, 'stops and restarts the embedded store; not run against an external MongoDB')
   process.exit(0)
-}
-
-function freePort (): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 const port = await freePort()
@@ -54,15 +45,6 @@ const base = await gateway.app.listen({ host: '127.0.0.1', port: 0 })
 await markDemoNodesAlive(store as never)
 await gateway.refreshSnapshot()
 const watch = `${base}/flv?server=UIN-DEMO-1&camera=cam-1&access_token=demo-viewer-token`
-
-async function until (what: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (await what()) return true
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  return false
-}
 
 async function metric (name: string): Promise<number> {
   const text = await (await request(`${base}/metrics`)).body.text()
