@@ -3,7 +3,7 @@
 import { api } from '../api.js'
 import { h, replace, table } from '../dom.js'
 
-const COLLECTIONS = ['', 'nodes', 'geo_groups', 'servers', 'partners', 'tariffs', 'accounts', 'tokens']
+const COLLECTIONS = ['', 'nodes', 'geo_groups', 'servers', 'partners', 'tariffs', 'accounts', 'tokens', 'sessions']
 
 /** "weight: 10 → 3" for each top-level field that differs. */
 function changes (before, after) {
