@@ -45,6 +45,16 @@ function contains (values: readonly string[], value: string): boolean {
  * above a declared bandwidth or CPU limit, by its last heartbeat, is over_bandwidth or over_cpu.
  * 'weight' is a node whose weight is not positive: no policy may pick it.
  */
+/**
+ * When the node goes silent by what this replica knows now: its last heartbeat plus two missed
+ * beats at its pace (when learned) or NODE_TTL_S. -Infinity for a node that never beat.
+ */
+export function silentAt (node: SnapshotNode, nodeTtlMs: number): number {
+  const lastSeen = node.doc.last_seen?.getTime() ?? Number.NaN
+  const silentAfter = node.staleAfterMs < nodeTtlMs ? node.staleAfterMs : nodeTtlMs
+  return Number.isFinite(lastSeen) ? lastSeen + silentAfter : -Infinity
+}
+
 export function nodeIneligibility (
   node: SnapshotNode,
   request: EligibilityRequest,

@@ -24,6 +24,7 @@ import type { NodeDoc, ServerDoc, StreamFormat } from '../../store/documents.js'
 import type { RoutingSnapshotSource } from '../../routing/routing-snapshot.js'
 import { nodeStreamUrl } from './node-url.js'
 import { rankNodes } from '../../balancing/rank-nodes.js'
+import { silentAt } from '../../balancing/eligibility.js'
 import { newSessionId, type StreamVerifier } from '../../signing/stream-signature.js'
 import { multivariantPath } from './steering-paths.js'
 import type { SteeringDeps } from './steering-routes.js'
@@ -208,7 +209,7 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
   const failed = provenFailure(deps, input, subject, principal.owner_id)
   const memo = input.format === 'hls' || input.withAlternates === true || failed !== undefined ? undefined : deps.memo
   if (memo !== undefined) {
-    const hit = memo.get(routing, memoKey)
+    const hit = memo.get(routing, memoKey, routing.livenessFrozenAt ?? deps.now())
     if (hit !== undefined) {
       return { url: hit.url, node: hit.node, expiresAt: hit.expiresAt, alternates: [], owner: principal.owner_id, grantId: hit.jti, group, rule, country, partner: server.partner }
     }
@@ -270,7 +271,11 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
     }
   }
   const chosen = signedUrl(selection.node)
-  memo?.set(routing, memoKey, { url: chosen.url, node, expiresAt: chosen.expiresAt, jti: chosen.jti })
+  if (memo !== undefined) {
+    const chosenNode = routing.nodes.nodesById.get(selection.node._id)
+    const silent = chosenNode === undefined ? -Infinity : silentAt(chosenNode, deps.nodeTtlMs)
+    memo.set(routing, memoKey, { url: chosen.url, node, expiresAt: chosen.expiresAt, jti: chosen.jti, silentAt: silent })
+  }
   return {
     url: chosen.url,
     node,

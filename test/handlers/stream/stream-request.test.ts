@@ -141,3 +141,20 @@ t.test('fromip always asks whether the token is an admin\'s', async (t) => {
   }
   await t.rejects(Promise.resolve(handleStreamRequest(d, input({ fromIp: 'nowhere' }))), { code: 'GW_BAD_REQUEST' })
 })
+
+t.test('a remembered answer is not given past the moment its node goes silent, within its second', async (t) => {
+  // Every demo node last beat at `beat`; with no pace learned they go silent NODE_TTL (15 s)
+  // later, half-way through a second, so that the memo's second spans the moment.
+  const beat = Math.floor(Date.now() / 1000) * 1000 - 60_000 + 500
+  const silentAt = beat + 15_000
+  await markDemoNodesAlive(store, new Date(beat))
+  const aged = await loadRoutingSnapshot(store.collections, beat)
+  let clock = silentAt - 100
+  const d = { ...deps(), now: () => clock, memo: createRedirectMemo(() => clock), routing: { current: () => aged } }
+  const first = await handleStreamRequest(d, input())
+  clock = silentAt - 50
+  t.equal((await handleStreamRequest(d, input())).url, first.url, 'remembered while its node is alive')
+  clock = silentAt + 100
+  const after = await (async () => await handleStreamRequest(d, input()))().then((answer) => answer.url, (err: unknown) => err)
+  t.not(after, first.url, 'not remembered once its node is silent')
+})
