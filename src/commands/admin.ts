@@ -147,6 +147,9 @@ async function explainRoute (api: Client, io: AdminIo, args: string[]): Promise<
   io.out(`client    ${[where.city, where.region_iso, where.country_code].filter((p: unknown) => p !== null).join(', ') || 'unknown'}${where.coordinates === null ? '' : ` (${String(where.coordinates[0])}, ${String(where.coordinates[1])})`} from the ${String(answer.location_source)}`)
   io.out(`groups    ${answer.groups.join(' -> ') as string} (matched by ${String(answer.group_rule)})`)
   io.out(`chosen    ${answer.chosen === null ? 'none: no node can take this stream' : `${String(answer.chosen.node)} in ${String(answer.chosen.group)} (${String(answer.chosen.pattern)})`}`)
+  // An HLS viewer's pathways in their order; another format's alternates (redirect=false).
+  const pathways = (answer.pathways ?? []) as Array<{ node: string }>
+  if (pathways.length > 0) io.out(`pathways  ${pathways.map((p) => p.node).join(' -> ')}`)
   io.out('')
   const rows = [['NODE', 'GROUP', 'PATTERN', 'ELIGIBLE', 'REASON', 'SCORE']]
   for (const c of answer.candidates) rows.push([c.node, c.group, c.pattern, c.eligible ? 'yes' : 'no', c.reason, c.score === null ? '-' : Number(c.score).toFixed(3)])

@@ -49,6 +49,7 @@ t.test('drain and undrain, and the explainer follows', async (t) => {
   const winner = /^chosen\s+(node-\S+)/m.exec(before.out)?.[1] ?? ''
   t.match(winner, /^node-moscow-[12]$/)
   t.match(before.out, new RegExp(`^${winner}\\s+ru-central\\s+streaming\\s+yes\\s+chosen\\s+\\d`, 'm'), 'the candidate table')
+  t.match(before.out, new RegExp(`^pathways\\s+${winner} -> node-moscow-[12] -> `, 'm'), 'the pathways, the chosen node first')
 
   t.equal((await admin(['nodes', 'drain', winner])).out, `${winner}: draining=true`)
   await system.gateway.refreshSnapshot()
