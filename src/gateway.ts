@@ -194,6 +194,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     routing,
     now,
     onHlsStore: metrics.hlsSessionStore,
+    onHlsStoreWrite: metrics.hlsStoreWrite,
     events: sessionEvents,
     // The viewer's country from the local database: /verify must not wait on the resolver.
     viewerGeo: createViewerGeo({ billing, servers, countryOf: (address) => city.lookup(address)?.country_code ?? null })
@@ -231,6 +232,8 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     })
   // What is opened here closes with the app, or at once if the app cannot be built.
   const closeOpened = async (): Promise<void> => {
+    // The renewals seen last, written while the store is still there.
+    await nodeRoutes.hls.close()
     await sweeper?.close()
     await Promise.allSettled([endedWatch?.close(), guard?.close()])
     await dropper.close()

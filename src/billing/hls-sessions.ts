@@ -7,14 +7,31 @@
 // another pathway keeps its session and its slot), whatever the grants' exp: exp bounds only
 // when a session may start. It ends when its viewer has fetched nothing for idleMs (its
 // lease, written with the renewals, runs out: nothing needs to delete it) or maxMs after it
-// started. As the lease is renewed at most every renewEveryMs, a gap between requests of up to
-// idleMs − renewEveryMs is always forgiven, and one of up to idleMs may be.
+// started.
 //
-// Segment checks must stay cheap, so a session this process knows is continued from memory; its
-// lease in the store is renewed at most every renewEveryMs (by one request, which waits for the
-// write; requests meanwhile do not). A replica that
-// does not know a session (nginx spreads /verify over replicas) reads it from the store once and
-// then knows it too.
+// Segment checks must stay cheap: no request waits on a store write once its session has
+// started. A session this process knows is continued from memory: its request marks it seen
+// and is answered at once. Its lease is written behind the requests: a flush, every
+// renewEveryMs (started after the first request that finds one due, else by a timer that
+// never keeps the process alive), renews every session seen since the last in a few store
+// calls whatever their number: one updateMany of the session documents per lease end (and per
+// node a viewer moved to), one of their slots and token slots per lease end. A lease ends
+// idleMs after its viewer's last request rounded down to renewEveryMs, so a flush writes one
+// or two lease ends; a gap between requests of up to idleMs − renewEveryMs is always forgiven,
+// and one of up to idleMs may be. Each warm session had cost two or three awaited writes every
+// renewEveryMs (its document, its slot, its token slot) and its request the wait: at 1,000
+// sessions those writes queued on the embedded store and checks waited over a second. A flush
+// writes a hundred sessions' leases in two writes (0.24 writes per session per minute, from 24).
+//
+// A flush that renews fewer documents than it meant to reads which: an ended one is refused
+// from then on (GW_SESSION_ENDED), one whose lease ran out (its slot may be another viewer's)
+// is admitted again at its next request. A flush the store fails is counted and retried by the
+// next with what was seen since: the lease has several flushes to spare, and no request fails
+// for it. Only a session whose lease ran out in memory while a flush is under way waits for
+// that flush (a store slower than the lease's margin), rather than read the store behind its
+// own write. Two replicas that both serve a viewer (nginx spreads /verify over replicas) both
+// renew it; the last write wins, each at most renewEveryMs behind the viewer. A replica that
+// does not know a session reads it from the store once and then knows it too.
 //
 // A grant is one viewer's: it starts sessions for one viewer address, or for the few its tariff's
 // hls_addresses_per_grant allows (grant-seats.ts, decided in the store, so on every replica
@@ -29,11 +46,12 @@
 // (src/billing/end-session.ts): the document is marked ended and its lease set to the end. Every
 // replica polls for recent ends (src/billing/ended-sessions.ts) and hands them to end(), which
 // drops the session from memory and remembers it, so that its next request is refused with
-// GW_SESSION_ENDED at once; a replica that missed the poll finds the end at its next renewal or
+// GW_SESSION_ENDED at once; a replica that missed the poll finds the end at its next flush or
 // read. A warm request still reads only memory.
 
 import { gatewayError, type GatewayError } from '../errors.js'
 import type { StreamClaims } from '../signing/stream-signature.js'
+import { countWrites } from '../store/counted-writes.js'
 import { admitSession, type AdmissionCollections } from './admit-session.js'
 import type { SessionEvents } from './session-events.js'
 import { sessionOf } from '../signing/stream-signature.js'
@@ -48,17 +66,26 @@ export interface HlsViewer {
 
 export type HlsVerdict = { allowed: true } | { allowed: false, error: GatewayError }
 
+/**
+ * A store call of HLS sessions: a read (of a session this process did not know, or of the
+ * sessions a flush renewed fewer of than it meant to), an admission, a flush of renewals (one
+ * however many sessions it renews), or a flush the store failed (retried by the next).
+ */
+export type HlsStoreCall = 'read' | 'admit' | 'renew' | 'renew-failed'
+
 export interface HlsSessionsOptions {
   billing: AdmissionCollections
   /** The node's patterns, for the tariff check; read once per session start. */
   nodePatterns: (node: string) => Promise<readonly string[]>
   idleMs: number
   maxMs: number
-  /** Default: a third of idleMs, at most 5 s, so a live session's lease never runs out. */
+  /** How often the seen sessions' leases are written. Default: a third of idleMs, at most 5 s. */
   renewEveryMs?: number
   now: () => number
   /** Told of each store call, for metrics. */
-  onStore?: (op: 'read' | 'admit' | 'renew') => void
+  onStore?: (call: HlsStoreCall) => void
+  /** Told of each write command sent to the store: by an admission, or by a flush of renewals. */
+  onStoreWrite?: (op: 'admit' | 'renew') => void
   /** The viewer's country, recorded with a session it starts; default: not recorded. */
   countryOf?: (address: string) => string | null
   /** Told of each session's start (its end is told where it ends: the sweeper, an operator's end). */
@@ -77,6 +104,13 @@ export interface HlsSessions {
    * refused with GW_SESSION_ENDED from memory for a while after.
    */
   end: (keys: Iterable<string>) => void
+  /**
+   * Writes now the renewals of every session seen so far, after the flush under way if any.
+   * Never throws: a failed flush is told to onStore and its sessions wait for the next.
+   */
+  flush: () => Promise<void>
+  /** Stops the timer and writes the last renewals (shutdown). */
+  close: () => Promise<void>
   /** Sessions this process holds in memory. */
   readonly size: number
 }
@@ -85,14 +119,25 @@ interface LiveSession {
   key: string
   /** The node the viewer last fetched from: a viewer moving to another pathway moves it. */
   node: string
+  /** The node the stored document names, as this process last wrote or read it. */
+  storedNode: string | undefined
   slot: string | null
   /** The token slot it holds, for a token with max_sessions (token-slots.ts). */
   tokenSlot: string | null
   startedAt: number
   /** When the lease last written ends: past it, the slot may be another viewer's. */
   leaseEnd: number
-  renewedAt: number
-  renewing: boolean
+  /** Its latest request not yet written behind; null: none (it is not in the flush queue). */
+  seenAt: number | null
+}
+
+/** One session's renewal in a flush. */
+interface Renewal {
+  session: LiveSession
+  seenAt: number
+  lease: number
+  /** The node to write: the viewer moved since the document last named one. */
+  node: string | undefined
 }
 
 const ALLOWED: HlsVerdict = { allowed: true }
@@ -116,10 +161,17 @@ interface FullGrant {
 }
 
 export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
-  const { billing, idleMs, maxMs, now } = options
+  const { idleMs, maxMs, now } = options
   const onStore = options.onStore ?? (() => {})
+  const onStoreWrite = options.onStoreWrite
   const renewEveryMs = options.renewEveryMs ?? Math.min(5000, Math.max(1, Math.floor(idleMs / 3)))
+  if (!(Number.isInteger(renewEveryMs) && renewEveryMs > 0)) throw new TypeError('renewEveryMs must be a positive integer')
   if (!(renewEveryMs < idleMs)) throw new TypeError('renewEveryMs must be below idleMs, or a live session\'s lease runs out')
+  const billing = options.billing
+  // An admission's writes are many small steps in admit-session.ts: counted as they go.
+  const admitting: AdmissionCollections = onStoreWrite === undefined
+    ? billing
+    : { ...billing, sessions: countWrites(billing.sessions, () => onStoreWrite('admit')), slots: countWrites(billing.slots, () => onStoreWrite('admit')) }
   const live = new Map<string, LiveSession>()
   const pending = new Map<string, Promise<HlsVerdict>>()
   const fullGrants = new Map<string, FullGrant>()
@@ -128,34 +180,161 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
   /** Per grant, the last start under way: the next waits for it. */
   const grantTurns = new Map<string, Promise<unknown>>()
   let sweptAt = now()
+  /** The sessions seen since the last flush took them. */
+  let queued: LiveSession[] = []
+  let flushing: Promise<void> | undefined
+  let lastFlushAt = now()
+  let timer: NodeJS.Timeout | undefined
+  let flushSoon = false
+  let closed = false
 
   function goesOn (session: LiveSession, t: number): boolean {
     return t < session.leaseEnd && t - session.startedAt < maxMs
   }
 
-  async function renew (session: LiveSession, t: number): Promise<void> {
-    session.renewing = true
-    session.renewedAt = t
+  function due (t: number): boolean {
+    return flushing === undefined && queued.length > 0 && t - lastFlushAt >= renewEveryMs
+  }
+
+  /** A request of the session: its lease is written by the next flush, nobody waits for it. */
+  function seen (session: LiveSession, t: number): void {
+    if (session.seenAt === null) queued.push(session)
+    session.seenAt = Math.max(session.seenAt ?? t, t)
+    if (due(t) && !flushSoon) {
+      // After this request's answer: the flush's own work is no request's either.
+      flushSoon = true
+      setImmediate(() => {
+        flushSoon = false
+        if (due(now())) void flush()
+      })
+    } else {
+      schedule()
+    }
+  }
+
+  /** The timer that flushes when requests stop coming; off while nothing is queued. */
+  function schedule (): void {
+    if (timer !== undefined || closed || flushing !== undefined || queued.length === 0) return
+    const wait = Math.min(renewEveryMs, Math.max(1, lastFlushAt + renewEveryMs - now()))
+    timer = setTimeout(() => {
+      timer = undefined
+      if (due(now())) void flush()
+      else schedule()
+    }, wait)
+    timer.unref()
+  }
+
+  async function flush (): Promise<void> {
+    // The one under way first (and any that started meanwhile).
+    for (let under = flushing; under !== undefined; under = flushing) await under
+    if (queued.length === 0) return
+    flushing = writeRenewals().finally(() => {
+      flushing = undefined
+      schedule()
+    })
+    await flushing
+  }
+
+  /** Writes the renewals of the queued sessions; a failure leaves them queued for the next flush. */
+  async function writeRenewals (): Promise<void> {
+    const t = now()
+    lastFlushAt = t
+    const renewals = takeQueued(t)
+    if (renewals.length === 0) return
     onStore('renew')
-    const lease = { $set: { expires_at: new Date(t + idleMs) } }
-    const alive = { $gt: new Date(t) }
-    await Promise.all([
-      // An ended session's lease is over: its renewal matches nothing.
-      billing.sessions.updateOne({ _id: session.key, expires_at: alive }, { $set: { expires_at: new Date(t + idleMs), last_seen: new Date(t), node: session.node } }),
-      session.slot === null ? null : billing.slots.updateOne({ _id: session.slot, holder: session.key, expires_at: alive }, lease),
-      session.tokenSlot === null ? null : billing.slots.updateOne({ _id: session.tokenSlot, holder: session.key, expires_at: alive }, lease)
-    ]).then(([written]) => {
-      if (written.matchedCount > 0) {
-        session.leaseEnd = Math.max(session.leaseEnd, t + idleMs)
-      } else if (live.get(session.key) === session) {
-        // The lease ran out first: the slot may be another viewer's now, so the next request
-        // must be admitted again.
-        live.delete(session.key)
+    try {
+      const matched = await sendRenewals(renewals, t)
+      const stored = matched < renewals.length ? await readRenewed(renewals) : undefined
+      for (const { session, lease, node } of renewals) {
+        if (live.get(session.key) !== session) continue
+        const state = stored === undefined ? lease : stored.get(session.key)
+        if (state === 'ended') {
+          rememberEnded(session.key, t)
+        } else if (state === undefined || state <= t) {
+          // The lease ran out first: the slot may be another viewer's now, so the next request
+          // must be admitted again.
+          live.delete(session.key)
+        } else {
+          session.leaseEnd = Math.max(session.leaseEnd, state)
+          if (node !== undefined) session.storedNode = node
+        }
       }
-    }, () => {
-      // Retried by the next request; the lease has idleMs − renewEveryMs to spare.
-      session.renewedAt = t - renewEveryMs
-    }).finally(() => { session.renewing = false })
+    } catch {
+      onStore('renew-failed')
+      for (const { session, seenAt } of renewals) {
+        if (live.get(session.key) !== session) continue
+        if (session.seenAt === null) queued.push(session)
+        session.seenAt = Math.max(session.seenAt ?? seenAt, seenAt)
+      }
+    }
+  }
+
+  /** Empties the queue into the renewals it needs: those that raise a lease or move a node. */
+  function takeQueued (t: number): Renewal[] {
+    const renewals: Renewal[] = []
+    for (const session of queued) {
+      const seenAt = session.seenAt as number
+      session.seenAt = null
+      if (live.get(session.key) !== session) continue
+      // Never shorter than the lease this process knows of (an admission's, a read one), and
+      // never one over already (a request seen before a long outage): that would shorten
+      // another replica's renewal of it.
+      const lease = Math.max(Math.floor(seenAt / renewEveryMs) * renewEveryMs + idleMs, session.leaseEnd)
+      const node = session.node !== session.storedNode ? session.node : undefined
+      if (lease > t && (lease > session.leaseEnd || node !== undefined)) renewals.push({ session, seenAt, lease, node })
+    }
+    queued = []
+    return renewals
+  }
+
+  /**
+   * One write of the session documents per lease end (and node moved to), one of their slots
+   * and token slots per lease end, all at once; how many session documents they renewed.
+   */
+  async function sendRenewals (renewals: readonly Renewal[], t: number): Promise<number> {
+    const alive = { $gt: new Date(t) }
+    const byLease = new Map<number, Map<string | undefined, Renewal[]>>()
+    for (const renewal of renewals) {
+      let byNode = byLease.get(renewal.lease)
+      if (byNode === undefined) byLease.set(renewal.lease, byNode = new Map())
+      let group = byNode.get(renewal.node)
+      if (group === undefined) byNode.set(renewal.node, group = [])
+      group.push(renewal)
+    }
+    const writes: Array<Promise<number>> = []
+    for (const [lease, byNode] of byLease) {
+      const expiresAt = new Date(lease)
+      const slots: string[] = []
+      const holders: string[] = []
+      for (const [node, group] of byNode) {
+        // When its viewer was last seen: the earliest of the group, never later than the truth.
+        let lastSeen = Infinity
+        for (const { session, seenAt } of group) {
+          lastSeen = Math.min(lastSeen, seenAt)
+          holders.push(session.key)
+          if (session.slot !== null) slots.push(session.slot)
+          if (session.tokenSlot !== null) slots.push(session.tokenSlot)
+        }
+        onStoreWrite?.('renew')
+        // An ended session carries ended_at (and its lease is over): its renewal matches nothing.
+        writes.push(billing.sessions.updateMany(
+          { _id: { $in: group.map((r) => r.session.key) }, expires_at: alive, ended_at: { $exists: false } },
+          { $set: { expires_at: expiresAt, last_seen: new Date(lastSeen), ...(node !== undefined && { node }) } }
+        ).then((answer) => answer.matchedCount))
+      }
+      if (slots.length === 0) continue
+      onStoreWrite?.('renew')
+      // By id and holder: a slot that went to another session is not this one's to renew.
+      writes.push(billing.slots.updateMany({ _id: { $in: slots }, holder: { $in: holders }, expires_at: alive }, { $set: { expires_at: expiresAt } }).then(() => 0))
+    }
+    return (await Promise.all(writes)).reduce((sum, n) => sum + n, 0)
+  }
+
+  /** Of sessions a flush did not renew all of, each one's stored lease end, or 'ended'; none: gone. */
+  async function readRenewed (renewals: readonly Renewal[]): Promise<Map<string, number | 'ended'>> {
+    onStore('read')
+    const docs = await billing.sessions.find({ _id: { $in: renewals.map((r) => r.session.key) } }, { projection: { expires_at: 1, ended_at: 1 } }).toArray()
+    return new Map(docs.map((doc) => [doc._id, doc.ended_at !== undefined ? 'ended' : doc.expires_at.getTime()]))
   }
 
   function sweep (t: number): void {
@@ -206,7 +385,7 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
   async function resumeOrStart (key: string, clientId: string, claims: StreamClaims, viewer: HlsViewer): Promise<HlsVerdict> {
     const t = now()
     onStore('read')
-    const stored = await storeCall(() => billing.sessions.findOne({ _id: key }, { projection: { started_at: 1, expires_at: 1, slot: 1, token_slot: 1, ended_at: 1 } }))
+    const stored = await storeCall(() => billing.sessions.findOne({ _id: key }, { projection: { started_at: 1, expires_at: 1, slot: 1, token_slot: 1, ended_at: 1, node: 1 } }))
     if ((stored !== null && stored.ended_at !== undefined) || ended.has(key)) {
       rememberEnded(key, t)
       return SESSION_ENDED
@@ -214,17 +393,20 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
     if (stored !== null && stored.expires_at.getTime() > t) {
       const startedAt = stored.started_at.getTime()
       if (t - startedAt >= maxMs) return refuse('GW_TOKEN_INVALID', 'the HLS session has reached its longest duration; ask the gateway for a new URL')
-      // Started here or on another replica and still live: this process continues it.
-      const session: LiveSession = { key, node: viewer.node, slot: stored.slot, tokenSlot: stored.token_slot ?? null, startedAt, leaseEnd: stored.expires_at.getTime(), renewedAt: 0, renewing: false }
+      // Started here or on another replica and still live: this process continues it, and
+      // renews it with the others it has seen.
+      const session: LiveSession = {
+        key, node: viewer.node, storedNode: stored.node, slot: stored.slot, tokenSlot: stored.token_slot ?? null, startedAt, leaseEnd: stored.expires_at.getTime(), seenAt: null
+      }
       live.set(key, session)
-      await renew(session, t)
+      seen(session, t)
       return ALLOWED
     }
     if (Math.floor(t / 1000) >= claims.exp) return refuse('GW_TOKEN_INVALID', 'stream signature rejected: expired before its HLS session started')
     const nodePatterns = await storeCall(() => options.nodePatterns(viewer.node))
     onStore('admit')
     const country = options.countryOf?.(viewer.address)
-    const admission = await storeCall(() => admitSession(billing, {
+    const admission = await storeCall(() => admitSession(admitting, {
       node: viewer.node,
       nodePatterns,
       clientId,
@@ -241,7 +423,9 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
     }
     // nginx's auth_request passes on only 401 and 403; a billing refusal is a 403 naming why.
     if (!admission.allowed) return refuse('GW_FORBIDDEN', `${admission.message} (${admission.code})`)
-    live.set(key, { key, node: viewer.node, slot: admission.slot, tokenSlot: admission.tokenSlot, startedAt: t, leaseEnd: t + idleMs, renewedAt: t, renewing: false })
+    live.set(key, {
+      key, node: viewer.node, storedNode: viewer.node, slot: admission.slot, tokenSlot: admission.tokenSlot, startedAt: t, leaseEnd: t + idleMs, seenAt: null
+    })
     return ALLOWED
   }
 
@@ -250,15 +434,20 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
       const sid = sessionOf(claims)
       const clientId = `hls/${sid}/${viewer.address}`
       const key = hlsSessionKey(sid, viewer.address)
-      const t = now()
-      const session = live.get(key)
+      let t = now()
+      let session = live.get(key)
+      if (session !== undefined && !goesOn(session, t) && flushing !== undefined) {
+        // Its lease ran out in memory while a flush that may renew it is under way (a store
+        // slower than the lease's margin): the store read below would race that write.
+        await flushing
+        t = now()
+        session = live.get(key)
+      }
       if (session !== undefined && goesOn(session, t)) {
-        // One request in renewEveryMs waits for the write; the others go by from memory. A viewer
-        // that moved to another of its pathways goes on in the same session, which is told at once
-        // where it now plays.
-        const moved = session.node !== viewer.node
-        if (moved) session.node = viewer.node
-        if (!session.renewing && (moved || t - session.renewedAt >= renewEveryMs)) await renew(session, t)
+        // From memory: the lease, and the node of a viewer that moved to another of its
+        // pathways, are written behind by the next flush.
+        session.node = viewer.node
+        seen(session, t)
         return ALLOWED
       }
       sweep(t)
@@ -277,6 +466,13 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
     end (keys) {
       const t = now()
       for (const key of keys) rememberEnded(key, t)
+    },
+    flush,
+    async close () {
+      closed = true
+      clearTimeout(timer)
+      timer = undefined
+      await flush()
     },
     get size () { return live.size }
   }

@@ -37,8 +37,14 @@ export interface GatewayMetrics {
   setSnapshotAge: (seconds: number) => void
   /** A stream sent to an overflow URL, named by a partner or a group. */
   overflow: (from: 'partner' | 'group') => void
-  /** An HLS session went to the store: read (a session this process did not know), admit or renew. */
+  /**
+   * An HLS session store call: read (a session this process did not know, or the sessions a
+   * flush renewed fewer of than it meant to), admit, renew (one flush of every renewal due,
+   * written behind the requests) or renew-failed (a flush the store failed; the next retries).
+   */
   hlsSessionStore: (op: HlsStoreOp) => void
+  /** A write command HLS sessions sent to the store: by an admission, or by a flush of renewals. */
+  hlsStoreWrite: (op: HlsWriteOp) => void
   /**
    * A steering manifest answered: the pathway (node) the player said it plays from, or null,
    * whether it was told to move, and the throughput it measured (bits/s), or null.
@@ -56,7 +62,8 @@ export interface GatewayMetrics {
 
 export type WebhookResult = 'delivered' | 'failed'
 
-export type HlsStoreOp = 'read' | 'admit' | 'renew'
+export type HlsStoreOp = 'read' | 'admit' | 'renew' | 'renew-failed'
+export type HlsWriteOp = 'admit' | 'renew'
 
 /** Request-duration buckets (seconds): a warm answer takes well under a millisecond. */
 export const DURATION_BOUNDS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
@@ -106,7 +113,8 @@ export function createGatewayMetrics (options: { defaultMetrics?: boolean } = {}
 
   const geoCounts: Record<LocationSource, number> = { cache: 0, resolver: 0, fallback: 0 }
   const overflowCounts = { partner: 0, group: 0 }
-  const hlsStoreCounts: Record<HlsStoreOp, number> = { read: 0, admit: 0, renew: 0 }
+  const hlsStoreCounts: Record<HlsStoreOp, number> = { read: 0, admit: 0, renew: 0, 'renew-failed': 0 }
+  const hlsWriteCounts: Record<HlsWriteOp, number> = { admit: 0, renew: 0 }
   // Pathways are node ids a signed steering URL names, bounded as the redirects' nodes are.
   const pathways = createBoundedLabel({ known: [NO_PATHWAY], learn: MAX_NODES })
   const steeringCounts: Array<[stay: number, move: number] | undefined> = []
@@ -163,9 +171,15 @@ export function createGatewayMetrics (options: { defaultMetrics?: boolean } = {}
   })
   registerScrapedMetric(registry, {
     name: 'geogate_hls_session_store_total',
-    help: 'HLS session store calls made by /verify: read, admit, renew (a renewal writes the session and its slot)',
+    help: 'HLS session store calls made by /verify: read, admit, renew (one flush of the renewals due, written behind the requests), renew-failed',
     type: 'counter',
-    values: () => (['read', 'admit', 'renew'] as const).map((op) => ({ labels: { op }, value: hlsStoreCounts[op] }))
+    values: () => (['read', 'admit', 'renew', 'renew-failed'] as const).map((op) => ({ labels: { op }, value: hlsStoreCounts[op] }))
+  })
+  registerScrapedMetric(registry, {
+    name: 'geogate_hls_store_writes_total',
+    help: 'Write commands HLS sessions sent to the store: admit (a session start\'s seats, slots and document), renew (the batched renewals of a flush)',
+    type: 'counter',
+    values: () => (['admit', 'renew'] as const).map((op) => ({ labels: { op }, value: hlsWriteCounts[op] }))
   })
   const upstreamCalls: Record<UpstreamName, number> = { resolver: 0, 'auth-server': 0 }
   const upstreamErrors: Record<UpstreamName, number> = { resolver: 0, 'auth-server': 0 }
@@ -285,6 +299,7 @@ export function createGatewayMetrics (options: { defaultMetrics?: boolean } = {}
     geoSource (source) { geoCounts[source]++ },
     overflow (from) { overflowCounts[from]++ },
     hlsSessionStore (op) { hlsStoreCounts[op]++ },
+    hlsStoreWrite (op) { hlsWriteCounts[op]++ },
     steeringManifest (pathway, move, throughput) {
       const counts = steeringCounts[pathways.index(pathway ?? NO_PATHWAY)] ??= [0, 0]
       counts[move ? 1 : 0]++

@@ -32,11 +32,13 @@ function answer (nodes: string[]): Record<string, StreamClaims> {
   return Object.fromEntries(nodes.map((node, i) => [node, { iss: 'gw', aud: node, sub: 'UIN-DEMO-1/cam-1', fmt: 'hls', own: 'acct-one', jti: `${sid}-${i}`, sid, iat, exp: iat + 60 }]))
 }
 
+/** A second's requests for seconds; the leases written behind every 5 s, at the flusher's pace. */
 async function watch (gateway: HlsSessions, claims: StreamClaims, node: string, address: string, seconds: number): Promise<void> {
   for (let i = 0; i < seconds; i++) {
     clock += 1000
     const verdict = await gateway.check(claims, { node, address })
     if (!verdict.allowed) throw verdict.error
+    if (clock % 5000 === 0) await gateway.flush()
   }
 }
 

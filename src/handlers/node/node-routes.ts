@@ -69,6 +69,7 @@ export interface NodeRoutesSetup {
   routing: Pick<RoutingSnapshotSource, 'current'>
   now: () => number
   onHlsStore?: HlsSessionsOptions['onStore']
+  onHlsStoreWrite?: HlsSessionsOptions['onStoreWrite']
   /** The viewer's country by a local database, recorded with each session for the sessions list. */
   countryOf?: (address: string) => string | null
   viewerGeo?: ViewerGeo
@@ -102,6 +103,7 @@ export function createNodeRoutesDeps (setup: NodeRoutesSetup): NodeRoutesDeps {
       maxMs: config.hlsSessionMaxS * 1000,
       now: setup.now,
       ...(setup.onHlsStore !== undefined && { onStore: setup.onHlsStore }),
+      ...(setup.onHlsStoreWrite !== undefined && { onStoreWrite: setup.onHlsStoreWrite }),
       ...(setup.countryOf !== undefined && { countryOf: setup.countryOf }),
       ...(setup.events !== undefined && { events: setup.events })
     }),
