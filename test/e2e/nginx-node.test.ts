@@ -3,15 +3,14 @@
 // by CIDR), and a client that follows the 302 gets the bytes; a tampered signature gets 401.
 // Without nginx the test fails (npm test installs it), unless GEOGATE_SKIP_E2E=1.
 
+import { registerLoopbackNode } from '../helpers/loopback-node.js'
 import { readFile } from 'node:fs/promises'
 import http from 'node:http'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { hashToken } from '../../src/auth/token-hash.js'
 import { startNginxNode } from '../helpers/nginx.js'
 import { requireTools } from '../helpers/tools.js'
 import { get, startSystem } from '../helpers/system.js'
-import { streamingNode } from '../../src/demo/demo-data.js'
 
 const FLV = fileURLToPath(new URL('../fixtures/media/testsrc-64x64-1s.flv', import.meta.url))
 const NODE = 'node-nginx-e2e'
@@ -40,27 +39,7 @@ function fetchBytes (url: string): Promise<Fetched> {
 if (nginx !== undefined) {
   const system = await startSystem(t)
   const node = await startNginxNode(t, nginx, { gatewayUrl: system.gatewayUrl, nodeId: NODE, nodeKey: NODE_KEY, flvFile: FLV })
-  await system.store.collections.geoGroups.insertOne({
-    _id: 'loopback',
-    name: 'Loopback clients',
-    coordinates: { lat: 0, lon: 0 },
-    match: { countries: [], regions: [], cities: [], cidrs: ['127.0.0.0/8'] },
-    fallback: { groups: [], to_closest: false, limit: 0 },
-    default: false
-  })
-  await system.store.collections.nodes.insertOne(streamingNode({
-    _id: NODE,
-    host: '127.0.0.1',
-    port: node.port,
-    tls: false,
-    group: 'loopback',
-    weight: 1,
-    capacity: { sessions: 100 },
-    key_hash: hashToken(NODE_KEY),
-    last_seen: new Date()
-  }))
-  // Written behind the admin API's back, so the gateway is told to reload now.
-  await system.gateway.refreshSnapshot()
+  await registerLoopbackNode(t, system, { id: NODE, port: node.port, key: NODE_KEY })
   const streamUrl = `${system.gatewayUrl}/flv?server=UIN-DEMO-1&camera=cam-1&access_token=demo-viewer-token`
 
   /** The gateway's 302 once its snapshot has the nginx node, within a deadline. */

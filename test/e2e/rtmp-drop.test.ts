@@ -12,13 +12,13 @@
 // the cut one before forwarding the hook, unchanged otherwise, to the gateway. Every other part
 // (nginx-rtmp, the hook route, admission, the control location, the drop) is the real one.
 
+import { registerLoopbackNode } from '../helpers/loopback-node.js'
 import { existsSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import t from 'tap'
 import { hashToken } from '../../src/auth/token-hash.js'
-import { streamingNode } from '../../src/demo/demo-data.js'
 import { play, startRtmpPublisher } from '../helpers/media.js'
 import { startNginx } from '../helpers/nginx.js'
 import { freePort } from '../helpers/wait.js'
@@ -87,31 +87,12 @@ http {
 ${fillHttp(httpBlock)}
 }
 `)
-  const { collections } = system.store
-  await collections.geoGroups.insertOne({
-    _id: 'loopback',
-    name: 'Loopback clients',
-    coordinates: { lat: 0, lon: 0 },
-    match: { countries: [], regions: [], cities: [], cidrs: ['127.0.0.0/8'] },
-    fallback: { groups: [], to_closest: false, limit: 0 },
-    default: false
-  })
-  await collections.nodes.insertOne(streamingNode({
-    _id: NODE,
-    host: '127.0.0.1',
+  await registerLoopbackNode(t, system, {
+    id: NODE,
     port: node.port,
-    tls: false,
-    group: 'loopback',
-    weight: 1,
-    formats: ['flv'],
-    capacity: { sessions: 100 },
-    key_hash: hashToken(NODE_KEY),
-    control: { kind: 'nginx-rtmp', url: `http://127.0.0.1:${controlPort}/control` },
-    last_seen: new Date()
-  }))
-  const beat = setInterval(() => { collections.nodes.updateOne({ _id: NODE }, { $set: { last_seen: new Date() } }).catch(() => {}) }, 2000)
-  t.teardown(() => clearInterval(beat))
-  await system.gateway.refreshSnapshot()
+    key: NODE_KEY,
+    fields: { formats: ['flv'], control: { kind: 'nginx-rtmp', url: `http://127.0.0.1:${controlPort}/control` } }
+  })
   const rtmp = `rtmp://127.0.0.1:${node.port}/live/UIN-DEMO-1_cam-1`
   startRtmpPublisher(t, tools.ffmpeg, rtmp)
 

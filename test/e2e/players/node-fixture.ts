@@ -2,13 +2,12 @@
 // nginx configured from the README as the only node of a loopback geo group, kept alive by
 // heartbeats for as long as the test runs, and the tools (nginx, ffmpeg), without which it fails.
 
+import { registerLoopbackNode } from '../../helpers/loopback-node.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { Test } from 'tap'
-import { hashToken } from '../../../src/auth/token-hash.js'
 import type { Config } from '../../../src/config.js'
-import { streamingNode } from '../../../src/demo/demo-data.js'
 import { requireTools } from '../../helpers/tools.js'
 import { startReadmeNode, type ReadmeNode } from '../../helpers/readme-node.js'
 import { get, startSystem, type Answer, type TestSystem } from '../../helpers/system.js'
@@ -68,32 +67,7 @@ export async function addReadmeNode (t: Test, tools: Tools, system: TestSystem, 
     flvOrigin: options.flvOrigin ?? '127.0.0.1:9',
     wsOrigin: options.wsOrigin ?? '127.0.0.1:9'
   })
-  const { collections } = system.store
-  await collections.geoGroups.insertOne({
-    _id: 'loopback',
-    name: 'Loopback clients',
-    coordinates: { lat: 0, lon: 0 },
-    match: { countries: [], regions: [], cities: [], cidrs: ['127.0.0.0/8'] },
-    fallback: { groups: [], to_closest: false, limit: 0 },
-    default: false
-  })
-  await collections.nodes.insertOne(streamingNode({
-    _id: NODE_ID,
-    host: '127.0.0.1',
-    port: node.port,
-    tls: false,
-    group: 'loopback',
-    weight: 1,
-    capacity: { sessions: 100 },
-    key_hash: hashToken(NODE_KEY),
-    last_seen: new Date()
-  }))
-  // The node's heartbeat, for as long as the test runs.
-  const timer = setInterval(() => { collections.nodes.updateOne({ _id: NODE_ID }, { $set: { last_seen: new Date() } }).catch(() => {}) }, 2000)
-  t.teardown(() => clearInterval(timer))
-  // As an admin write would, tell the other replicas' snapshots that the nodes changed.
-  await collections.audit.insertOne({ at: new Date(), actor: 'test', action: 'create', collection: 'nodes', id: NODE_ID, before: null, after: null })
-  await system.gateway.refreshSnapshot()
+  await registerLoopbackNode(t, system, { id: NODE_ID, port: node.port, key: NODE_KEY })
   // Other replicas learn of the node at their next snapshot reload; until then they refuse its
   // /verify calls as a stranger's (401 GW_TOKEN_INVALID, not the bad grant's 400 or 401 below).
   for (const replica of options.replicas ?? []) await untilReplicaKnowsNode(replica)

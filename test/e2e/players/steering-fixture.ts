@@ -4,13 +4,12 @@
 // (neither the gateway's nor a node's) that serves hls.js from node_modules and a page playing
 // one HLS URL with it, recording what a viewer would see.
 
+import { registerLoopbackNode } from '../../helpers/loopback-node.js'
 import { readFile } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createRequire } from 'node:module'
 import type { Test } from 'tap'
-import { hashToken } from '../../../src/auth/token-hash.js'
-import { streamingNode } from '../../../src/demo/demo-data.js'
 import { startReadmeNode, type ReadmeNode } from '../../helpers/readme-node.js'
 import type { TestSystem } from '../../helpers/system.js'
 import type { Tools } from './node-fixture.js'
@@ -36,22 +35,8 @@ export interface SteeredNodeOptions {
   wsOrigin?: string
 }
 
-async function ensureGroup (system: TestSystem): Promise<void> {
-  const groups = system.store.collections.geoGroups
-  if (await groups.findOne({ _id: GROUP }) !== null) return
-  await groups.insertOne({
-    _id: GROUP,
-    name: 'Loopback clients',
-    coordinates: { lat: 0, lon: 0 },
-    match: { countries: [], regions: [], cities: [], cidrs: ['127.0.0.0/8'] },
-    fallback: { groups: [], to_closest: false, limit: 0 },
-    default: false
-  })
-}
-
 /** Nodes ids, each a README nginx in the loopback group, alive until killed. */
 export async function startSteeredNodes (t: Test, tools: Tools, system: TestSystem, ids: string[], options: SteeredNodeOptions): Promise<SteeredNode[]> {
-  await ensureGroup(system)
   const { nodes } = system.store.collections
   const gateway = new URL(system.gatewayUrl).host
   const started = await Promise.all(ids.map(async (id): Promise<SteeredNode> => {
@@ -65,18 +50,7 @@ export async function startSteeredNodes (t: Test, tools: Tools, system: TestSyst
       wsOrigin: options.wsOrigin ?? '127.0.0.1:9'
     })
     let node = await run()
-    await nodes.insertOne(streamingNode({
-      _id: id, host: '127.0.0.1', port: node.port, tls: false, group: GROUP, weight: 1, capacity: { sessions: 100 }, key_hash: hashToken(key), last_seen: new Date()
-    }))
-    let timer: NodeJS.Timeout | undefined
-    const beat = (): void => { nodes.updateOne({ _id: id }, { $set: { last_seen: new Date() } }).catch(() => {}) }
-    const startBeating = (): void => {
-      beat()
-      timer = setInterval(beat, HEARTBEAT_MS)
-    }
-    const stopBeating = (): void => { clearInterval(timer) }
-    startBeating()
-    t.teardown(stopBeating)
+    const { startBeating, stopBeating } = await registerLoopbackNode(t, system, { id, port: node.port, key, beatEveryMs: HEARTBEAT_MS })
     const steered: SteeredNode = {
       id,
       key,
