@@ -18,7 +18,7 @@ import t, { type Test } from 'tap'
 import { Agent, request } from 'undici'
 import { stopChild } from '../../src/stop-child.js'
 import { startGeogate, type GeogateProcess } from '../helpers/processes.js'
-import { startSystem, TEST_SIGNING_KEYS } from '../helpers/system.js'
+import { replicaEnv, startSystem } from '../helpers/system.js'
 import { requireTools } from '../helpers/tools.js'
 
 const CONFIG = fileURLToPath(new URL('../../deploy/haproxy/haproxy.cfg', import.meta.url))
@@ -55,16 +55,8 @@ interface Outcome { start: number, end: number, ok: boolean, status: number | st
 
 async function run (t: Test, binary: string): Promise<void> {
   const system = await startSystem(t)
-  const env = {
-    GATEWAY_PORT: '0',
-    MONGODB_URL: system.store.url,
-    MONGODB_DB: system.store.database,
-    SIGNING_KEYS: TEST_SIGNING_KEYS,
-    RESOLVER_URL: system.resolver.url,
-    AUTH_SERVER_URL: system.authServer.url,
-    // haproxy connects from loopback and appends the client's address to X-Forwarded-For.
-    TRUSTED_PROXIES: '127.0.0.0/8'
-  }
+  // haproxy connects from loopback and appends the client's address to X-Forwarded-For.
+  const env = replicaEnv(system, { TRUSTED_PROXIES: '127.0.0.0/8' })
   // Each start registers its own teardown; one that fails must not leave the others running.
   const started = await Promise.allSettled([1, 2, 3].map(async (n) => await startGeogate(t, 'gateway', { ...env, GATEWAY_ID: `gw-${n}` }, { timeoutMs: 90_000 })))
   const gateways = started.flatMap((result) => result.status === 'fulfilled' ? [result.value] : [])

@@ -118,6 +118,22 @@ export async function startSystem (t: Test, options: TestSystemOptions = {}): Pr
   return { store, gateway, gatewayUrl, resolver, authServer, config }
 }
 
+/**
+ * The environment of another `geogate gateway` process on the system's store and services: a
+ * replica beside the test's own gateway. `more` adds or overrides settings.
+ */
+export function replicaEnv (system: TestSystem, more: Record<string, string> = {}): Record<string, string> {
+  return {
+    GATEWAY_PORT: '0',
+    MONGODB_URL: system.store.url,
+    MONGODB_DB: system.store.database,
+    SIGNING_KEYS: TEST_SIGNING_KEYS,
+    RESOLVER_URL: system.resolver.url,
+    AUTH_SERVER_URL: system.authServer.url,
+    ...more
+  }
+}
+
 export interface Answer {
   status: number
   headers: Record<string, string | string[] | undefined>

@@ -8,7 +8,7 @@ import http from 'node:http'
 import t from 'tap'
 import { play, startHlsProducer } from '../../helpers/media.js'
 import { startGeogate } from '../../helpers/processes.js'
-import { startSystem, TEST_SIGNING_KEYS } from '../../helpers/system.js'
+import { replicaEnv, startSystem } from '../../helpers/system.js'
 import { cityFixture } from '../../fixtures/mmdb/paths.js'
 import { addReadmeNode, nodeUrl, playerTools, tempDir } from './node-fixture.js'
 
@@ -38,17 +38,7 @@ if (tools !== undefined) {
     startSystem(t, { config }),
     startHlsProducer(t, tools.ffmpeg, hlsRoot, 'UIN-DEMO-1', 'cam-1')
   ])
-  const env = {
-    GATEWAY_PORT: '0',
-    MONGODB_URL: system.store.url,
-    MONGODB_DB: system.store.database,
-    SIGNING_KEYS: TEST_SIGNING_KEYS,
-    GATEWAY_ID: 'gw-test',
-    RESOLVER_URL: system.resolver.url,
-    AUTH_SERVER_URL: system.authServer.url,
-    MAXMIND_CITY_DB: cityFixture,
-    HLS_IDLE_S: String(HLS_IDLE_S)
-  }
+  const env = replicaEnv(system, { GATEWAY_ID: 'gw-test', MAXMIND_CITY_DB: cityFixture, HLS_IDLE_S: String(HLS_IDLE_S) })
   const replicas = await Promise.all([startGeogate(t, 'gateway', env), startGeogate(t, 'gateway', env)])
   const { node, ask } = await addReadmeNode(t, tools, system, { config, hlsRoot, replicas: replicas.map((r) => new URL(r.url).host) })
 
@@ -75,7 +65,7 @@ if (tools !== undefined) {
     const upstreams = new Set((await node.accessLog()).filter((line) => line.uri === '/_geogate_verify').map((line) => line.upstream))
     t.equal(upstreams.size, 2, `/verify went to both replicas: ${[...upstreams].join(', ')}`)
     const firstLog = (await node.accessLog()).filter((line) => line.client === '127.0.0.1' && line.uri.startsWith('/hls/'))
-    t.same(firstLog.filter((line) => line.status !== 200 && line.status !== 206), [], 'the first viewer was never refused')
+    t.same(firstLog.filter((line) => line.status >= 400), [], 'the first viewer was never refused')
 
     await first.stop()
     const stoppedAt = Date.now()

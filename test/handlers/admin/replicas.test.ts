@@ -4,23 +4,14 @@
 import t from 'tap'
 import { request } from 'undici'
 import { startGeogate } from '../../helpers/processes.js'
-import { get, startSystem, TEST_SIGNING_KEYS } from '../../helpers/system.js'
+import { get, replicaEnv, startSystem } from '../../helpers/system.js'
 
 const system = await startSystem(t)
 const cameras = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`cam-${i}`, { online: true, streams: ['main'] }]))
 await system.store.collections.servers.insertOne({ _id: 'UIN-MANY', partner: 'demo', owner: 'acct-demo', dc: 'msk', online: true, cameras })
 await system.store.collections.tokens.updateOne({ owner_id: 'acct-demo', owner_type: 'account' }, { $set: { grants: [{ object_type: 'camera', object_id: '*', rights: ['view'] }] } })
 
-const env = {
-  GATEWAY_PORT: '0',
-  MONGODB_URL: system.store.url,
-  MONGODB_DB: system.store.database,
-  SIGNING_KEYS: TEST_SIGNING_KEYS,
-  RESOLVER_URL: system.resolver.url,
-  AUTH_SERVER_URL: system.authServer.url,
-  TRUSTED_PROXIES: '127.0.0.0/8',
-  SNAPSHOT_REFRESH_MS: '1000'
-}
+const env = replicaEnv(system, { TRUSTED_PROXIES: '127.0.0.0/8', SNAPSHOT_REFRESH_MS: '1000' })
 const [a, b] = await Promise.all([
   startGeogate(t, 'gateway', { ...env, GATEWAY_ID: 'gw-a' }),
   startGeogate(t, 'gateway', { ...env, GATEWAY_ID: 'gw-b' })
