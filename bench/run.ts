@@ -32,7 +32,7 @@ import { startBenchNode, type BenchNode } from './lib/node.js'
 import type { StartedViewers } from './lib/sessions.js'
 import { runWarmUpPass } from './lib/warm-up-pass.js'
 import { STORE_TOKENS } from './servers/bench-data.js'
-import { LOAD_CORE, SERVER_CORE, heapAfterGc, startBaseline, startGateway, startNodesStore, startSystem, type RunningServer, type SystemInfo } from './lib/system.js'
+import { LOAD_CORE, SERVER_CORE, clearSessions, heapAfterGc, startBaseline, startGateway, startNodesStore, startSystem, type RunningServer, type SystemInfo } from './lib/system.js'
 import { requireWrk, runWrk, WrkMissingError, type WrkResult } from './lib/wrk.js'
 
 const started = Date.now()
@@ -302,6 +302,7 @@ async function runScenarioGroup (group: readonly LoadScenario[], servers: Server
       await state.gateway?.child.stop()
       if (state.viewers !== undefined) rmSync(state.viewers.file, { force: true })
     }))
+    if (states.some((state) => state.viewers !== undefined)) await clearSessions(system.store)
     rmSync(DECISION_LOG_FILE, { force: true })
   }
   return results
@@ -375,7 +376,7 @@ function scenarioResult (state: ScenarioState, system: SystemInfo, sample: Gatew
     gatewaySample: sample,
     heapAfterGcMb,
     notes,
-    ...(state.viewers !== undefined && { viewers: { count: state.viewers.count, startupS: state.viewers.startupMs / 1000, keepAliveRequests: state.viewers.keepAliveRequests } }),
+    ...(state.viewers !== undefined && { viewers: { count: state.viewers.count, startupS: state.viewers.startupMs / 1000, keepAliveRequests: state.viewers.keepAliveRequests, lost: state.viewers.lost } }),
     ...(state.during !== undefined && { during: state.during }),
     ...(state.paced !== undefined && { paced: state.paced })
   }
@@ -386,9 +387,11 @@ function scenarioResult (state: ScenarioState, system: SystemInfo, sample: Gatew
 
 /** How the viewers started, and what their sessions cost the store while the gateway was loaded. */
 function viewersNote (state: ScenarioState): string {
-  const { count, startupMs, keepAliveRequests } = state.viewers as StartedViewers
-  const parts = [`${count.toLocaleString('en-US')} viewers started in ${(startupMs / 1000).toFixed(1)} s (${(count / (startupMs / 1000)).toFixed(0)} a second` +
+  const { count, startupMs, keepAliveRequests, lost } = state.viewers as StartedViewers
+  const lostCount = Object.values(lost).reduce((a, b) => a + b, 0)
+  const parts = [`${count.toLocaleString('en-US')} viewers started in ${(startupMs / 1000).toFixed(1)} s (${((count + lostCount) / (startupMs / 1000)).toFixed(1)} starts a second` +
     (keepAliveRequests > 0 ? `, with ${keepAliveRequests.toLocaleString('en-US')} requests of the viewers already started meanwhile` : '') + ').']
+  if (lostCount > 0) parts.push(`${lostCount.toLocaleString('en-US')} more were lost, refused at their start or later while the others started (${Object.entries(lost).map(([status, n]) => `${n.toLocaleString('en-US')} × ${status}`).join(', ')}), and are not in the load.`)
   const windows: Array<[string, RunWindow | undefined]> = [['its measured runs', state.during], ['its run at a player\'s pace', state.paced?.window]]
   for (const [what, window] of windows) {
     if (window === undefined) continue

@@ -38,6 +38,8 @@ export interface StartedViewers {
   startupMs: number
   /** The requests sent to keep started viewers alive while the others started. */
   keepAliveRequests: number
+  /** Viewers refused at their start or while the others started, by status: not in the load. */
+  lost: Record<string, number>
 }
 
 /** One HLS viewer: its address and its grant. */
@@ -74,16 +76,18 @@ const PATIENCE_MS = 60_000
 /**
  * Starts count HLS viewers through send (the gateway's /verify, or a node in front of it), each
  * with a grant signed just before its start (a grant must start its session within SIG_TTL_S).
- * Throws unless every one started.
+ * A viewer whose start is refused, or whose session is refused later while the others start, is
+ * lost: counted by status, and left out of the load. Throws when none is left.
  */
 export async function startHlsViewers (name: string, origin: string, count: number, send: SendViewer, log: (line: string) => void): Promise<StartedViewers> {
   const pool = new Pool(origin, { connections: STARTING + KEEPING_ALIVE })
   const started: Array<{ viewer: HlsViewer, due: number }> = []
   let keepAliveRequests = 0
   const phase = { starting: true }
-  const failures = new Map<number, number>()
+  const lost: Record<string, number> = {}
+  const lose = (status: number): void => { lost[status] = (lost[status] ?? 0) + 1 }
   const from = Date.now()
-  // The started viewers in the order they started: each asks again KEEP_ALIVE_MS after its last.
+  // The started viewers in the order they last asked: each asks again KEEP_ALIVE_MS after that.
   let next = 0
   const keepAlive = async (): Promise<void> => {
     while (phase.starting) {
@@ -95,11 +99,13 @@ export async function startHlsViewers (name: string, origin: string, count: numb
       next++
       const status = await send(pool, head.viewer, 'index.m3u8')
       keepAliveRequests++
-      if (status >= 400) failures.set(status, (failures.get(status) ?? 0) + 1)
-      started.push({ viewer: head.viewer, due: Date.now() + KEEP_ALIVE_MS })
+      // A refusal ends the viewer; a 5xx (the store away) is tried again at its next turn.
+      if (status === 401 || status === 403) lose(status)
+      else started.push({ viewer: head.viewer, due: Date.now() + KEEP_ALIVE_MS })
     }
   }
   let made = 0
+  let mark = 1000
   const start = async (): Promise<void> => {
     while (made < count) {
       const viewer = { address: benchAddress(made++), grant: hlsGrant() }
@@ -110,12 +116,14 @@ export async function startHlsViewers (name: string, origin: string, count: numb
         status = await send(pool, viewer, 'index.m3u8')
       }
       if (status >= 400) {
-        failures.set(status, (failures.get(status) ?? 0) + 1)
+        lose(status)
         continue
       }
       started.push({ viewer, due: Date.now() + KEEP_ALIVE_MS })
-      const done = started.length - next
-      if (done % 1000 === 0) log(`${name}: ${done.toLocaleString('en-US')} sessions started in ${((Date.now() - from) / 1000).toFixed(1)} s`)
+      if (made >= mark) {
+        log(`${name}: ${mark.toLocaleString('en-US')} starts in ${((Date.now() - from) / 1000).toFixed(1)} s`)
+        mark += 1000
+      }
     }
   }
   const keepers = Array.from({ length: KEEPING_ALIVE }, keepAlive)
@@ -127,9 +135,9 @@ export async function startHlsViewers (name: string, origin: string, count: numb
     await pool.close()
   }
   const startupMs = Date.now() - from
-  if (failures.size > 0) throw new Error(`${name}: not every HLS session started and stayed: ${[...failures].map(([status, n]) => `${n} × ${status}`).join(', ')}`)
   const viewers = started.slice(next).map(({ viewer }) => viewer)
-  return { file: viewersFile(name, viewers.map((v) => `${v.address} ${v.grant}`)), count: viewers.length, startupMs, keepAliveRequests }
+  if (viewers.length === 0) throw new Error(`${name}: no HLS session started and stayed: ${JSON.stringify(lost)}`)
+  return { file: viewersFile(name, viewers.map((v) => `${v.address} ${v.grant}`)), count: viewers.length, startupMs, keepAliveRequests, lost }
 }
 
 /**
@@ -174,5 +182,5 @@ export async function mintSteeringViewers (name: string, gatewayUrl: string, cou
     await pool.close()
   }
   if (failures.length > 0) throw new Error(`${name}: ${failures.length} of ${count} steering sessions failed to mint, e.g. ${failures[0] ?? ''}`)
-  return { file: viewersFile(name, lines), count: lines.length, startupMs: Date.now() - from, keepAliveRequests: 0 }
+  return { file: viewersFile(name, lines), count: lines.length, startupMs: Date.now() - from, keepAliveRequests: 0, lost: {} }
 }

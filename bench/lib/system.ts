@@ -6,6 +6,7 @@ import type { Launcher } from './build.js'
 import { MAIN_DATABASE, MANY_NODES_DATABASE } from '../servers/bench-data.js'
 import { startChild, waitForReady, type Child } from './children.js'
 import { NODE_FLAGS } from '../../src/node-flags.js'
+import { connectStore } from '../../src/store/mongo.js'
 
 /** The gateway and the baseline (and the microbenchmarks) run here… */
 export const SERVER_CORE = 0
@@ -153,4 +154,19 @@ export async function heapAfterGc (gateway: Child, timeoutMs = 10_000): Promise<
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   throw new Error(`${gateway.name} did not report its heap within ${timeoutMs} ms`)
+}
+
+/**
+ * Empties the store's sessions and slots, as a scenario with thousands of sessions leaves them:
+ * the embedded store's writes cost more the larger a collection, so the next scenario's
+ * sessions start on empty ones, as on a fresh `npm start`.
+ */
+export async function clearSessions (store: StoreInfo): Promise<void> {
+  const connected = await connectStore({ url: store.storeUrl, database: store.database, appName: 'geogate-bench-runner' })
+  try {
+    await connected.collections.sessions.deleteMany({})
+    await connected.collections.sessionSlots.deleteMany({})
+  } finally {
+    await connected.close()
+  }
 }
