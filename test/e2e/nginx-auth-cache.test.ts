@@ -11,10 +11,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { hashToken } from '../../src/auth/token-hash.js'
-import { streamingNode } from '../../src/demo/demo-data.js'
-import { startNginx } from '../helpers/nginx.js'
-import { fillPlaceholders, readmeNginxBlocks, replacePlaceholder } from '../helpers/readme-node.js'
+import { registerLoopbackNode } from '../helpers/loopback-node.js'
+import { replacePlaceholder, startReadmeNode, type AccessLine } from '../helpers/readme-node.js'
 import { get, startSystem } from '../helpers/system.js'
 import { requireTools } from '../helpers/tools.js'
 
@@ -33,27 +31,6 @@ async function pageBlock (name: string): Promise<string> {
   const start = text.indexOf(marker)
   if (start < 0) throw new Error(`docs/nodes.md has no ${marker.trim()} block`)
   return text.slice(start + marker.length, text.indexOf('\n```', start + marker.length) + 1)
-}
-
-/** The README's server block with lines added at the end of its /verify location. */
-function intoVerifyLocation (server: string, lines: string): string {
-  const start = server.indexOf('location = /_geogate_verify {')
-  const end = server.indexOf('\n}', start)
-  if (start < 0 || end < 0) throw new Error('the README\'s node config lost its location = /_geogate_verify block')
-  const indented = lines.trimEnd().split('\n').map((line) => `    ${line}`).join('\n')
-  return `${server.slice(0, end)}\n${indented}${server.slice(end)}`
-}
-
-interface LogLine {
-  client: string
-  uri: string
-  status: number
-  requestUri: string
-  /** The gateway replica a /verify subrequest went to; '-' when nginx answered it itself. */
-  upstream: string
-  /** HIT, MISS, EXPIRED, BYPASS; '-' for a client's own request. */
-  cache: string
-  at: number
 }
 
 /** A GET of a path from a loopback address; its status. */
@@ -88,64 +65,19 @@ if (nginx !== undefined) {
   // nginx keeps an answer to the end of the second its validity ends in, as the page says.
   const endDelayS = validS + 1
 
-  const readme = fillPlaceholders(await readmeNginxBlocks(), {
+  const node = await startReadmeNode(t, nginx, {
     gateways: [new URL(system.gatewayUrl).host],
     nodeId: NODE_ID,
     nodeKey: NODE_KEY,
     hlsRoot,
     flvOrigin: '127.0.0.1:9',
     wsOrigin: '127.0.0.1:9'
+  }, {
+    http: (dir) => replacePlaceholder(cacheHttp, '/var/cache/nginx/geogate-verify', path.join(dir, 'verify-cache')),
+    verifyLocation: cacheLocation
   })
-  const q = (value: string): string => JSON.stringify(value)
-  const node = await startNginx(t, nginx, (dir, port) => `daemon off;
-master_process off;
-worker_processes 1;
-pid ${q(path.join(dir, 'nginx.pid'))};
-error_log ${q(path.join(dir, 'error.log'))} warn;
-events { worker_connections 256; }
-http {
-  log_format geogate '$remote_addr $uri $status $request_uri $upstream_addr $msec $upstream_cache_status';
-  access_log ${q(path.join(dir, 'access.log'))} geogate;
-  log_subrequest on;
-  client_body_temp_path ${q(path.join(dir, 'client_body'))};
-  proxy_temp_path ${q(path.join(dir, 'proxy'))};
-  fastcgi_temp_path ${q(path.join(dir, 'fastcgi'))};
-  uwsgi_temp_path ${q(path.join(dir, 'uwsgi'))};
-  scgi_temp_path ${q(path.join(dir, 'scgi'))};
-${readme.http}
-${replacePlaceholder(cacheHttp, '/var/cache/nginx/geogate-verify', path.join(dir, 'verify-cache'))}
-  server {
-    listen 127.0.0.1:${port};
-${intoVerifyLocation(readme.server, cacheLocation)}
-  }
-}
-`)
-  const accessLog = async (): Promise<LogLine[]> => {
-    const text = await readFile(path.join(node.dir, 'access.log'), 'utf8').catch(() => '')
-    return text.split('\n').filter((line) => line !== '').map((line) => {
-      const [client = '', uri = '', status = '0', requestUri = '', upstream = '-', msec = '0', cache = '-'] = line.split(' ')
-      return { client, uri, status: Number(status), requestUri, upstream, cache, at: Math.round(Number(msec) * 1000) }
-    })
-  }
-
-  // The node, in a geo group of loopback clients, alive for as long as the test runs; every
-  // replica's snapshot told of it as an admin write would tell it.
-  const { collections } = system.store
-  await collections.geoGroups.insertOne({
-    _id: 'loopback',
-    name: 'Loopback clients',
-    coordinates: { lat: 0, lon: 0 },
-    match: { countries: [], regions: [], cities: [], cidrs: ['127.0.0.0/8'] },
-    fallback: { groups: [], to_closest: false, limit: 0 },
-    default: false
-  })
-  await collections.nodes.insertOne(streamingNode({
-    _id: NODE_ID, host: '127.0.0.1', port: node.port, tls: false, group: 'loopback', weight: 1, capacity: { sessions: 100 }, key_hash: hashToken(NODE_KEY), last_seen: new Date()
-  }))
-  const beat = setInterval(() => { collections.nodes.updateOne({ _id: NODE_ID }, { $set: { last_seen: new Date() } }).catch(() => {}) }, 2000)
-  t.teardown(() => clearInterval(beat))
-  await collections.audit.insertOne({ at: new Date(), actor: 'test', action: 'create', collection: 'nodes', id: NODE_ID, before: null, after: null })
-  await system.gateway.refreshSnapshot()
+  const accessLog = node.accessLog
+  await registerLoopbackNode(t, system, { id: NODE_ID, port: node.port, key: NODE_KEY })
 
   t.test('repeated checks of one session come from the cache; another address and an end do not', async (t) => {
     const answer = await get(`${system.gatewayUrl}/hls?server=UIN-DEMO-1&camera=cam-1&access_token=demo-viewer-token&steering=off`)
@@ -155,7 +87,7 @@ ${intoVerifyLocation(readme.server, cacheLocation)}
     const files = ['index.m3u8', ...segments]
     const fileUrl = (i: number): string => playlist.pathname.replace(/index\.m3u8$/, files[i % files.length] as string)
     const grantPath = playlist.pathname.replace(/index\.m3u8$/, '')
-    const checks = async (from: number): Promise<LogLine[]> =>
+    const checks = async (from: number): Promise<AccessLine[]> =>
       (await accessLog()).slice(from).filter((line) => line.uri === '/_geogate_verify' && line.requestUri.startsWith(grantPath))
 
     // Four seconds of a player fetching ten times a second.

@@ -20,7 +20,7 @@ import path from 'node:path'
 import t from 'tap'
 import { hashToken } from '../../src/auth/token-hash.js'
 import { play, startRtmpPublisher } from '../helpers/media.js'
-import { startNginx } from '../helpers/nginx.js'
+import { nginxMain, nginxTempPaths, startNginx } from '../helpers/nginx.js'
 import { freePort } from '../helpers/wait.js'
 import { readmeBlock, replacePlaceholder } from '../helpers/readme-node.js'
 import { get, startSystem } from '../helpers/system.js'
@@ -71,19 +71,10 @@ if (tools !== undefined && RTMP_MODULE !== undefined) {
   const [main, httpBlock] = [await readmeBlock('node-rtmp', 'main'), await readmeBlock('node-rtmp', 'http')]
   const q = (value: string): string => JSON.stringify(value)
   const node = await startNginx(t, tools.nginx, (dir, port) => `${fillMain(main, port)}
-daemon off;
-master_process off;
-worker_processes 1;
-pid ${q(path.join(dir, 'nginx.pid'))};
-error_log ${q(path.join(dir, 'error.log'))} info;
-events { worker_connections 256; }
+${nginxMain(dir, { errorLevel: 'info', connections: 256 })}
 http {
   access_log ${q(path.join(dir, 'access.log'))};
-  client_body_temp_path ${q(path.join(dir, 'client_body'))};
-  proxy_temp_path ${q(path.join(dir, 'proxy'))};
-  fastcgi_temp_path ${q(path.join(dir, 'fastcgi'))};
-  uwsgi_temp_path ${q(path.join(dir, 'uwsgi'))};
-  scgi_temp_path ${q(path.join(dir, 'scgi'))};
+${nginxTempPaths(dir)}
 ${fillHttp(httpBlock)}
 }
 `)

@@ -41,21 +41,32 @@ export function findNginx (): string | undefined {
   return ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx'].find((candidate) => existsSync(candidate))
 }
 
-export function nginxConfig (dir: string, port: number, options: NginxNodeOptions): string {
+/**
+ * What every test nginx runs with, before its http block: in the foreground, one process, its
+ * pid and error log in dir.
+ */
+export function nginxMain (dir: string, options: { errorLevel: 'info' | 'warn', connections: number }): string {
   const q = (value: string): string => JSON.stringify(value)
   return `daemon off;
 master_process off;
 worker_processes 1;
 pid ${q(path.join(dir, 'nginx.pid'))};
-error_log ${q(path.join(dir, 'error.log'))} info;
-events { worker_connections 64; }
+error_log ${q(path.join(dir, 'error.log'))} ${options.errorLevel};
+events { worker_connections ${options.connections}; }`
+}
+
+/** The http block's temp paths, in dir: nginx's defaults are outside a test's reach. */
+export function nginxTempPaths (dir: string): string {
+  const q = (value: string): string => JSON.stringify(value)
+  return ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${q(path.join(dir, kind))};`).join('\n')
+}
+
+export function nginxConfig (dir: string, port: number, options: NginxNodeOptions): string {
+  const q = (value: string): string => JSON.stringify(value)
+  return `${nginxMain(dir, { errorLevel: 'info', connections: 64 })}
 http {
   access_log off;
-  client_body_temp_path ${q(path.join(dir, 'client_body'))};
-  proxy_temp_path ${q(path.join(dir, 'proxy'))};
-  fastcgi_temp_path ${q(path.join(dir, 'fastcgi'))};
-  uwsgi_temp_path ${q(path.join(dir, 'uwsgi'))};
-  scgi_temp_path ${q(path.join(dir, 'scgi'))};
+${nginxTempPaths(dir)}
   server {
     listen 127.0.0.1:${port};
     location = /flv {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
-import { startNginx, type RunningNginx } from './nginx.js'
+import { nginxMain, nginxTempPaths, startNginx, type RunningNginx } from './nginx.js'
 
 const readme = fileURLToPath(new URL('../../README.md', import.meta.url))
 
@@ -60,6 +60,8 @@ export interface AccessLine {
   upstream: string
   /** $msec: when the line was written (the request's end), ms since the epoch. */
   at: number
+  /** $upstream_cache_status of a /verify subrequest where nginx keeps answers (HIT, MISS…); '-' otherwise. */
+  cache: string
 }
 
 export interface ReadmeNode extends RunningNginx {
@@ -78,28 +80,38 @@ export function fillPlaceholders (blocks: ReadmeBlocks, options: ReadmeNodeOptio
   return { http: replace(blocks.http, '    server GATEWAY;', servers), server }
 }
 
-export async function startReadmeNode (t: Test, binary: string, options: ReadmeNodeOptions): Promise<ReadmeNode> {
+/** Configuration a test adds to the README's, as docs/ pages document optional parts. */
+export interface ReadmeNodeExtras {
+  /** Into the http block, after the README's; given the node's temp dir. */
+  http?: (dir: string) => string
+  /** Lines added at the end of the README's `location = /_geogate_verify`. */
+  verifyLocation?: string
+}
+
+/** The README's server block with lines added at the end of its /verify location. */
+function intoVerifyLocation (server: string, lines: string): string {
+  const start = server.indexOf('location = /_geogate_verify {')
+  const end = server.indexOf('\n}', start)
+  if (start < 0 || end < 0) throw new Error('the README\'s node config lost its location = /_geogate_verify block')
+  const indented = lines.trimEnd().split('\n').map((line) => `    ${line}`).join('\n')
+  return `${server.slice(0, end)}\n${indented}${server.slice(end)}`
+}
+
+export async function startReadmeNode (t: Test, binary: string, options: ReadmeNodeOptions, extras: ReadmeNodeExtras = {}): Promise<ReadmeNode> {
   const blocks = fillPlaceholders(await readmeNginxBlocks(), options)
+  const server = extras.verifyLocation === undefined ? blocks.server : intoVerifyLocation(blocks.server, extras.verifyLocation)
   const q = (value: string): string => JSON.stringify(value)
-  const node = await startNginx(t, binary, (dir, port) => `daemon off;
-master_process off;
-worker_processes 1;
-pid ${q(path.join(dir, 'nginx.pid'))};
-error_log ${q(path.join(dir, 'error.log'))} warn;
-events { worker_connections 256; }
+  const node = await startNginx(t, binary, (dir, port) => `${nginxMain(dir, { errorLevel: 'warn', connections: 256 })}
 http {
-  log_format geogate '$remote_addr $uri $status $request_uri $upstream_addr $msec';
+  log_format geogate '$remote_addr $uri $status $request_uri $upstream_addr $msec $upstream_cache_status';
   access_log ${q(path.join(dir, 'access.log'))} geogate;
   log_subrequest on;
-  client_body_temp_path ${q(path.join(dir, 'client_body'))};
-  proxy_temp_path ${q(path.join(dir, 'proxy'))};
-  fastcgi_temp_path ${q(path.join(dir, 'fastcgi'))};
-  uwsgi_temp_path ${q(path.join(dir, 'uwsgi'))};
-  scgi_temp_path ${q(path.join(dir, 'scgi'))};
+${nginxTempPaths(dir)}
 ${blocks.http}
+${extras.http?.(dir) ?? ''}
   server {
     listen 127.0.0.1:${port};
-${blocks.server}
+${server}
   }
 }
 `)
@@ -108,8 +120,8 @@ ${blocks.server}
     async accessLog () {
       const text = await readFile(path.join(node.dir, 'access.log'), 'utf8').catch(() => '')
       return text.split('\n').filter((line) => line !== '').map((line) => {
-        const [client = '', uri = '', status = '0', requestUri = '', upstream = '-', msec = '0'] = line.split(' ')
-        return { client, uri, status: Number(status), requestUri, upstream, at: Math.round(Number(msec) * 1000) }
+        const [client = '', uri = '', status = '0', requestUri = '', upstream = '-', msec = '0', cache = '-'] = line.split(' ')
+        return { client, uri, status: Number(status), requestUri, upstream, cache, at: Math.round(Number(msec) * 1000) }
       })
     }
   }
