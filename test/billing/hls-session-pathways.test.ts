@@ -4,20 +4,16 @@
 // that does not; a second viewer of a one-stream account is still refused, and a grant of the
 // session used from a second address takes no seat.
 
+import { START, startHlsFixture } from './hls-fixture.js'
 import t from 'tap'
-import type { AdmissionCollections } from '../../src/billing/admit-session.js'
 import { createHlsSessions, hlsSessionKey, type HlsSessions } from '../../src/billing/hls-sessions.js'
 import { sessionCollectionsOf } from '../../src/billing/sessions.js'
 import { newSessionId, type StreamClaims } from '../../src/signing/stream-signature.js'
-import { startTestStore } from '../helpers/store.js'
 
-const store = await startTestStore(t)
+const { store, billing } = await startHlsFixture(t, 'one', 'acct-one', 1)
 const sessions = sessionCollectionsOf(store.collections)
-const billing: AdmissionCollections = { accounts: store.collections.accounts, tariffs: store.collections.tariffs, ...sessions }
-await store.collections.tariffs.insertOne({ _id: 'one', formats: ['hls'], patterns: ['streaming'], max_concurrent_streams: 1 })
-await store.collections.accounts.insertOne({ _id: 'acct-one', tariff: 'one', status: 'active' })
 
-let clock = Date.parse('2030-01-01T00:00:00Z')
+let clock = START
 const now = (): number => clock
 const IDLE_MS = 15_000
 

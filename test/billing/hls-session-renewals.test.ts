@@ -4,22 +4,18 @@
 // store is back; a flush that finds a session ended or run out has its next request refused or
 // admitted again; the timer flushes when requests stop, and close() writes the last renewals.
 
+import { START, startHlsFixture } from './hls-fixture.js'
 import t, { type Test } from 'tap'
 import type { CommandStartedEvent } from 'mongodb'
-import type { AdmissionCollections } from '../../src/billing/admit-session.js'
 import { createHlsSessions, hlsSessionKey, type HlsSessions, type HlsSessionsOptions, type HlsStoreCall } from '../../src/billing/hls-sessions.js'
 import { endSession } from '../../src/billing/end-session.js'
 import { sessionCollectionsOf } from '../../src/billing/sessions.js'
 import { newSessionId, type StreamClaims } from '../../src/signing/stream-signature.js'
-import { startTestStore } from '../helpers/store.js'
 
-const store = await startTestStore(t)
+const { store, billing } = await startHlsFixture(t, 'many', 'acct-many', 500)
 const sessions = sessionCollectionsOf(store.collections)
-const billing: AdmissionCollections = { accounts: store.collections.accounts, tariffs: store.collections.tariffs, ...sessions }
-await store.collections.tariffs.insertOne({ _id: 'many', formats: ['hls'], patterns: ['streaming'], max_concurrent_streams: 500 })
-await store.collections.accounts.insertOne({ _id: 'acct-many', tariff: 'many', status: 'active' })
 
-let clock = Date.parse('2030-01-01T00:00:00Z')
+let clock = START
 const now = (): number => clock
 const IDLE_MS = 15_000
 const RENEW_EVERY_MS = 5000

@@ -3,21 +3,17 @@
 // interval; a replica that does not know a session reads it once; a lease that runs out makes
 // the next request admit again.
 
+import { START, startHlsFixture } from './hls-fixture.js'
 import t from 'tap'
 import type { CommandStartedEvent } from 'mongodb'
-import type { AdmissionCollections } from '../../src/billing/admit-session.js'
 import { createHlsSessions, type HlsSessions } from '../../src/billing/hls-sessions.js'
 import { sessionCollectionsOf } from '../../src/billing/sessions.js'
 import type { StreamClaims } from '../../src/signing/stream-signature.js'
-import { startTestStore } from '../helpers/store.js'
 
-const store = await startTestStore(t)
+const { store, billing } = await startHlsFixture(t, 'one', 'acct-one', 1)
 const sessions = sessionCollectionsOf(store.collections)
-const billing: AdmissionCollections = { accounts: store.collections.accounts, tariffs: store.collections.tariffs, ...sessions }
-await store.collections.tariffs.insertOne({ _id: 'one', formats: ['hls'], patterns: ['streaming'], max_concurrent_streams: 1 })
-await store.collections.accounts.insertOne({ _id: 'acct-one', tariff: 'one', status: 'active' })
 
-let clock = Date.parse('2030-01-01T00:00:00Z')
+let clock = START
 const now = (): number => clock
 const IDLE_MS = 15_000
 
