@@ -21,7 +21,9 @@ const ADMIN = 'demo-admin-token'
 
 let clock = Date.now()
 const now = (): number => clock
-const system = await startSystem(t, { now, config: { authTimeoutMs: 5000, resolverTimeoutMs: 5000 } })
+// The replica's own background reads of sessions (the watch for ended ones, the guard of revoked
+// tokens) are off: what is counted below is what the checks read.
+const system = await startSystem(t, { now, config: { authTimeoutMs: 5000, resolverTimeoutMs: 5000, sessionEndPollMs: 0, sessionGuardMs: 0 } })
 const base = system.gatewayUrl
 const { accounts, tariffs, servers, audit } = system.store.collections
 
