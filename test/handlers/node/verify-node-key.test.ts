@@ -13,7 +13,10 @@ import { accountWithLimit, hookUrl, NODE, postJson, testSigner } from './hook-fi
 
 let clock = Date.parse('2030-01-01T00:00:00Z')
 const now = (): number => clock
-const system = await startSystem(t, { now, config: { hlsIdleS: 10 } })
+// The replica's own background reads (the ended-session watch, the revocation guard, the node
+// liveness poll) are off or rare:
+// the tests below count the store commands that strangers' requests cause.
+const system = await startSystem(t, { now, config: { hlsIdleS: 10, sessionEndPollMs: 0, sessionGuardMs: 0, snapshotRefreshMs: 60_000 } })
 const signer = testSigner(now)
 const app = system.gateway.app
 const { sessions, sessionSlots } = system.store.collections
