@@ -223,9 +223,9 @@ async function runScenarioGroup (group: readonly LoadScenario[], servers: Server
       log(`${scenario.name}: starting the gateway${scenario.resolverDown ? ' (RESOLVER_URL at a closed port)' : ''}`)
       const gateway = await startGateway(launcher, system, { database: scenario.database, resolverDown: scenario.resolverDown, tokenStore: scenario.tokenStore, unsignedCalls: scenario.unsignedCalls === true, name: `gateway (${scenario.name})`, ...(scenario.gatewayConfig !== undefined && { config: scenario.gatewayConfig }) })
       state.gateway = gateway
-      if (scenario.throughNode === true) {
-        log(`${scenario.name}: starting nginx with the README's node config in front of the gateway`)
-        state.node = await startBenchNode(new URL(gateway.url).host)
+      if (scenario.throughNode !== undefined) {
+        log(`${scenario.name}: starting nginx with the README's node config${scenario.throughNode === 'cached' ? ' and docs/nodes.md\'s cache of /verify answers' : ''} in front of the gateway`)
+        state.node = await startBenchNode(new URL(gateway.url).host, scenario.throughNode === 'cached')
         const pids = [state.node.child.pid, gateway.child.pid]
         state.targets = { gateway: state.node.checkedUrl, baseline: state.node.uncheckedUrl, gatewayPids: pids, baselinePids: pids }
       } else {
@@ -234,7 +234,7 @@ async function runScenarioGroup (group: readonly LoadScenario[], servers: Server
       state.host = await prepareGateway(scenario, system, gateway.url, log)
       if (scenario.viewers !== undefined) {
         log(`${scenario.name}: starting ${options.viewers.toLocaleString('en-US')} viewers`)
-        state.viewers = await scenario.viewers({ gatewayUrl: gateway.url, ...(state.node !== undefined && { nodeUrl: state.node.checkedUrl }), count: options.viewers, log })
+        state.viewers = await scenario.viewers({ name: scenario.name, gatewayUrl: gateway.url, ...(state.node !== undefined && { nodeUrl: state.node.checkedUrl }), count: options.viewers, log })
         const { count, startupMs } = state.viewers
         log(`${scenario.name}: ${count.toLocaleString('en-US')} viewers started in ${(startupMs / 1000).toFixed(1)} s`)
       }

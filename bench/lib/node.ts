@@ -1,14 +1,16 @@
-// The node scenario's streaming node: a real nginx configured with the README's node blocks
+// The node scenarios' streaming node: a real nginx configured with the README's node blocks
 // (test/helpers/readme-node.ts reads them, so README, tests and bench cannot drift), serving
-// HLS files from a temp folder. The same nginx has a second server whose locations are the
+// HLS files from a temp folder; for node-cached, with docs/nodes.md's optional cache of /verify
+// answers added as that page says (its blocks read from it too). The same nginx has a second server whose locations are the
 // README's without `auth_request`, serving the same files: the bench's baseline for the node, on
 // the same worker process and core. One worker, no master, so the one process is all of
 // nginx's CPU and sits on the core it is pinned to.
 
-import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fillPlaceholders, readmeNginxBlocks } from '../../test/helpers/readme-node.js'
+import { root } from './build.js'
+import { fillPlaceholders, readmeNginxBlocks, replacePlaceholder } from '../../test/helpers/readme-node.js'
 import { demoNodeKey } from '../../src/demo/demo-data.js'
 import { hasCommand, startChild, type Child } from './children.js'
 import { probe } from './probe.js'
@@ -48,12 +50,39 @@ function writeStream (hlsRoot: string): void {
   for (let i = 0; i < NODE_SEGMENTS; i++) writeFileSync(path.join(dir, `seg-${i}.ts`), Buffer.alloc(SEGMENT_BYTES, 0x47))
 }
 
-/** Starts the node in front of the gateway at gatewayHost (`host:port`), pinned beside it. */
-export async function startBenchNode (gatewayHost: string): Promise<BenchNode> {
+/** docs/nodes.md's nginx block under `<!-- verify-cache:NAME -->`, as written. */
+function verifyCacheBlock (name: 'http' | 'location'): string {
+  const text = readFileSync(path.join(root, 'docs', 'nodes.md'), 'utf8')
+  const marker = `<!-- verify-cache:${name} -->\n\`\`\`nginx\n`
+  const start = text.indexOf(marker)
+  if (start < 0) throw new Error(`docs/nodes.md has no ${marker.trim()} block`)
+  return text.slice(start + marker.length, text.indexOf('\n```', start + marker.length) + 1)
+}
+
+/** The cache's blocks: its http part with its folder (in dir, or on a tmpfs), and the lines for the /verify location. */
+function verifyCache (dir: string): { http: string, location: string, folder: string } {
+  // Where the page suggests: on a tmpfs, when the machine has one.
+  const folder = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/geogate-bench-verify-cache-') : path.join(dir, 'verify-cache')
+  return { http: replacePlaceholder(verifyCacheBlock('http'), '/var/cache/nginx/geogate-verify', folder), location: verifyCacheBlock('location'), folder }
+}
+
+/** The server block with lines added at the end of its `location = /_geogate_verify { }`. */
+function addToVerifyLocation (server: string, lines: string): string {
+  const start = server.indexOf('location = /_geogate_verify {')
+  const end = start < 0 ? -1 : server.indexOf('\n}', start)
+  if (end < 0) throw new Error('the README\'s node config has no location = /_geogate_verify block')
+  return `${server.slice(0, end)}\n${lines.trimEnd().split('\n').map((line) => `    ${line}`).join('\n')}${server.slice(end)}`
+}
+
+/**
+ * Starts the node in front of the gateway at gatewayHost (`host:port`), pinned beside it; with
+ * docs/nodes.md's cache of /verify answers when cached.
+ */
+export async function startBenchNode (gatewayHost: string, cached = false): Promise<BenchNode> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'geogate-bench-node-'))
   const hlsRoot = path.join(dir, 'hls')
   writeStream(hlsRoot)
-  const blocks = fillPlaceholders(await readmeNginxBlocks(), {
+  const readme = fillPlaceholders(await readmeNginxBlocks(), {
     gateways: [gatewayHost],
     nodeId: HLS_NODE,
     nodeKey: demoNodeKey(HLS_NODE),
@@ -62,6 +91,8 @@ export async function startBenchNode (gatewayHost: string): Promise<BenchNode> {
     flvOrigin: '127.0.0.1:9',
     wsOrigin: '127.0.0.1:9'
   })
+  const cache = cached ? verifyCache(dir) : undefined
+  const blocks = cache === undefined ? readme : { http: `${readme.http}${cache.http}`, server: addToVerifyLocation(readme.server, cache.location) }
   const unchecked = blocks.server.replace(AUTH_REQUEST, '')
   if (unchecked === blocks.server) throw new Error('the README\'s node config has no auth_request line to leave out')
   const [checkedPort, uncheckedPort] = [await closedPort(), await closedPort()]
@@ -97,6 +128,7 @@ ${unchecked}
   const stop = async (): Promise<void> => {
     await child.stop()
     rmSync(dir, { recursive: true, force: true })
+    if (cache !== undefined) rmSync(cache.folder, { recursive: true, force: true })
   }
   const until = Date.now() + 10_000
   for (;;) {

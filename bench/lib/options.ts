@@ -1,6 +1,6 @@
 // The bench's command line.
 
-export const scenarioNames = ['micro', 'warm', 'cold', 'cold-unsigned', 'cold-store', 'resolver-down', 'players', 'analytics', 'hls-segments', 'steering', 'node', 'many-nodes', 'warm-decision-log'] as const
+export const scenarioNames = ['micro', 'warm', 'cold', 'cold-unsigned', 'cold-store', 'resolver-down', 'players', 'analytics', 'hls-segments', 'steering', 'node', 'node-cached', 'many-nodes', 'warm-decision-log'] as const
 export type ScenarioName = typeof scenarioNames[number]
 
 export interface BenchOptions {
@@ -43,7 +43,7 @@ export const usage = `npm run bench -- [options]
   --tsx             run the servers from the sources with tsx instead of compiling them
   --tokens N        bench tokens for the cold scenarios (default 1000000, more than a cold scenario's five rounds ask for; --quick: 50000)
   --nodes N         extra nodes for many-nodes (default 10000)
-  --viewers N       viewers (sessions) of hls-segments, steering and node (default 5000; --quick: 500)
+  --viewers N       viewers (sessions) of hls-segments, steering, node and node-cached (default 5000; --quick: 500)
   --help            this text
 `
 

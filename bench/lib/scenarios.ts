@@ -46,10 +46,11 @@ export interface LoadScenario {
   /** Viewers started before the runs, and how (through the gateway, or through the node when there is one). */
   viewers?: (context: ViewerContext) => Promise<StartedViewers>
   /**
-   * Through a streaming node configured as the README says (lib/node.ts): the gateway's runs
-   * load the node's checked locations, the baseline's the same locations unchecked.
+   * Through a streaming node configured as the README says (lib/node.ts), with docs/nodes.md's
+   * cache of /verify answers when 'cached': the gateway's runs load the node's checked
+   * locations, the baseline's the same locations unchecked.
    */
-  throughNode?: boolean
+  throughNode?: 'plain' | 'cached'
   /**
    * The viewers' requests per second at a player's pace: after the rounds, one run of each side
    * at about that rate (each connection waits between its requests), for p99 as players see it.
@@ -65,6 +66,8 @@ export interface ScriptContext {
 }
 
 export interface ViewerContext {
+  /** The scenario's. */
+  name: string
   gatewayUrl: string
   /** The node's checked origin, for a scenario through a node. */
   nodeUrl?: string
@@ -134,6 +137,25 @@ const coldScenario: LoadScenario = {
   scriptArgs: ({ firstClient, tokens }) => [String(firstClient), String(tokens), String(firstClient)],
   // The last bench token: it exists, and the load reaches it last.
   probe: ({ tokens }) => ({ path: `/flv?server=UIN-DEMO-1&camera=cam-1&access_token=bench-token-${tokens - 1}`, headers: { 'x-forwarded-for': '9.9.9.9' } })
+}
+
+/** HLS viewers through a node configured as the README says, against its locations unchecked. */
+const nodeScenario: LoadScenario = {
+  name: 'node',
+  title: () => 'a node configured as the README says: nginx with auth_request to the gateway\'s /verify, one worker, on the gateway\'s core, serving HLS to viewers with sessions of their own (each its grant; nginx sends its peer\'s address), asking in a player\'s order; baseline: the same nginx locations without auth_request',
+  database: 'main',
+  resolverDown: false,
+  tokenStore: 'store',
+  path: '/',
+  headers: [],
+  script: wrkScript('node-hls.lua'),
+  scriptArgs: (context) => [viewersOf(context), HLS_STREAM, String(NODE_SEGMENTS), ...pace(context)],
+  viewers: ({ name, nodeUrl, count, log }) => {
+    if (nodeUrl === undefined) throw new Error(`${name} needs its node`)
+    return startHlsViewers(name, nodeUrl, count, fetchFromNode, log)
+  },
+  throughNode: 'plain',
+  pacedRate: (viewers) => viewers * PLAYER_CHECKS_PER_S
 }
 
 export const loadScenarios: readonly LoadScenario[] = [
@@ -215,7 +237,7 @@ export const loadScenarios: readonly LoadScenario[] = [
     headers: [],
     script: wrkScript('hls-segments.lua'),
     scriptArgs: (context) => [viewersOf(context), HLS_NODE, HLS_NODE_AUTHORIZATION, HLS_STREAM, ...pace(context)],
-    viewers: ({ gatewayUrl, count, log }) => startHlsViewers('hls-segments', gatewayUrl, count, verify, log),
+    viewers: ({ name, gatewayUrl, count, log }) => startHlsViewers(name, gatewayUrl, count, verify, log),
     pacedRate: (viewers) => viewers * PLAYER_CHECKS_PER_S
   },
   {
@@ -231,24 +253,14 @@ export const loadScenarios: readonly LoadScenario[] = [
     headers: [],
     script: wrkScript('steering.lua'),
     scriptArgs: (context) => [viewersOf(context), ...pace(context)],
-    viewers: ({ gatewayUrl, count }) => mintSteeringViewers('steering', gatewayUrl, count)
+    viewers: ({ name, gatewayUrl, count }) => mintSteeringViewers(name, gatewayUrl, count)
   },
+  nodeScenario,
   {
-    name: 'node',
-    title: () => 'a node configured as the README says: nginx with auth_request to the gateway\'s /verify, one worker, on the gateway\'s core, serving HLS to viewers with sessions of their own (each its grant; nginx sends its peer\'s address), asking in a player\'s order; baseline: the same nginx locations without auth_request',
-    database: 'main',
-    resolverDown: false,
-    tokenStore: 'store',
-    path: '/',
-    headers: [],
-    script: wrkScript('node-hls.lua'),
-    scriptArgs: (context) => [viewersOf(context), HLS_STREAM, String(NODE_SEGMENTS), ...pace(context)],
-    viewers: ({ nodeUrl, count, log }) => {
-      if (nodeUrl === undefined) throw new Error('the node scenario needs its node')
-      return startHlsViewers('node', nodeUrl, count, fetchFromNode, log)
-    },
-    throughNode: true,
-    pacedRate: (viewers) => viewers * PLAYER_CHECKS_PER_S
+    ...nodeScenario,
+    name: 'node-cached',
+    title: () => 'the node scenario with docs/nodes.md\'s cache of /verify answers on the node (a viewer\'s 204 kept 2 s under its grant, stream and address); baseline: the same nginx locations without auth_request',
+    throughNode: 'cached'
   },
   {
     name: 'many-nodes',

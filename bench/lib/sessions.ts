@@ -4,8 +4,8 @@
 //
 // An HLS viewer holds a grant of its own (a session id of its own, signed as the gateway signs an
 // HLS answer's grant: a grant starts sessions for one viewer address), and its first playlist
-// request starts its session: the gateway admits it against the tariff in the store. Starts go a
-// few at a time, as fast as the store admits them, and the time they take is reported. Meanwhile
+// request starts its session: the gateway admits it against the tariff in the store. Starts go two
+// at a time, as fast as the store admits them, and the time they take is reported. Meanwhile
 // every viewer already started asks again every few seconds, as its player would, so that none
 // idles out (HLS_IDLE_S) before the last one has started.
 //
@@ -65,8 +65,8 @@ function viewersFile (name: string, lines: readonly string[]): string {
   return file
 }
 
-/** Starts at once: the embedded store admits one session at a time anyway. */
-const STARTING = 16
+/** Starts at once: the embedded store admits one session at a time, and more only queue there. */
+const STARTING = 2
 /** How often a started viewer asks again until the runs: well inside HLS_IDLE_S (30 s). */
 const KEEP_ALIVE_MS = 10_000
 const KEEPING_ALIVE = 16
