@@ -4,7 +4,7 @@
 import t from 'tap'
 import { parseOptions, scenarioNames, usage, type BenchOptions } from '../../bench/lib/options.js'
 
-const allScenarios = ['micro', 'warm', 'cold', 'cold-unsigned', 'cold-store', 'resolver-down', 'players', 'analytics', 'hls-segments', 'many-nodes', 'warm-decision-log']
+const allScenarios = ['micro', 'warm', 'cold', 'cold-unsigned', 'cold-store', 'resolver-down', 'players', 'analytics', 'hls-segments', 'steering', 'node', 'node-cached', 'many-nodes', 'warm-decision-log']
 
 t.test('no arguments give the full defaults and every scenario', async (t) => {
   const expected: BenchOptions = {
@@ -18,6 +18,7 @@ t.test('no arguments give the full defaults and every scenario', async (t) => {
     tsx: false,
     tokens: 1_000_000,
     extraNodes: 10_000,
+    viewers: 5000,
     help: false
   }
   t.strictSame(parseOptions([]), expected)
@@ -25,7 +26,7 @@ t.test('no arguments give the full defaults and every scenario', async (t) => {
 })
 
 t.test('--quick shortens every run and makes fewer tokens, but keeps the node count', async (t) => {
-  t.match(parseOptions(['--quick']), { quick: true, durationS: 2, rounds: 1, warmupS: 1, settleS: 0, tokens: 50_000, extraNodes: 10_000, scenarios: allScenarios })
+  t.match(parseOptions(['--quick']), { quick: true, durationS: 2, rounds: 1, warmupS: 1, settleS: 0, tokens: 50_000, extraNodes: 10_000, viewers: 500, scenarios: allScenarios })
 })
 
 t.test('explicit values win over the --quick defaults, before or after it', async (t) => {
@@ -137,7 +138,7 @@ t.test('--scenario trims spaces and skips empty names', async (t) => {
 })
 
 t.test('an unknown scenario is refused with the known ones listed', async (t) => {
-  const message = 'unknown scenario "hot"; known: micro, warm, cold, cold-unsigned, cold-store, resolver-down, players, analytics, hls-segments, many-nodes, warm-decision-log'
+  const message = `unknown scenario "hot"; known: ${allScenarios.join(', ')}`
   t.throws(() => parseOptions(['--scenario', 'hot']), { message })
   t.throws(() => parseOptions(['--scenario', 'warm,hot']), { message }, 'one bad name in a list is enough')
   t.throws(() => parseOptions(['--scenario', 'Warm']), { message: /unknown scenario "Warm"/ }, 'names are case-sensitive')
@@ -152,9 +153,9 @@ t.test('an unknown option or a stray argument is refused with the usage text', a
 t.test('the usage text names every scenario and every option, and every option it names parses', async (t) => {
   for (const name of scenarioNames) t.match(usage, name, `usage lists ${name}`)
   const flags = [...new Set(usage.match(/--[a-z]+/g) ?? [])]
-  t.strictSame(flags.sort(), ['--duration', '--help', '--nodes', '--quick', '--rounds', '--scenario', '--settle', '--strict', '--tokens', '--tsx', '--warmup'])
+  t.strictSame(flags.sort(), ['--duration', '--help', '--nodes', '--quick', '--rounds', '--scenario', '--settle', '--strict', '--tokens', '--tsx', '--viewers', '--warmup'])
   const sampleValue: Record<string, string> = {
-    '--duration': '5', '--rounds': '3', '--warmup': '3', '--settle': '1', '--tokens': '200000', '--nodes': '10000', '--scenario': 'warm'
+    '--duration': '5', '--rounds': '3', '--warmup': '3', '--settle': '1', '--tokens': '200000', '--nodes': '10000', '--viewers': '5000', '--scenario': 'warm'
   }
   for (const flag of flags) {
     const value = sampleValue[flag]

@@ -183,6 +183,10 @@ t.test('with nothing measured every budget is skipped, in the order of docs/desi
     'resolver down p99',
     'players throughput, no error',
     'analytics throughput, no error',
+    'HLS checks, warm sessions',
+    'steering manifests',
+    "a node's checked HLS",
+    "a node's checked HLS, /verify answers cached",
     'signed service calls',
     'decision log at sample 1.0'
   ])
@@ -348,7 +352,7 @@ t.test('the sample report used below is consistent: its ratios are paired and it
   t.strictSame(warm.roundRatios, [0.8, 9000 / 11_000])
   t.equal(warm.gateway.requestsPerSec, 8500)
   t.equal(warm.baseline.requestsPerSec, 10_000)
-  t.strictSame(report.budgets.map((b) => b.status), ['PASS', 'PASS', 'PASS', 'PASS', 'SKIP', 'FAIL', 'SKIP', 'SKIP', 'SKIP', 'SKIP'])
+  t.strictSame(report.budgets.map((b) => b.status), ['PASS', 'PASS', 'PASS', 'PASS', 'SKIP', 'FAIL', 'SKIP', 'SKIP', 'SKIP', 'SKIP', 'SKIP', 'SKIP', 'SKIP', 'SKIP'])
 })
 
 t.test('the Markdown report has a gateway and a baseline row per scenario with the numbers in them', async (t) => {
@@ -393,7 +397,7 @@ t.test('the Markdown report ends with the budget table, each with PASS, FAIL or 
   t.ok(start > 0, 'a Budgets section')
   t.strictSame(lines.slice(start + 2, start + 4), ['| budget | limit | measured | result |', '| --- | --- | --- | --- |'])
   const rows = lines.slice(start + 4, start + 4 + report.budgets.length)
-  t.equal(rows.length, 10)
+  t.equal(rows.length, 14)
   t.equal(rows[1], "| warm p99 | ≤ 5 ms at 64 connections | 3.75 ms (median of 4.00, 3.50); the baseline's own, same runs: 2.00 ms | PASS |")
   t.equal(rows[4], '| snapshot of many nodes, in the running gateway | < 50 MB heap | not measured | SKIP |')
   t.equal(rows[5], '| resolver down p99 | ≤ 2 × warm p99 | 20.00 ms = 5.33 × warm 3.75 ms | FAIL |')
@@ -418,7 +422,7 @@ t.test('a report with no scenarios and no micro results has only the budgets', a
   t.match(md, 'load average undefined at the start, ? at the end', 'missing environment values are printed, not thrown on')
   t.match(md, '1 gateway runs between 2 baseline runs')
   t.match(md, 'before each, 0 s of the same load', 'a missing settle reads as 0')
-  t.equal(md.split('\n').filter((line) => line.endsWith(' | SKIP |')).length, 10)
+  t.equal(md.split('\n').filter((line) => line.endsWith(' | SKIP |')).length, 14)
 })
 
 t.test('the mixes pass at their ratio with no error, and fail on one error', async (t) => {

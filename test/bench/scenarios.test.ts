@@ -5,7 +5,7 @@ const pick = (...names: LoadScenarioName[]): LoadScenario[] => names.map((name) 
 const names = (groups: LoadScenario[][]): string[][] => groups.map((group) => group.map((s) => s.name))
 
 t.test('warm, resolver-down and warm-decision-log run in one group, cold and cold-unsigned in another, the others alone', async (t) => {
-  t.same(names(scenarioGroups(loadScenarios)), [['warm', 'resolver-down', 'warm-decision-log'], ['cold', 'cold-unsigned'], ['cold-store'], ['players'], ['analytics'], ['hls-segments'], ['many-nodes']])
+  t.same(names(scenarioGroups(loadScenarios)), [['warm', 'resolver-down', 'warm-decision-log'], ['cold', 'cold-unsigned'], ['cold-store'], ['players'], ['analytics'], ['hls-segments'], ['steering'], ['node'], ['node-cached'], ['many-nodes']])
 })
 
 t.test('a group holds only the scenarios chosen, in their order', async (t) => {
