@@ -25,9 +25,19 @@ export function probe (url: string, headers: Record<string, string> = {}): Promi
   })
 }
 
-/** Checks the answer is a redirect to a streaming node; throws with what came instead. */
+/** How long a gateway that has just started may take to load its node list (a large one, a busy machine). */
+const LOADING_MS = 60_000
+
+/**
+ * Checks the answer is a redirect to a streaming node; throws with what came instead. A 503
+ * while the gateway's node list has not loaded yet is its start, not its answer: asked again.
+ */
 export async function expectRedirect (what: string, url: string, headers: Record<string, string>): Promise<string> {
-  const answer = await probe(url, headers)
+  let answer = await probe(url, headers)
+  for (const deadline = Date.now() + LOADING_MS; answer.status === 503 && answer.body.includes('has not loaded yet') && Date.now() < deadline;) {
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    answer = await probe(url, headers)
+  }
   if (answer.status !== 302 || answer.location === undefined || !/^https?:\/\/[^/]+\/flv\?.*sig=/.test(answer.location)) {
     throw new Error(`${what}: expected a 302 to a node, got ${answer.status} ${answer.location ?? ''} ${answer.body.slice(0, 300)}`)
   }
