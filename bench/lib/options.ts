@@ -43,7 +43,7 @@ export const usage = `npm run bench -- [options]
   --tsx             run the servers from the sources with tsx instead of compiling them
   --tokens N        bench tokens for the cold scenarios (default 1000000, more than a cold scenario's five rounds ask for; --quick: 50000)
   --nodes N         extra nodes for many-nodes (default 10000)
-  --viewers N       viewers (sessions) of hls-segments, steering, node and node-cached (default 5000; --quick: 500)
+  --viewers N       viewers (sessions) of hls-segments, steering, node and node-cached (default 5000; --quick: 200)
   --help            this text
 `
 
@@ -111,7 +111,7 @@ export function parseOptions (argv: readonly string[]): BenchOptions {
     // of the two more of them, and the pair measured that instead of signing.
     tokens: tokens ?? (options.quick ? 50_000 : 1_000_000),
     extraNodes: extraNodes ?? 10_000,
-    viewers: viewers ?? (options.quick ? 500 : 5000),
+    viewers: viewers ?? (options.quick ? 200 : 5000),
     // In the order they are listed, whatever the order given.
     scenarios: picked.length === 0 ? [...scenarioNames] : scenarioNames.filter((name) => picked.includes(name))
   }
