@@ -26,7 +26,7 @@ t.test('no arguments give the full defaults and every scenario', async (t) => {
 })
 
 t.test('--quick shortens every run and makes fewer tokens, but keeps the node count', async (t) => {
-  t.match(parseOptions(['--quick']), { quick: true, durationS: 2, rounds: 1, warmupS: 1, settleS: 0, tokens: 50_000, extraNodes: 10_000, viewers: 500, scenarios: allScenarios })
+  t.match(parseOptions(['--quick']), { quick: true, durationS: 2, rounds: 1, warmupS: 1, settleS: 0, tokens: 50_000, extraNodes: 10_000, viewers: 200, scenarios: allScenarios })
 })
 
 t.test('explicit values win over the --quick defaults, before or after it', async (t) => {
