@@ -1,6 +1,7 @@
 // The store and account the HLS session tests share: a tariff for HLS with a limit, an active
 // account on it, the billing collections admissions use, and a clock the tests move.
 
+import type { CommandStartedEvent } from 'mongodb'
 import type { Test } from 'tap'
 import type { AdmissionCollections } from '../../src/billing/admit-session.js'
 import { sessionCollectionsOf } from '../../src/billing/sessions.js'
@@ -22,3 +23,12 @@ export async function startHlsFixture (t: Test, tariff: string, account: string,
 
 /** The first clock of these tests: a fixed instant, so that the tests can name every time. */
 export const START = Date.parse('2030-01-01T00:00:00Z')
+
+/** The store commands run while fn runs, by name. */
+export async function countCommands (store: TestStore, fn: () => Promise<void>): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {}
+  const listener = (event: CommandStartedEvent): void => { counts[event.commandName] = (counts[event.commandName] ?? 0) + 1 }
+  store.client.on('commandStarted', listener)
+  try { await fn() } finally { store.client.off('commandStarted', listener) }
+  return counts
+}

@@ -4,9 +4,8 @@
 // store is back; a flush that finds a session ended or run out has its next request refused or
 // admitted again; the timer flushes when requests stop, and close() writes the last renewals.
 
-import { START, startHlsFixture } from './hls-fixture.js'
+import { countCommands, START, startHlsFixture } from './hls-fixture.js'
 import t, { type Test } from 'tap'
-import type { CommandStartedEvent } from 'mongodb'
 import { createHlsSessions, hlsSessionKey, type HlsSessions, type HlsSessionsOptions, type HlsStoreCall } from '../../src/billing/hls-sessions.js'
 import { endSession } from '../../src/billing/end-session.js'
 import { sessionCollectionsOf } from '../../src/billing/sessions.js'
@@ -69,13 +68,7 @@ async function check (gateway: HlsSessions, v: Viewer): Promise<void> {
 }
 
 /** The store commands run while fn runs, by name. */
-async function commands (fn: () => Promise<void>): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {}
-  const listener = (event: CommandStartedEvent): void => { counts[event.commandName] = (counts[event.commandName] ?? 0) + 1 }
-  store.client.on('commandStarted', listener)
-  try { await fn() } finally { store.client.off('commandStarted', listener) }
-  return counts
-}
+const commands = async (fn: () => Promise<void>): Promise<Record<string, number>> => await countCommands(store, fn)
 
 async function until (what: string, condition: () => Promise<boolean>, deadlineMs = 10_000): Promise<void> {
   const started = Date.now()

@@ -3,9 +3,8 @@
 // interval; a replica that does not know a session reads it once; a lease that runs out makes
 // the next request admit again.
 
-import { START, startHlsFixture } from './hls-fixture.js'
+import { countCommands, START, startHlsFixture } from './hls-fixture.js'
 import t from 'tap'
-import type { CommandStartedEvent } from 'mongodb'
 import { createHlsSessions, type HlsSessions } from '../../src/billing/hls-sessions.js'
 import { sessionCollectionsOf } from '../../src/billing/sessions.js'
 import type { StreamClaims } from '../../src/signing/stream-signature.js'
@@ -27,13 +26,7 @@ function grant (jti: string): StreamClaims {
 }
 
 /** The store commands run while fn runs, by name. */
-async function commands (fn: () => Promise<void>): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {}
-  const listener = (event: CommandStartedEvent): void => { counts[event.commandName] = (counts[event.commandName] ?? 0) + 1 }
-  store.client.on('commandStarted', listener)
-  try { await fn() } finally { store.client.off('commandStarted', listener) }
-  return counts
-}
+const commands = async (fn: () => Promise<void>): Promise<Record<string, number>> => await countCommands(store, fn)
 
 t.test('a warm session: no read per segment, one lease renewal per interval', async (t) => {
   const gateway = replica()
