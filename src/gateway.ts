@@ -77,6 +77,12 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
   const guarded = (probe: boolean): Store['collections'] =>
     guardCollections(store.collections, createQueryGuard({ health: storeHealth, timeoutMs: config.mongodbQueryTimeoutMs, probe }))
   const collections = guarded(false)
+  // HLS lease renewals are written behind the requests, a flush of thousands at a time: bound
+  // by the lease's margin (a third of HLS_IDLE_S), not by a request's deadline.
+  const renewalCollections = guardCollections(store.collections, createQueryGuard({
+    health: storeHealth,
+    timeoutMs: Math.max(config.mongodbQueryTimeoutMs, Math.floor(config.hlsIdleS * 1000 / 3))
+  }))
   let draining = false
   const keys = signingKeysOf(config)
   // The wall clock, not now(): a signature's time is checked against the other process's clock.
@@ -190,6 +196,7 @@ export async function createGateway (options: GatewayOptions): Promise<Gateway> 
     countryOf,
     config,
     collections,
+    renewalCollections,
     keys,
     routing,
     now,

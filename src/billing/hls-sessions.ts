@@ -27,7 +27,9 @@
 // from then on (GW_SESSION_ENDED), one whose lease ran out (its slot may be another viewer's)
 // is admitted again at its next request. A flush the store fails is counted and retried by the
 // next with what was seen since: the lease has several flushes to spare, and no request fails
-// for it. Only a session whose lease ran out in memory while a flush is under way waits for
+// for it. A flush runs under its own deadline (renewalCollections), not a request's: renewing
+// 5,000 leases in one write takes the embedded store over a second, which a request's 1 s
+// deadline turned into failed flushes, expired leases and viewers admitted again. Only a session whose lease ran out in memory while a flush is under way waits for
 // that flush (a store slower than the lease's margin), rather than read the store behind its
 // own write. Two replicas that both serve a viewer (nginx spreads /verify over replicas) both
 // renew it; the last write wins, each at most renewEveryMs behind the viewer. A replica that
@@ -55,7 +57,7 @@ import { countWrites } from '../store/counted-writes.js'
 import { admitSession, type AdmissionCollections } from './admit-session.js'
 import type { SessionEvents } from './session-events.js'
 import { sessionOf } from '../signing/stream-signature.js'
-import { sessionKey } from './sessions.js'
+import { sessionKey, type SessionCollections } from './sessions.js'
 
 export interface HlsViewer {
   /** The node serving the stream (X-Geogate-Node). */
@@ -75,6 +77,13 @@ export type HlsStoreCall = 'read' | 'admit' | 'renew' | 'renew-failed'
 
 export interface HlsSessionsOptions {
   billing: AdmissionCollections
+  /**
+   * The collections the write-behind flush writes and reads through; default billing's. A
+   * flush is no request's work: it may take longer than a request's query deadline (a flush
+   * of thousands of leases on the embedded store takes over a second), and only its lease's
+   * margin bounds it.
+   */
+  renewalCollections?: SessionCollections
   /** The node's patterns, for the tariff check; read once per session start. */
   nodePatterns: (node: string) => Promise<readonly string[]>
   idleMs: number
@@ -168,6 +177,7 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
   if (!(Number.isInteger(renewEveryMs) && renewEveryMs > 0)) throw new TypeError('renewEveryMs must be a positive integer')
   if (!(renewEveryMs < idleMs)) throw new TypeError('renewEveryMs must be below idleMs, or a live session\'s lease runs out')
   const billing = options.billing
+  const flushStore = options.renewalCollections ?? billing
   // An admission's writes are many small steps in admit-session.ts: counted as they go.
   const admitting: AdmissionCollections = onStoreWrite === undefined
     ? billing
@@ -317,7 +327,7 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
         }
         onStoreWrite?.('renew')
         // An ended session carries ended_at (and its lease is over): its renewal matches nothing.
-        writes.push(billing.sessions.updateMany(
+        writes.push(flushStore.sessions.updateMany(
           { _id: { $in: group.map((r) => r.session.key) }, expires_at: alive, ended_at: { $exists: false } },
           { $set: { expires_at: expiresAt, last_seen: new Date(lastSeen), ...(node !== undefined && { node }) } }
         ).then((answer) => answer.matchedCount))
@@ -325,7 +335,7 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
       if (slots.length === 0) continue
       onStoreWrite?.('renew')
       // By id and holder: a slot that went to another session is not this one's to renew.
-      writes.push(billing.slots.updateMany({ _id: { $in: slots }, holder: { $in: holders }, expires_at: alive }, { $set: { expires_at: expiresAt } }).then(() => 0))
+      writes.push(flushStore.slots.updateMany({ _id: { $in: slots }, holder: { $in: holders }, expires_at: alive }, { $set: { expires_at: expiresAt } }).then(() => 0))
     }
     return (await Promise.all(writes)).reduce((sum, n) => sum + n, 0)
   }
@@ -333,7 +343,7 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
   /** Of sessions a flush did not renew all of, each one's stored lease end, or 'ended'; none: gone. */
   async function readRenewed (renewals: readonly Renewal[]): Promise<Map<string, number | 'ended'>> {
     onStore('read')
-    const docs = await billing.sessions.find({ _id: { $in: renewals.map((r) => r.session.key) } }, { projection: { expires_at: 1, ended_at: 1 } }).toArray()
+    const docs = await flushStore.sessions.find({ _id: { $in: renewals.map((r) => r.session.key) } }, { projection: { expires_at: 1, ended_at: 1 } }).toArray()
     return new Map(docs.map((doc) => [doc._id, doc.ended_at !== undefined ? 'ended' : doc.expires_at.getTime()]))
   }
 

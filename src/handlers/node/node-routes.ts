@@ -65,6 +65,11 @@ export interface NodeRoutesSetup {
   config: Pick<Config, 'signatureParam' | 'sessionLeaseS' | 'verifyRealIp' | 'hookStreamName' | 'nodeTtlS' |
   'signatureMaxTtlS' | 'signatureClockSkewS' | 'signatureIssuers' | 'hlsIdleS' | 'hlsSessionMaxS'>
   collections: Pick<Collections, 'nodes' | 'accounts' | 'tariffs' | 'sessions' | 'sessionSlots'>
+  /**
+   * The session collections HLS lease renewals are written through, behind the requests:
+   * under a background deadline rather than a request's. Default: collections.
+   */
+  renewalCollections?: Pick<Collections, 'sessions' | 'sessionSlots'>
   keys: SigningKey[]
   routing: Pick<RoutingSnapshotSource, 'current'>
   now: () => number
@@ -99,6 +104,7 @@ export function createNodeRoutesDeps (setup: NodeRoutesSetup): NodeRoutesDeps {
     hls: createHlsSessions({
       billing,
       nodePatterns: async (node) => (await nodes.findOne({ _id: node }, { projection: { patterns: 1 } }))?.patterns ?? [],
+      ...(setup.renewalCollections !== undefined && { renewalCollections: sessionCollectionsOf(setup.renewalCollections) }),
       idleMs: config.hlsIdleS * 1000,
       maxMs: config.hlsSessionMaxS * 1000,
       now: setup.now,
