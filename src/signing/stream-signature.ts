@@ -2,12 +2,16 @@
 // it serves a stream. Signing runs on every redirect, so it is a hand-built JWS over a
 // precomputed header (about half the cost of jsonwebtoken's sign); verifying runs once per
 // play and goes through jsonwebtoken with the algorithm pinned to the key the kid names.
+// Grants name their viewer's token, so where viewers have tokens of their own nearly every
+// answer is signed afresh: its claims are written out as JSON.stringify would write them,
+// without building the object, and a token's id is put in its wire form once per token.
 
-import { createHmac, randomBytes, sign as signData } from 'node:crypto'
+import { randomBytes, sign as signData } from 'node:crypto'
 import jwt from 'jsonwebtoken'
 import { LRUCache } from 'lru-cache'
 import { streamFormats, type StreamFormat } from '../store/documents.js'
 import type { SigningKey } from './keys.js'
+import { createHs256 } from './hs256.js'
 
 export interface StreamGrant {
   /** The node the URL is for. */
@@ -74,34 +78,42 @@ export function createStreamSigner (options: StreamSignerOptions): StreamSigner 
 
   const header = base64url(JSON.stringify({ alg: key.alg, typ: 'JWT', kid: key.kid }))
   const signature = key.alg === 'HS256'
-    ? (input: string) => createHmac('sha256', signKey).update(input).digest('base64url')
+    ? createHs256(signKey)
     // JWS wants ECDSA signatures as r||s, not DER.
     : (input: string) => signData('sha256', Buffer.from(input), { key: signKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')
+  const opening = `{"iss":${JSON.stringify(issuer)},"aud":`
+  const wireIds = new Map<string, string>()
+  const wireId = (hex: string): string => {
+    let wire = wireIds.get(hex)
+    if (wire === undefined) {
+      // Bounded as the per-second memos are: past this many tokens, start afresh.
+      if (wireIds.size >= WIRE_IDS_KEPT) wireIds.clear()
+      wire = tokenIdOnTheWire(hex)
+      wireIds.set(hex, wire)
+    }
+    return wire
+  }
 
   return {
     keyId: key.kid,
     sign (grant) {
       const iat = Math.floor(now() / 1000)
       const exp = iat + ttl
-      const claims: StreamClaims = {
-        iss: issuer,
-        aud: grant.aud,
-        sub: grant.sub,
-        fmt: grant.fmt,
-        own: grant.own,
-        jti: grant.jti,
-        iat,
-        exp
-      }
-      if (grant.cip !== undefined) claims.cip = grant.cip
-      if (grant.sid !== undefined) claims.sid = grant.sid
-      if (grant.tid !== undefined) claims.tid = tokenIdOnTheWire(grant.tid)
-      if (grant.tms !== undefined) claims.tms = grant.tms
-      const input = `${header}.${base64url(JSON.stringify(claims))}`
+      // StreamClaims' members in its order (iss, aud, sub, fmt, own, jti, iat, exp, then the
+      // optional ones), each written as JSON.stringify writes it: the same bytes as the object.
+      let claims = `${opening}${JSON.stringify(grant.aud)},"sub":${JSON.stringify(grant.sub)},"fmt":${JSON.stringify(grant.fmt)},"own":${JSON.stringify(grant.own)},"jti":${JSON.stringify(grant.jti)},"iat":${iat},"exp":${exp}`
+      if (grant.cip !== undefined) claims += `,"cip":${JSON.stringify(grant.cip)}`
+      if (grant.sid !== undefined) claims += `,"sid":${JSON.stringify(grant.sid)}`
+      if (grant.tid !== undefined) claims += `,"tid":"${wireId(grant.tid)}"`
+      if (grant.tms !== undefined) claims += `,"tms":${JSON.stringify(grant.tms)}`
+      const input = `${header}.${base64url(`${claims}}`)}`
       return { token: `${input}.${signature(input)}`, expiresAt: exp * 1000 }
     }
   }
 }
+
+/** Token ids kept in their wire form by a signer (each 64 + 43 characters). */
+const WIRE_IDS_KEPT = 10_000
 
 export type SignatureFailure =
   'malformed' | 'bad_signature' | 'unknown_key' | 'expired' | 'wrong_audience' | 'wrong_subject' | 'wrong_client_ip' |

@@ -202,3 +202,28 @@ t.test('the token id travels as 43 base64url characters and verifies back to the
     t.equal(reasonOf(() => createStreamVerifier({ keys: [keyA], now }).verify(forged)), 'malformed', `tid ${JSON.stringify(bad)} is malformed`)
   }
 })
+
+t.test('the claims are the bytes JSON.stringify makes of them, in order, escapes and all', async (t) => {
+  const signer = createStreamSigner({ keys: [keyA], issuer: 'gw "1"', now })
+  const tid = createHmac('sha256', 'any').update('a token').digest('hex')
+  const odd: StreamGrant = { aud: 'node-"x"', sub: 'UIN\\1/cam-é\u2028', fmt: 'ws-fmp4', own: 'acct-\u0001', jti: 'j' }
+  const cases: StreamGrant[] = [
+    grant,
+    { ...grant, cip: '2001:db8::1' },
+    { ...grant, sid: 'Zm9vYmFyYmF6cXV4cXV1eA', tid, tms: 3 },
+    { ...grant, cip: '1.2.3.4', sid: 'Zm9vYmFyYmF6cXV4cXV1eA', tid, tms: 0 },
+    odd,
+    { ...odd, tid, tms: 12 }
+  ]
+  for (const [i, each] of cases.entries()) {
+    const expected: Record<string, unknown> = { iss: 'gw "1"', aud: each.aud, sub: each.sub, fmt: each.fmt, own: each.own, jti: each.jti, iat: t0, exp: t0 + 60 }
+    if (each.cip !== undefined) expected.cip = each.cip
+    if (each.sid !== undefined) expected.sid = each.sid
+    if (each.tid !== undefined) expected.tid = Buffer.from(each.tid, 'hex').toString('base64url')
+    if (each.tms !== undefined) expected.tms = each.tms
+    const token = signer.sign(each).token
+    t.equal(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString(), JSON.stringify(expected), `case ${i}`)
+    const input = token.slice(0, token.lastIndexOf('.'))
+    t.equal(token.slice(token.lastIndexOf('.') + 1), createHmac('sha256', secretA).update(input).digest('base64url'), 'HS256 over header.claims')
+  }
+})
