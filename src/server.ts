@@ -4,6 +4,7 @@
 
 import net from 'node:net'
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyPluginOptions } from 'fastify'
+import { sharedSerializerCompiler } from './http/serializer.js'
 import { checkFirstValidatorCompiler } from './http/validator.js'
 import { loggerOptions, quietRequestLogs, type LogSetting } from './logging.js'
 
@@ -30,6 +31,7 @@ export function createServer (options: ServerOptions = {}): FastifyInstance {
   // Fastify's default Ajv setup; only text in a query, path or header is converted to the
   // schema's type, and only when it does not already fit.
   app.setValidatorCompiler(checkFirstValidatorCompiler)
+  app.setSerializerCompiler(sharedSerializerCompiler)
   return app
 }
 

@@ -8,8 +8,23 @@ import { Compile } from 'typebox/compile'
 import { Value } from 'typebox/value'
 import type { TSchema } from 'typebox'
 
+/**
+ * Compiled checkers by schema object: the schemas are module constants, so an app built again in
+ * the same process (replicas in a test, a second listener) reuses the first one's.
+ */
+const compiled = new WeakMap<TSchema, ReturnType<typeof Compile>>()
+
+function compileOnce (schema: TSchema): ReturnType<typeof Compile> {
+  let validator = compiled.get(schema)
+  if (validator === undefined) {
+    validator = Compile(schema)
+    compiled.set(schema, validator)
+  }
+  return validator
+}
+
 export const checkFirstValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
-  const validator = Compile(schema)
+  const validator = compileOnce(schema)
   return (value: unknown) => {
     if (validator.Check(value)) return { value }
     // A body is JSON: its types are what the client sent, and are never converted.
