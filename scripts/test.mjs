@@ -4,28 +4,34 @@
 //   1. the tools of the end-to-end lane (nginx with its modules, ffmpeg, chromium, haproxy,
 //      wrk): installed when missing (scripts/ensure-test-tools); where they cannot be, the run
 //      stops with one line naming the command, unless GEOGATE_SKIP_E2E=1 says to go without;
-//   2. the typecheck and the linter, side by side, and the build (dist/, which the tests'
-//      `geogate` processes run, as `npm start` does) when dist/ is older than the sources;
-//   3. tap over both lanes in one run: the end-to-end lane (test/e2e: real nginx, ffmpeg,
-//      Chromium, haproxy, `geogate dev` as a process) and the unit lane (everything else:
-//      in-process apps, inject(), the embedded store). One run, longest files first, so that
-//      the two cores are never idle while one slow file finishes alone.
+//   2. the build (dist/, which the tests' `geogate` processes run, as `npm start` does) when
+//      dist/ is older than the sources;
+//   3. the two lanes side by side. The end-to-end lane (test/e2e: real nginx, ffmpeg, Chromium,
+//      haproxy, `geogate dev` as a process) mostly waits: players play in real time, nodes die
+//      and come back. So it starts at once, beside the typecheck and the linter, as two tap
+//      runs of one file at a time whose files are shared out by their known length (tap orders
+//      a run's files by name, so a run of two at a time could leave its longest file for last,
+//      alone). The unit lane (everything else: in-process apps, inject(), the embedded store;
+//      bound by CPU) is one tap run of two files at a time, started once the typecheck and the
+//      linter are done. The end-to-end runs' reports are written to .tap/e2e-lane-N.log and
+//      printed in full when every lane is over.
 //
 // Options: --lane unit|e2e (one lane only), --no-checks (skip typecheck and lint), --coverage
-// (tap's coverage report, `npm run coverage`; it costs each test file a second or two of CPU,
-// a third of the run), and any file or folder, which then is all tap runs
-// (`npm test -- test/billing`).
+// (tap's coverage report, `npm run coverage`, in one tap run of both lanes; it costs each test
+// file a second or two of CPU, a third of the run), and any file or folder, which then is all
+// tap runs (`npm test -- test/billing`).
 // It ends with a summary: each step's time and outcome, and what was skipped.
 
 import { spawn } from 'node:child_process'
-import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { createWriteStream, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const E2E = 'test/e2e'
-/** Test files run at a time: the suite is bound by CPU, so one a core. */
+/** Test files each lane runs at a time: the unit lane is bound by CPU, one a core. */
 const JOBS = 2
+const TAP = path.join(root, 'node_modules/tap/dist/esm/run.mjs')
 
 const args = process.argv.slice(2)
 let lane = 'all'
@@ -48,12 +54,23 @@ const skipE2e = process.env.GEOGATE_SKIP_E2E === '1'
 const summary = []
 const skipped = []
 
-function run (name, command, commandArgs, env = {}) {
-  const started = Date.now()
+/**
+ * Runs one step; its output goes to the terminal, or to `log` (a file) when given. `started`
+ * receives the child, so that a step can be stopped when another fails.
+ */
+function run (name, command, commandArgs, { log, started } = {}) {
+  const begun = Date.now()
   return new Promise((resolve) => {
-    const child = spawn(command, commandArgs, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } })
-    child.on('exit', (code, signal) => {
-      const seconds = (Date.now() - started) / 1000
+    const out = log === undefined ? undefined : createWriteStream(log)
+    const child = spawn(command, commandArgs, { cwd: root, stdio: out === undefined ? 'inherit' : ['ignore', 'pipe', 'pipe'] })
+    if (out !== undefined) {
+      child.stdout.pipe(out, { end: false })
+      child.stderr.pipe(out, { end: false })
+    }
+    started?.(child)
+    child.on('close', (code, signal) => {
+      out?.end()
+      const seconds = (Date.now() - begun) / 1000
       const ok = code === 0
       summary.push(`${ok ? 'ok    ' : 'FAILED'} ${name} (${seconds.toFixed(0)} s${ok ? '' : `, exit ${code ?? signal}`})`)
       resolve(ok)
@@ -101,6 +118,39 @@ function testFiles (dir) {
   })
 }
 
+/**
+ * The end-to-end files' wall time in a full run on a 2-core machine (seconds), by which they
+ * are shared out between the lane's two runs; a file not named counts as UNKNOWN_S. Refresh it
+ * when they change much.
+ */
+const E2E_SECONDS = {
+  'test/e2e/players/steering.test.ts': 114,
+  'test/e2e/console.test.ts': 48,
+  'test/e2e/players/hls-viewers.test.ts': 42,
+  'test/e2e/haproxy-replicas.test.ts': 34,
+  'test/e2e/players/flv-failover.test.ts': 33,
+  'test/e2e/players/hls.test.ts': 30,
+  'test/e2e/players/ws-flv.test.ts': 17,
+  'test/e2e/nginx-auth-cache.test.ts': 11,
+  'test/e2e/players/hls-end.test.ts': 7,
+  'test/e2e/rtmp-drop.test.ts': 5,
+  'test/e2e/nginx-node.test.ts': 5
+}
+const UNKNOWN_S = 10
+const E2E_RUNS = 2
+
+/** The files in `runs` groups of about equal total time, longest first into the lightest. */
+function shareOut (files, runs) {
+  const seconds = (file) => E2E_SECONDS[file.split(path.sep).join('/')] ?? UNKNOWN_S
+  const groups = Array.from({ length: runs }, () => ({ files: [], seconds: 0 }))
+  for (const file of [...files].sort((a, b) => seconds(b) - seconds(a))) {
+    const lightest = groups.reduce((a, b) => (b.seconds < a.seconds ? b : a))
+    lightest.files.push(file)
+    lightest.seconds += seconds(file)
+  }
+  return groups.map((group) => group.files).filter((group) => group.length > 0)
+}
+
 function finish (ok) {
   console.log('\nnpm test summary')
   for (const line of summary) console.log(`  ${line}`)
@@ -109,9 +159,9 @@ function finish (ok) {
   process.exit(ok ? 0 : 1)
 }
 
-let files
+let lanes
 if (chosen.length > 0) {
-  files = chosen
+  lanes = { one: chosen }
 } else {
   const all = testFiles('test')
   const e2e = all.filter((file) => file.startsWith(E2E + path.sep))
@@ -120,41 +170,69 @@ if (chosen.length > 0) {
   if (wantE2e && skipE2e) {
     skipped.push(`the end-to-end lane (GEOGATE_SKIP_E2E=1): ${e2e.length} files under ${E2E}/`)
   }
-  files = [
-    ...(wantE2e && !skipE2e ? e2e : []),
-    ...(lane !== 'e2e' ? unit : [])
-  ]
+  lanes = {
+    e2e: wantE2e && !skipE2e ? e2e : [],
+    unit: lane !== 'e2e' ? unit : []
+  }
+  // Coverage is one report of one run; one lane alone reports live.
+  if (coverage || lanes.e2e.length === 0 || lanes.unit.length === 0) lanes = { one: [...lanes.e2e, ...lanes.unit] }
 }
 
 if (!skipE2e && (lane !== 'unit' || chosen.some((file) => file.startsWith(E2E)))) {
   if (!await run('end-to-end tools (scripts/ensure-test-tools)', path.join(root, 'scripts/ensure-test-tools'), [])) finish(false)
 }
 
-let ok = true
-if (checks && chosen.length === 0) {
-  // Together: each is mostly one core's work, and the tests wait for both.
-  const tsc = path.join(root, 'node_modules/typescript/bin/tsc')
+const testing = Object.values(lanes).some((files) => files.length > 0)
+if (testing && !tapPluginsBuilt()) {
+  if (!await run('tap build (its plugins as package.json names them)', process.execPath, [TAP, 'build'])) finish(false)
+}
+if (testing && !builtIsCurrent()) {
+  if (!await run('build (dist/ was older than src/)', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'])) finish(false)
+}
+
+const running = new Set()
+function tapRun (name, files, options = {}) {
+  const jobs = options.jobs ?? process.env.GEOGATE_TEST_JOBS ?? String(JOBS)
+  return run(`${name} (${files.length} files, ${jobs} at a time)`, process.execPath, [TAP, `--jobs=${jobs}`, ...(coverage ? [] : ['--disable-coverage']), ...files], {
+    ...options,
+    started: (child) => { running.add(child); child.on('close', () => running.delete(child)) }
+  })
+}
+
+/** The typecheck and the linter, together: each is mostly one core's work. */
+async function runChecks () {
+  if (!checks || chosen.length > 0) return true
   const results = await Promise.all([
-    run('typecheck (tsc --noEmit)', process.execPath, [tsc, '--noEmit', '-p', 'tsconfig.json']),
-    run('lint (eslint .)', process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.']),
-    ...(tapPluginsBuilt() ? [] : [run('tap build (its plugins as package.json names them)', process.execPath, [path.join(root, 'node_modules/tap/dist/esm/run.mjs'), 'build'])])
+    run('typecheck (tsc --noEmit)', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json']),
+    run('lint (eslint .)', process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.'])
   ])
-  ok = results.every(Boolean)
-  if (!ok) finish(false)
+  return results.every(Boolean)
 }
 
-if (ok && files.length > 0 && !tapPluginsBuilt()) {
-  ok = await run('tap build (its plugins as package.json names them)', process.execPath, [path.join(root, 'node_modules/tap/dist/esm/run.mjs'), 'build'])
-  if (!ok) finish(false)
+/** A failed check stops the tests under way: the run is red whatever they find. */
+function stopLanes () {
+  for (const child of running) child.kill('SIGTERM')
 }
 
-if (ok && files.length > 0 && !builtIsCurrent()) {
-  ok = await run('build (dist/ was older than src/)', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'])
-  if (!ok) finish(false)
-}
-
-if (files.length > 0) {
-  const jobs = process.env.GEOGATE_TEST_JOBS ?? String(JOBS)
-  ok = await run(`tap (${files.length} files, ${jobs} at a time)`, process.execPath, [path.join(root, 'node_modules/tap/dist/esm/run.mjs'), `--jobs=${jobs}`, ...(coverage ? [] : ['--disable-coverage']), ...files]) && ok
+let ok
+if (lanes.one !== undefined) {
+  ok = await runChecks()
+  if (ok && lanes.one.length > 0) ok = await tapRun('tap', lanes.one)
+} else {
+  mkdirSync(path.join(root, '.tap'), { recursive: true })
+  const e2eRuns = shareOut(lanes.e2e, E2E_RUNS).map((files, i) => {
+    const log = path.join(root, '.tap', `e2e-lane-${i + 1}.log`)
+    console.log(`end-to-end lane, run ${i + 1}, beside the rest (its report at the end; meanwhile ${path.relative(root, log)}): ${files.join(' ')}`)
+    return { log, done: tapRun(`tap, end-to-end lane, run ${i + 1}`, files, { log, jobs: '1' }) }
+  })
+  ok = await runChecks()
+  if (!ok) stopLanes()
+  const unitOk = ok ? await tapRun('tap, unit lane', lanes.unit) : false
+  const e2eOk = (await Promise.all(e2eRuns.map((e2eRun) => e2eRun.done))).every(Boolean)
+  for (const [i, { log }] of e2eRuns.entries()) {
+    console.log(`\nend-to-end lane, run ${i + 1} (${path.relative(root, log)})\n`)
+    process.stdout.write(readFileSync(log, 'utf8'))
+  }
+  ok = ok && unitOk && e2eOk
 }
 finish(ok)
