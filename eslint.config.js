@@ -1,7 +1,7 @@
 import neostandard from 'neostandard'
 
 export default [
-  ...neostandard({ ts: true, ignores: ['dist/**', 'coverage/**', '.tap/**', 'node_modules/**'] }),
+  ...neostandard({ ts: true, ignores: ['dist/**', 'test-build/**', 'coverage/**', '.tap/**', 'node_modules/**'] }),
   {
     rules: {
       // A TypeBox schema and its static type share one name; tsc catches real redeclarations.

@@ -5,8 +5,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
+import { repoRoot } from '../helpers/repo-root.js'
 
-const SRC = path.resolve(import.meta.dirname, '../../src')
+// The TypeScript sources, also when this test runs compiled.
+const SRC = path.join(repoRoot, 'src')
 
 /** Lowest first. A file may import from its own layer or a lower one, never a higher one. */
 export const layers: readonly string[][] = [

@@ -6,9 +6,10 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import type { Config } from '../../src/config.js'
+import { compiledTests, repoRoot as root } from './repo-root.js'
 
-const entry = fileURLToPath(new URL('./gateway-process-entry.ts', import.meta.url))
-const root = fileURLToPath(new URL('../..', import.meta.url))
+// Compiled beside this file in test-build/, else the TypeScript under tsx.
+const entry = fileURLToPath(new URL(`./gateway-process-entry.${compiledTests ? 'js' : 'ts'}`, import.meta.url))
 
 export interface GatewayProcess {
   url: string
@@ -20,7 +21,7 @@ export interface GatewayProcess {
 export async function startGatewayProcess (t: Test, config: Config, store: { url: string, database: string }): Promise<GatewayProcess> {
   const child = fork(entry, [], {
     cwd: root,
-    execArgv: ['--expose-gc', '--import', 'tsx'],
+    execArgv: ['--expose-gc', ...(compiledTests ? [] : ['--import', 'tsx'])],
     env: { ...process.env, GEOGATE_TEST_GATEWAY: JSON.stringify({ config, store: { url: store.url, database: store.database } }) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })

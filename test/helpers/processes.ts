@@ -7,10 +7,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
+import { repoRoot as root } from './repo-root.js'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
 const sources = path.join(root, 'src')
 const compiled = path.join(root, 'dist', 'cli.js')
 
