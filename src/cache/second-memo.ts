@@ -12,7 +12,8 @@ export interface SecondMemo<V> {
   set: (key: string, value: V, scope?: object, version?: number) => void
 }
 
-export function createSecondMemo<V> (now: () => number, max: number): SecondMemo<V> {
+/** onFresh: told each time the memo starts afresh, for a caller that keeps counts beside it. */
+export function createSecondMemo<V> (now: () => number, max: number, onFresh?: () => void): SecondMemo<V> {
   let second = -1
   let owner: object | undefined
   let ownerVersion = 0
@@ -25,6 +26,7 @@ export function createSecondMemo<V> (now: () => number, max: number): SecondMemo
       owner = scope
       ownerVersion = version
       entries = new Map()
+      onFresh?.()
     }
     return entries
   }

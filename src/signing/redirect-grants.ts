@@ -8,6 +8,9 @@
 //
 // HLS grants are the exception, signed afresh each time: an HLS session is one sid from one
 // viewer address, so two viewers behind one address sharing a grant would count as one.
+// A caller that remembers its grants itself asks for fresh ones: a redirect's grant names the
+// viewer's token, and where thousands of viewers each have their own, a look-up here by a key
+// made of every claim would nearly always miss.
 
 import { randomUUID } from 'node:crypto'
 import { createSecondMemo } from '../cache/second-memo.js'
@@ -36,7 +39,13 @@ export interface RedirectGrant {
 }
 
 export interface RedirectGrants {
+  /** The grant for these claims: the one signed for them this second, or a new one. */
   grant: (claims: RedirectClaims) => RedirectGrant
+  /**
+   * A grant signed now, neither looked up nor kept: for a caller that remembers its grants
+   * itself (the stream routes keep each viewer's under the node chosen for the stream).
+   */
+  fresh: (claims: RedirectClaims) => RedirectGrant
 }
 
 /** Entries kept for the current second; a burst over this many distinct claims signs afresh. */
@@ -44,22 +53,22 @@ const MAX_ENTRIES = 10_000
 
 export function createRedirectGrants (signer: StreamSigner, now: () => number = Date.now): RedirectGrants {
   const memo = createSecondMemo<RedirectGrant>(now, MAX_ENTRIES)
+  const fresh = (claims: RedirectClaims): RedirectGrant => {
+    const jti = randomUUID()
+    const signed = signer.sign({ ...claims, jti })
+    return { token: signed.token, expiresAt: signed.expiresAt, jti }
+  }
   return {
     grant (claims) {
-      if (claims.fmt === 'hls') {
-        const jti = randomUUID()
-        const signed = signer.sign({ ...claims, jti })
-        return { token: signed.token, expiresAt: signed.expiresAt, jti }
-      }
+      if (claims.fmt === 'hls') return fresh(claims)
       // Ids and formats hold no newline (schema-checked), so the key is unambiguous.
       const key = `${claims.aud}\n${claims.sub}\n${claims.fmt}\n${claims.own}\n${claims.cip ?? ''}\n${claims.tid ?? ''}\n${claims.tms ?? ''}`
       const hit = memo.get(key)
       if (hit !== undefined) return hit
-      const jti = randomUUID()
-      const signed = signer.sign({ ...claims, jti })
-      const fresh = { token: signed.token, expiresAt: signed.expiresAt, jti }
-      memo.set(key, fresh)
-      return fresh
-    }
+      const signed = fresh(claims)
+      memo.set(key, signed)
+      return signed
+    },
+    fresh
   }
 }

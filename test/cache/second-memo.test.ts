@@ -29,3 +29,21 @@ t.test('never holds more than max entries in a second', async (t) => {
   t.equal(memo.get('k1'), 1)
   t.equal(memo.get('k2'), undefined, 'past max: not remembered')
 })
+
+t.test('tells when it starts afresh: a new second or scope, not each call', async (t) => {
+  let clock = 1000
+  let fresh = 0
+  const memo = createSecondMemo<number>(() => clock, 10, () => { fresh++ })
+  const scope = {}
+  memo.set('a', 1, scope)
+  memo.get('a', scope)
+  t.equal(fresh, 1, 'the first use')
+  clock = 2000
+  memo.get('a', scope)
+  t.equal(fresh, 2, 'a new second')
+  memo.get('a', {})
+  t.equal(fresh, 3, 'a new scope')
+  memo.get('a')
+  memo.get('b')
+  t.equal(fresh, 4)
+})

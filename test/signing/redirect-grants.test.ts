@@ -27,3 +27,10 @@ t.test('HLS grants are never shared: each redirect is its own session', async (t
   t.not(second.jti, first.jti)
   t.not(second.token, first.token)
 })
+
+t.test('a fresh grant is signed each time and not kept for the shared ones', async (t) => {
+  const first = grants.fresh({ ...claims, fmt: 'flv', tid: 'a'.repeat(64) })
+  const second = grants.fresh({ ...claims, fmt: 'flv', tid: 'a'.repeat(64) })
+  t.not(second.jti, first.jti)
+  t.not(grants.grant({ ...claims, fmt: 'flv', tid: 'a'.repeat(64) }).jti, first.jti, 'not among the shared grants')
+})

@@ -20,3 +20,13 @@ export function nodeStreamUrl (
 ): string {
   return `${schemeFor(format, node.tls)}://${authority(node)}${nodePathAndQuery(format, server, camera, sigParam, sig)}`
 }
+
+/**
+ * A query-signed format's URL up to its grant, which ends such a URL (`…&sig=GRANT`): the URL
+ * is this followed by the grant, so one node's prefix serves every viewer's grant.
+ */
+export function nodeStreamUrlBeforeGrant (
+  node: NodeDoc, format: Exclude<StreamFormat, 'hls'>, server: string, camera: string, sigParam: string
+): string {
+  return nodeStreamUrl(node, format, server, camera, sigParam, '')
+}

@@ -17,12 +17,12 @@ import type { GeoAnswer, GeoLocator } from '../../geo/resolver-client.js'
 import { matchGeoGroup, type GeoRule } from '../../geo/match-geo-group.js'
 import { countryAllowed, decidingGeoRule, geoBlocked, narrowestGeoRule } from '../../geo/geo-rules.js'
 import type { IPLocation, LocationSource } from '../../geo/location.js'
-import type { RedirectGrants } from '../../signing/redirect-grants.js'
+import type { RedirectClaims, RedirectGrants } from '../../signing/redirect-grants.js'
 import { overflowTarget, overflowUrl } from '../../balancing/overflow.js'
-import type { RedirectMemo } from './redirect-memo.js'
+import type { MemoizedSelection, RedirectMemo, ViewerRedirect } from './redirect-memo.js'
 import type { NodeDoc, ServerDoc, StreamFormat } from '../../store/documents.js'
 import type { RoutingSnapshotSource } from '../../routing/routing-snapshot.js'
-import { nodeStreamUrl } from './node-url.js'
+import { nodeStreamUrl, nodeStreamUrlBeforeGrant } from './node-url.js'
 import { rankNodes } from '../../balancing/rank-nodes.js'
 import { silentAt } from '../../balancing/eligibility.js'
 import { newSessionId, type StreamVerifier } from '../../signing/stream-signature.js'
@@ -198,12 +198,11 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
   const routing = deps.routing.current()
   if (routing === undefined) throw gatewayError('GW_DEPENDENCY_DOWN', 'the node list has not loaded yet')
   const { group, rule } = matchGeoGroup(routing.geo, ip, location)
-  const cip = deps.bindClientIp ? ip : ''
   // The address is normalized: only a client that came over IPv6 has a colon in it.
   const ipv6 = ip.indexOf(':') >= 0
-  // Ids, patterns and addresses hold no newline (schema-checked), so the key is unambiguous.
-  // The token too: each play is traced to the token it came from (its grant's tid).
-  const memoKey = `${subject}\n${group}\n${input.pattern}\n${input.format}\n${server.partner}\n${principal.owner_id}\n${cip}\n${ipv6 ? 6 : 4}\n${principal.token_id}`
+  // Ids and patterns hold no newline (schema-checked), so the key is unambiguous. Nothing of
+  // the viewer is in it: the node is the same for every viewer of the stream; the grant is theirs.
+  const memoKey = `${subject}\n${group}\n${input.pattern}\n${input.format}\n${server.partner}\n${ipv6 ? 6 : 4}`
   // An HLS grant is one viewer's session (counted per sid and address), and a client that names
   // the node that failed it gets an answer of its own: neither is shared.
   const failed = provenFailure(deps, input, subject, principal.owner_id)
@@ -211,7 +210,8 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
   if (memo !== undefined) {
     const hit = memo.get(routing, memoKey, routing.livenessFrozenAt ?? deps.now())
     if (hit !== undefined) {
-      return { url: hit.url, node: hit.node, expiresAt: hit.expiresAt, alternates: [], owner: principal.owner_id, grantId: hit.jti, group, rule, country, partner: server.partner }
+      const viewer = viewerRedirect(deps, memo, input, subject, principal, ip, hit)
+      return { url: viewer.url, node: hit.answerNode, expiresAt: viewer.expiresAt, alternates: [], owner: principal.owner_id, grantId: viewer.jti, group, rule, country, partner: server.partner }
     }
   }
   const selectionRequest = { partner: server.partner, group, pattern: input.pattern, format: input.format, key: subject, ipv6 }
@@ -225,17 +225,7 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
   // The grants of one HLS answer share a session: a viewer moving between them is one viewer.
   const sid = input.format === 'hls' ? newSessionId() : undefined
   const signedUrl = (node: NodeDoc): { url: string, expiresAt: number, jti: string } => {
-    const grant = deps.grants.grant({
-      aud: node._id,
-      sub: subject,
-      fmt: input.format,
-      own: principal.owner_id,
-      tid: principal.token_id,
-      // Where the play is admitted, the token's limit is counted exactly.
-      ...(principal.max_sessions !== undefined && { tms: principal.max_sessions }),
-      ...(deps.bindClientIp && { cip: ip }),
-      ...(sid !== undefined && { sid })
-    })
+    const grant = deps.grants.grant(grantClaims(deps, input, subject, principal, ip, node._id, sid))
     return { url: nodeStreamUrl(node, input.format, input.server, input.camera, deps.signatureParam, grant.token), expiresAt: grant.expiresAt, jti: grant.jti }
   }
   const node = { id: selection.node._id, host: selection.node.host, group: selection.group }
@@ -271,10 +261,12 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
     }
   }
   const chosen = signedUrl(selection.node)
-  if (memo !== undefined) {
+  if (memo !== undefined && input.format !== 'hls') {
     const chosenNode = routing.nodes.nodesById.get(selection.node._id)
     const silent = chosenNode === undefined ? -Infinity : silentAt(chosenNode, deps.nodeTtlMs)
-    memo.set(routing, memoKey, { url: chosen.url, node, expiresAt: chosen.expiresAt, jti: chosen.jti, silentAt: silent })
+    const urlBeforeGrant = nodeStreamUrlBeforeGrant(selection.node, input.format, input.server, input.camera, deps.signatureParam)
+    const viewer = { own: principal.owner_id, tid: principal.token_id, tms: principal.max_sessions, cip: deps.bindClientIp ? ip : undefined, url: chosen.url, expiresAt: chosen.expiresAt, jti: chosen.jti }
+    memo.set(routing, memoKey, { node: selection.node, answerNode: node, urlBeforeGrant, silentAt: silent }, viewer)
   }
   return {
     url: chosen.url,
@@ -288,6 +280,35 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
     country,
     partner: server.partner
   }
+}
+
+/**
+ * This viewer's signed URL to a remembered choice's node: the one made for them this second
+ * when their grant would say the same, else a grant signed now. The memo is where such grants
+ * are remembered, so this one is not looked up nor kept among the grants as well.
+ */
+function viewerRedirect (
+  deps: StreamRequestDeps, memo: RedirectMemo, input: StreamRequestInput, subject: string, principal: Principal, ip: string, selection: MemoizedSelection
+): ViewerRedirect {
+  const cip = deps.bindClientIp ? ip : undefined
+  const known = selection.viewers.get(principal.token_id)
+  if (known !== undefined && known.own === principal.owner_id && known.tms === principal.max_sessions && known.cip === cip) return known
+  const grant = deps.grants.fresh(grantClaims(deps, input, subject, principal, ip, selection.node._id))
+  const viewer = { own: principal.owner_id, tid: principal.token_id, tms: principal.max_sessions, cip, url: `${selection.urlBeforeGrant}${grant.token}`, expiresAt: grant.expiresAt, jti: grant.jti }
+  memo.addViewer(selection, viewer)
+  return viewer
+}
+
+/** What a viewer's grant for a node says: the stream, its owner and token, and where bound, its address. */
+function grantClaims (
+  deps: StreamRequestDeps, input: StreamRequestInput, subject: string, principal: Principal, ip: string, node: string, sid?: string
+): RedirectClaims {
+  const claims: RedirectClaims = { aud: node, sub: subject, fmt: input.format, own: principal.owner_id, tid: principal.token_id }
+  // Where the play is admitted, the token's limit is counted exactly.
+  if (principal.max_sessions !== undefined) claims.tms = principal.max_sessions
+  if (deps.bindClientIp) claims.cip = ip
+  if (sid !== undefined) claims.sid = sid
+  return claims
 }
 
 /** No node anywhere: the overflow URL of the partner or the group, else 503 GW_NO_NODE. */

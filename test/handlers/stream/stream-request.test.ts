@@ -15,7 +15,8 @@ import { createRedirectMemo } from '../../../src/handlers/stream/redirect-memo.j
 import type { Principal } from '../../../src/auth/auth-client.js'
 import { parseSigningKeys } from '../../../src/signing/keys.js'
 import { createRedirectGrants } from '../../../src/signing/redirect-grants.js'
-import { createStreamSigner } from '../../../src/signing/stream-signature.js'
+import { createStreamSigner, createStreamVerifier } from '../../../src/signing/stream-signature.js'
+import type { BalancingPolicy } from '../../../src/balancing/policy.js'
 import { loadRoutingSnapshot } from '../../../src/routing/routing-snapshot.js'
 import { seedDemoData } from '../../../src/demo/seed.js'
 import { markDemoNodesAlive, TEST_SIGNING_KEYS } from '../../helpers/system.js'
@@ -25,6 +26,7 @@ const MOSCOW: IPLocation = { country_code: 'RU', region_iso: 'RU-MOW', city: 'Mo
 const VIEWER = 'viewer-token'
 const DENIED = 'denied-token'
 const ADMIN = 'admin-token'
+const OTHER_VIEWER = 'other-viewer-token'
 
 const store = await startTestStore(t)
 await seedDemoData(store.collections)
@@ -38,6 +40,7 @@ function deps (): StreamRequestDeps & { calls: { locate: number, authorize: numb
   const principals: Record<string, Principal | GatewayError> = {
     [VIEWER]: { owner_type: 'account', owner_id: 'acct-demo', expires_at: null, token_id: '1'.repeat(64) },
     [ADMIN]: { owner_type: 'admin', owner_id: 'demo-admin', expires_at: null, token_id: '2'.repeat(64) },
+    [OTHER_VIEWER]: { owner_type: 'account', owner_id: 'acct-demo', expires_at: null, token_id: '3'.repeat(64) },
     [DENIED]: gatewayError('GW_FORBIDDEN', 'this token may not view this camera')
   }
   const now = Date.now
@@ -157,4 +160,47 @@ t.test('a remembered answer is not given past the moment its node goes silent, w
   clock = silentAt + 100
   const after = await (async () => await handleStreamRequest(d, input()))().then((answer) => answer.url, (err: unknown) => err)
   t.not(after, first.url, 'not remembered once its node is silent')
+})
+
+t.test('viewers of one stream share its node choice within the second; each gets a grant of their own', async (t) => {
+  const rendezvous = createPolicy('rendezvous')
+  let choices = 0
+  const policy: BalancingPolicy = { ...rendezvous, name: rendezvous.name, choose: (...args) => { choices++; return rendezvous.choose(...args) }, assess: (...args) => rendezvous.assess(...args) }
+  // One second throughout: what is remembered is remembered for the rest of the second.
+  const clock = Date.now()
+  const now = (): number => clock
+  const grants = createRedirectGrants(createStreamSigner({ keys: parseSigningKeys(TEST_SIGNING_KEYS), issuer: 'gw-test', ttlSeconds: 60, now }), now)
+  const d = { ...deps(), policy, now, memo: createRedirectMemo(now), grants }
+  const first = await handleStreamRequest(d, input())
+  const chosen = choices
+  t.ok(chosen > 0, 'the first viewer\'s request selects')
+  const other = await handleStreamRequest(d, input({ token: OTHER_VIEWER, clientIp: '77.88.8.9' }))
+  t.equal(choices, chosen, 'the second viewer\'s is answered from the remembered choice')
+  t.same(other.node, first.node)
+  t.not(other.url, first.url)
+  const verifier = createStreamVerifier({ keys: parseSigningKeys(TEST_SIGNING_KEYS) })
+  const grantOf = (url: string): string => new URL(url).searchParams.get('sig') ?? ''
+  t.equal(verifier.verify(grantOf(first.url)).tid, '1'.repeat(64))
+  t.equal(verifier.verify(grantOf(other.url)).tid, '3'.repeat(64), 'the remembered choice carries the second viewer\'s token')
+  t.equal(other.grantId, verifier.verify(grantOf(other.url)).jti)
+  t.equal(other.url.slice(0, other.url.indexOf('sig=')), first.url.slice(0, first.url.indexOf('sig=')), 'the same URL up to the grant')
+  const again = handleStreamRequest(d, input({ token: OTHER_VIEWER, clientIp: '77.88.8.9' })) as StreamAnswer
+  t.equal(again.url, other.url, 'the same viewer again within the second: the same signed URL')
+  t.equal(again.grantId, other.grantId)
+  t.equal(choices, chosen)
+})
+
+t.test('URLs bound to the client\'s address: one token from two addresses gets a grant for each', async (t) => {
+  const clock = Date.now()
+  const now = (): number => clock
+  const grants = createRedirectGrants(createStreamSigner({ keys: parseSigningKeys(TEST_SIGNING_KEYS), issuer: 'gw-test', ttlSeconds: 60, now }), now)
+  const d = { ...deps(), now, memo: createRedirectMemo(now), grants, bindClientIp: true }
+  const verifier = createStreamVerifier({ keys: parseSigningKeys(TEST_SIGNING_KEYS) })
+  const cipOf = (answer: StreamAnswer): string | undefined => verifier.verify(new URL(answer.url).searchParams.get('sig') ?? '').cip
+  const first = await handleStreamRequest(d, input({ clientIp: '77.88.8.8' }))
+  const second = await handleStreamRequest(d, input({ clientIp: '77.88.8.9' }))
+  t.same(second.node, first.node, 'one choice for both')
+  t.equal(cipOf(first), '77.88.8.8')
+  t.equal(cipOf(second), '77.88.8.9', 'not the first address\'s grant')
+  t.equal(cipOf(await handleStreamRequest(d, input({ clientIp: '77.88.8.8' }))), '77.88.8.8', 'nor the second\'s, back at the first')
 })
