@@ -8,14 +8,14 @@
 // (max_sessions) takes one of that token's slots too (token-slots.ts), so that a shared token
 // feeds no more viewers at once than its limit, whatever its tariff allows.
 
-import type { SessionDoc } from '../store/documents.js'
 import type { Collections } from '../store/mongo.js'
 import type { ErrorCode } from '../errors.js'
 import { sessionOf, type StreamClaims } from '../signing/stream-signature.js'
 import { decideLimits } from './decide-limits.js'
 import { DEFAULT_ADDRESSES_PER_GRANT, takeGrantSeat } from './grant-seats.js'
 import type { SessionEvents } from './session-events.js'
-import { isDuplicateKey, RELEASED, sessionKey, type SessionCollections } from './sessions.js'
+import { recordSession, releaseSlot, sessionFields, type PlayedBy } from './session-record.js'
+import { sessionKey, type SessionCollections } from './sessions.js'
 import { takeSlot } from './take-slot.js'
 import { takeTokenSlot, tokenLimitMessage } from './token-slots.js'
 
@@ -83,7 +83,7 @@ export async function admitSession (
       return {
         allowed: false,
         code: 'GW_GRANT_IN_USE',
-        message: `this URL already serves ${addresses === 1 ? 'another viewer address' : `${addresses} other viewer addresses`}; ask the gateway for a URL of your own`,
+        message: grantInUseMessage(addresses),
         grantHolders: seat.holders
       }
     }
@@ -101,78 +101,31 @@ export async function admitSession (
     slot = await takeSlot(collections.slots, { owner, holder: key, node: request.node, limit: max, now, expiresAt, renewedBy: options.renewedBy })
     if (slot === null) {
       if (tokenSlot !== null) await releaseSlot(collections.slots, tokenSlot, key)
-      return { allowed: false, code: 'GW_LIMIT_EXCEEDED', message: `the account is at its limit of ${max} concurrent stream${max === 1 ? '' : 's'}` }
+      return { allowed: false, code: 'GW_LIMIT_EXCEEDED', message: accountLimitMessage(max) }
     }
   }
 
-  const [server = '', camera = ''] = splitSubject(claims.sub)
-  const before = await upsertSession(collections, key, {
-    owner,
-    node: request.node,
-    client_id: request.clientId,
-    server,
-    camera,
-    format: claims.fmt,
-    expires_at: expiresAt,
-    slot,
-    ...(tokenSlot !== null && { token_slot: tokenSlot }),
-    jti: claims.jti,
-    ...(options.renewedBy !== undefined && { renewed_by: options.renewedBy }),
-    ...(claims.tid !== undefined && { tid: claims.tid }),
-    ...recordedViewer(request),
-    last_seen: now
-  }, now)
-  const renewed = before !== null && before.expires_at > now
-  if (before !== null && !renewed) await collections.sessions.updateOne({ _id: key }, { $set: { started_at: now } })
-  // The client id played before under another owner or tariff: what it held then is over.
-  if (before?.slot != null && before.slot !== slot) await releaseSlot(collections.slots, before.slot, key)
-  if (before?.token_slot !== undefined && before.token_slot !== tokenSlot) {
-    await releaseSlot(collections.slots, before.token_slot, key)
-    if (tokenSlot === null) await collections.sessions.updateOne({ _id: key }, { $unset: { token_slot: '' } })
-  }
-  if (!renewed && options.events !== undefined) {
-    // The document of a session over by its lease, not yet swept, is taken by this one write
-    // alone: its end is told here, once (an ended one was told by whoever ended it).
-    if (before !== null && before.ended_at === undefined) options.events.ended(before, 'expired', before.expires_at)
-    const session = { _id: key, owner, node: request.node, server, camera, format: claims.fmt, started_at: now }
-    options.events.started({ ...session, ...(claims.tid !== undefined && { tid: claims.tid }), ...recordedViewer(request) })
-  }
+  const lease = { now, expiresAt, slot, tokenSlot, renewedBy: options.renewedBy }
+  const renewed = await recordSession(collections, key, sessionFields(playedBy(request), lease), lease, options.events)
   return { allowed: true, session: key, slot, tokenSlot, renewed, expiresAt }
 }
 
-/** Frees a slot the session holds, at once. */
-async function releaseSlot (slots: SessionCollections['slots'], id: string, holder: string): Promise<void> {
-  await slots.updateOne({ _id: id, holder }, { $set: { expires_at: RELEASED }, $unset: { holder: '' } })
+export function grantInUseMessage (addresses: number): string {
+  return `this URL already serves ${addresses === 1 ? 'another viewer address' : `${addresses} other viewer addresses`}; ask the gateway for a URL of your own`
 }
 
-type SessionFields = Omit<SessionDoc, '_id' | 'started_at'>
-
-/** Writes the session's lease; returns the document as it was before, or null if new. */
-async function upsertSession (collections: SessionCollections, key: string, fields: SessionFields, now: Date): Promise<SessionDoc | null> {
-  const write = async (): Promise<SessionDoc | null> => await collections.sessions.findOneAndUpdate(
-    { _id: key },
-    { $set: fields, $setOnInsert: { started_at: now } },
-    { upsert: true, returnDocument: 'before' }
-  )
-  try {
-    return await write()
-  } catch (err) {
-    // Two upserts of one new _id can race on MongoDB; the loser retries as an update.
-    if (!isDuplicateKey(err)) throw err
-    return await write()
-  }
+export function accountLimitMessage (max: number): string {
+  return `the account is at its limit of ${max} concurrent stream${max === 1 ? '' : 's'}`
 }
 
-/** Who watches, for the sessions list: what the node reported and where it is. */
-function recordedViewer (request: PlayRequest): Pick<SessionDoc, 'address' | 'country'> {
+/** What the session document records of a play. */
+export function playedBy (request: PlayRequest): PlayedBy {
   const address = request.address ?? request.viewerAddress
   return {
+    node: request.node,
+    clientId: request.clientId,
+    claims: request.claims,
     ...(address !== undefined && { address }),
     ...(request.country !== undefined && { country: request.country })
   }
-}
-
-function splitSubject (sub: string): [string, string] {
-  const slash = sub.indexOf('/')
-  return slash < 0 ? [sub, ''] : [sub.slice(0, slash), sub.slice(slash + 1)]
 }

@@ -51,7 +51,12 @@ export async function takeGrantSeat (slots: SessionCollections['slots'], request
   // Every seat was held by another address, and stays so until the grant's exp. All the grant's
   // live seats, not only those below the limit: a holder keeps its seat if the tariff lowers it.
   const held = await slots.find({ owner, expires_at: { $gt: request.now } }, { projection: { holder: 1 } }).toArray()
-  return { taken: false, holders: held.flatMap((doc) => doc.holder?.startsWith(HOLDER) === true ? [doc.holder.slice(HOLDER.length)] : []) }
+  return { taken: false, holders: seatAddresses(held.flatMap((doc) => doc.holder ?? [])) }
+}
+
+/** The viewer addresses among a grant's seat holders. */
+export function seatAddresses (holders: readonly string[]): string[] {
+  return holders.flatMap((holder) => holder.startsWith(HOLDER) ? [holder.slice(HOLDER.length)] : [])
 }
 
 export function grantSeatOwner (grant: string): string {
@@ -60,6 +65,6 @@ export function grantSeatOwner (grant: string): string {
 
 const HOLDER = 'viewer/'
 
-function seatHolder (address: string): string {
+export function seatHolder (address: string): string {
   return `${HOLDER}${address}`
 }

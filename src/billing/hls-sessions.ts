@@ -35,6 +35,14 @@
 // renew it; the last write wins, each at most renewEveryMs behind the viewer. A replica that
 // does not know a session reads it from the store once and then knows it too.
 //
+// Sessions start in batches: the first requests of sessions this process does not hold that
+// come while a batch is read and admitted go together in the next, one read of their documents
+// and admit-new-sessions.ts for the new ones (a read of their accounts, tariffs and slots, one
+// write of their seats and slots, one of their documents). The embedded store pays for a write
+// in proportion to the square of the collection it writes, one document or a thousand: started
+// one by one, 32 at a time, sessions started at 8 a second with none live and at 1 a second
+// with 750 live; in batches, at about 350 and 200 a second with none and with 1,000 live.
+//
 // A grant is one viewer's: it starts sessions for one viewer address, or for the few its tariff's
 // hls_addresses_per_grant allows (grant-seats.ts, decided in the store, so on every replica
 // alike); any other address is refused with GW_GRANT_IN_USE, and starts nothing. A URL shared
@@ -53,8 +61,11 @@
 
 import { gatewayError, type GatewayError } from '../errors.js'
 import type { StreamClaims } from '../signing/stream-signature.js'
+import { createBatchQueue } from '../store/batch-queue.js'
 import { countWrites } from '../store/counted-writes.js'
-import { admitSession, type AdmissionCollections } from './admit-session.js'
+import type { SessionDoc } from '../store/documents.js'
+import { admitSession, type Admission, type AdmissionCollections, type PlayRequest } from './admit-session.js'
+import { admitNewSessions } from './admit-new-sessions.js'
 import type { SessionEvents } from './session-events.js'
 import { sessionOf } from '../signing/stream-signature.js'
 import { sessionKey, type SessionCollections } from './sessions.js'
@@ -150,6 +161,30 @@ interface Renewal {
 }
 
 const ALLOWED: HlsVerdict = { allowed: true }
+
+/** A request of a session this process does not hold. */
+interface Start {
+  key: string
+  clientId: string
+  claims: StreamClaims
+  viewer: HlsViewer
+}
+
+/** A start the store failed: the request is answered with it. */
+interface StoreFailure {
+  failure: GatewayError
+}
+
+/** What a start reads of its session's document. */
+const STORED = { started_at: 1, expires_at: 1, slot: 1, token_slot: 1, ended_at: 1, node: 1 } as const
+type StoredSession = Pick<SessionDoc, '_id' | 'started_at' | 'expires_at' | 'slot' | 'token_slot' | 'ended_at' | 'node'>
+
+/**
+ * Most starts in one batch. Its reads match each document against every key of the batch (the
+ * embedded store has no index for an $in), so a batch costs the store a little more per start
+ * the larger it is; its writes cost the same whatever its size.
+ */
+const START_BATCH_MAX = 1000
 
 /** Grants whose addresses are all taken, remembered at once; beyond it the oldest is forgotten. */
 const FULL_GRANTS_MAX = 10_000
@@ -392,15 +427,85 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
     }
   }
 
-  async function resumeOrStart (key: string, clientId: string, claims: StreamClaims, viewer: HlsViewer): Promise<HlsVerdict> {
+  /**
+   * The first requests of sessions this process does not hold, resumed from the store or
+   * started: those that come while one batch is read and admitted go together in the next
+   * (admit-new-sessions.ts), so that a crowd of new viewers costs the store a few commands per
+   * batch, not several per viewer, and a slower store makes larger batches.
+   */
+  const starts = createBatchQueue<Start, HlsVerdict | StoreFailure>({ maxBatch: START_BATCH_MAX, run: startBatch })
+
+  async function resumeOrStart (start: Start): Promise<HlsVerdict> {
+    const answer = await starts(start)
+    if ('failure' in answer) throw answer.failure
+    return answer
+  }
+
+  async function startBatch (batch: Start[]): Promise<Array<HlsVerdict | StoreFailure>> {
     const t = now()
     onStore('read')
-    const stored = await storeCall(() => billing.sessions.findOne({ _id: key }, { projection: { started_at: 1, expires_at: 1, slot: 1, token_slot: 1, ended_at: 1, node: 1 } }))
-    if ((stored !== null && stored.ended_at !== undefined) || ended.has(key)) {
+    const stored = new Map<string, StoredSession>()
+    const keys = batch.map((start) => start.key)
+    for (const doc of await storeCall(() => billing.sessions.find({ _id: { $in: keys } }, { projection: STORED }).toArray())) stored.set(doc._id, doc)
+    const answers: Array<HlsVerdict | StoreFailure | undefined> = batch.map((start) => resume(start, stored.get(start.key), t))
+    const starting = batch.filter((_, i) => answers[i] === undefined)
+    if (starting.length > 0) {
+      const admitted = await admitStarts(starting, stored, t)
+      for (const [i, start] of batch.entries()) {
+        if (answers[i] === undefined) answers[i] = admitted.get(start) as HlsVerdict | StoreFailure
+      }
+    }
+    return answers as Array<HlsVerdict | StoreFailure>
+  }
+
+  /** Admits the starts of a batch that need it: the new ones together, the others alone. */
+  async function admitStarts (starting: Start[], stored: ReadonlyMap<string, StoredSession>, t: number): Promise<Map<Start, HlsVerdict | StoreFailure>> {
+    const answers = new Map<Start, HlsVerdict | StoreFailure>()
+    const failed = (err: unknown): StoreFailure => ({ failure: storeFailure(err) })
+    const patterns = new Map<string, readonly string[] | StoreFailure>()
+    for (const node of new Set(starting.map((start) => start.viewer.node))) {
+      patterns.set(node, await options.nodePatterns(node).catch(failed))
+    }
+    const requests = new Map<Start, PlayRequest>()
+    for (const start of starting) {
+      const { key, clientId, claims, viewer } = start
+      const nodePatterns = patterns.get(viewer.node) ?? []
+      if ('failure' in nodePatterns) {
+        answers.set(start, nodePatterns)
+        continue
+      }
+      onStore('admit')
+      const country = options.countryOf?.(viewer.address)
+      requests.set(start, { node: viewer.node, nodePatterns, clientId, key, claims, viewerAddress: viewer.address, ...(country !== undefined && { country }) })
+    }
+    const admission = { nowMs: t, leaseMs: idleMs, renewedBy: 'requests' as const, ...(options.events !== undefined && { events: options.events }) }
+    // A session whose document is there, its lease over, is admitted alone: its end is told
+    // and what it held given back (admitSession).
+    const fresh = [...requests.keys()].filter((start) => !stored.has(start.key))
+    try {
+      const admitted = await admitNewSessions(admitting, fresh.map((start) => requests.get(start) as PlayRequest), admission)
+      fresh.forEach((start, i) => answers.set(start, started(start, admitted[i] as Admission, t)))
+    } catch (err) {
+      for (const start of fresh) answers.set(start, failed(err))
+    }
+    for (const [start, request] of requests) {
+      if (answers.has(start)) continue
+      try {
+        answers.set(start, started(start, await admitSession(admitting, request, admission), t))
+      } catch (err) {
+        answers.set(start, failed(err))
+      }
+    }
+    return answers
+  }
+
+  /** A start whose session is in the store (or ended, or too late to start): its verdict; undefined: to admit. */
+  function resume ({ key, claims, viewer }: Start, stored: StoredSession | undefined, t: number): HlsVerdict | undefined {
+    if ((stored !== undefined && stored.ended_at !== undefined) || ended.has(key)) {
       rememberEnded(key, t)
       return SESSION_ENDED
     }
-    if (stored !== null && stored.expires_at.getTime() > t) {
+    if (stored !== undefined && stored.expires_at.getTime() > t) {
       const startedAt = stored.started_at.getTime()
       if (t - startedAt >= maxMs) return refuse('GW_TOKEN_INVALID', 'the HLS session has reached its longest duration; ask the gateway for a new URL')
       // Started here or on another replica and still live: this process continues it, and
@@ -413,20 +518,10 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
       return ALLOWED
     }
     if (Math.floor(t / 1000) >= claims.exp) return refuse('GW_TOKEN_INVALID', 'stream signature rejected: expired before its HLS session started')
-    const nodePatterns = await storeCall(() => options.nodePatterns(viewer.node))
-    onStore('admit')
-    const country = options.countryOf?.(viewer.address)
-    const admission = await storeCall(() => admitSession(admitting, {
-      node: viewer.node,
-      nodePatterns,
-      clientId,
-      key,
-      claims,
-      viewerAddress: viewer.address,
-      ...(country !== undefined && { country })
-    }, {
-      nowMs: t, leaseMs: idleMs, renewedBy: 'requests', ...(options.events !== undefined && { events: options.events })
-    }))
+    return undefined
+  }
+
+  function started ({ key, claims, viewer }: Start, admission: Admission, t: number): HlsVerdict {
     if (!admission.allowed && admission.code === 'GW_GRANT_IN_USE') {
       rememberFull(claims, admission.grantHolders ?? [], admission.message)
       return refuse('GW_GRANT_IN_USE', admission.message)
@@ -467,7 +562,7 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
       // A playlist and its segments arrive together: one store read for all of them.
       let decided = pending.get(key)
       if (decided === undefined) {
-        decided = inTurn(sid, () => knownTaken(claims, viewer, now()) ?? resumeOrStart(key, clientId, claims, viewer))
+        decided = inTurn(sid, () => knownTaken(claims, viewer, now()) ?? resumeOrStart({ key, clientId, claims, viewer }))
           .finally(() => pending.delete(key))
         pending.set(key, decided)
       }
@@ -507,6 +602,10 @@ async function storeCall<T> (call: () => Promise<T>): Promise<T> {
   try {
     return await call()
   } catch (err) {
-    throw gatewayError('GW_DEPENDENCY_DOWN', 'the session store is unreachable', { cause: err })
+    throw storeFailure(err)
   }
+}
+
+function storeFailure (err: unknown): GatewayError {
+  return gatewayError('GW_DEPENDENCY_DOWN', 'the session store is unreachable', { cause: err })
 }
