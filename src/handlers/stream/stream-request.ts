@@ -224,8 +224,11 @@ function route (deps: StreamRequestDeps, input: StreamRequestInput, subject: str
 
   // The grants of one HLS answer share a session: a viewer moving between them is one viewer.
   const sid = input.format === 'hls' ? newSessionId() : undefined
+  // Where the memo is used, it keeps this viewer's grant with the choice: the grants' own
+  // per-second sharing would only be looked up in vain.
+  const grantFor = memo !== undefined ? deps.grants.fresh : deps.grants.grant
   const signedUrl = (node: NodeDoc): { url: string, expiresAt: number, jti: string } => {
-    const grant = deps.grants.grant(grantClaims(deps, input, subject, principal, ip, node._id, sid))
+    const grant = grantFor(grantClaims(deps, input, subject, principal, ip, node._id, sid))
     return { url: nodeStreamUrl(node, input.format, input.server, input.camera, deps.signatureParam, grant.token), expiresAt: grant.expiresAt, jti: grant.jti }
   }
   const node = { id: selection.node._id, host: selection.node.host, group: selection.group }
