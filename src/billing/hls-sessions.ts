@@ -41,7 +41,10 @@
 // write of their seats and slots, one of their documents). The embedded store pays for a write
 // in proportion to the square of the collection it writes, one document or a thousand: started
 // one by one, 32 at a time, sessions started at 8 a second with none live and at 1 a second
-// with 750 live; in batches, at about 350 and 200 a second with none and with 1,000 live.
+// with 750 live; in batches, at about 350 and 200 a second with none and with 1,000 live. A
+// batch's sessions and slots go through renewalCollections, under the flush's deadline: its one
+// insert into thousands of slots takes the embedded store over a second, which a request's
+// deadline would fail (and count against the store's breaker) while the insert still lands.
 //
 // A grant is one viewer's: it starts sessions for one viewer address, or for the few its tariff's
 // hls_addresses_per_grant allows (grant-seats.ts, decided in the store, so on every replica
@@ -89,10 +92,10 @@ export type HlsStoreCall = 'read' | 'admit' | 'renew' | 'renew-failed'
 export interface HlsSessionsOptions {
   billing: AdmissionCollections
   /**
-   * The collections the write-behind flush writes and reads through; default billing's. A
-   * flush is no request's work: it may take longer than a request's query deadline (a flush
-   * of thousands of leases on the embedded store takes over a second), and only its lease's
-   * margin bounds it.
+   * The collections the write-behind flush and the batches of starts write and read through;
+   * default billing's. Neither is one request's work, and either may take longer than a
+   * request's query deadline: a flush of thousands of leases, or a batch's write of its seats
+   * into a collection of thousands of slots, takes the embedded store over a second.
    */
   renewalCollections?: SessionCollections
   /** The node's patterns, for the tariff check; read once per session start. */
@@ -213,10 +216,13 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
   if (!(renewEveryMs < idleMs)) throw new TypeError('renewEveryMs must be below idleMs, or a live session\'s lease runs out')
   const billing = options.billing
   const flushStore = options.renewalCollections ?? billing
-  // An admission's writes are many small steps in admit-session.ts: counted as they go.
+  // A batch of starts reads and writes the sessions and slots as a flush does (its accounts
+  // and tariffs are small reads). Its writes are counted as they go: an admission alone takes
+  // many small steps in admit-session.ts.
+  const startStore: AdmissionCollections = { ...billing, sessions: flushStore.sessions, slots: flushStore.slots }
   const admitting: AdmissionCollections = onStoreWrite === undefined
-    ? billing
-    : { ...billing, sessions: countWrites(billing.sessions, () => onStoreWrite('admit')), slots: countWrites(billing.slots, () => onStoreWrite('admit')) }
+    ? startStore
+    : { ...startStore, sessions: countWrites(startStore.sessions, () => onStoreWrite('admit')), slots: countWrites(startStore.slots, () => onStoreWrite('admit')) }
   const live = new Map<string, LiveSession>()
   const pending = new Map<string, Promise<HlsVerdict>>()
   const fullGrants = new Map<string, FullGrant>()
@@ -446,7 +452,7 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
     onStore('read')
     const stored = new Map<string, StoredSession>()
     const keys = batch.map((start) => start.key)
-    for (const doc of await storeCall(() => billing.sessions.find({ _id: { $in: keys } }, { projection: STORED }).toArray())) stored.set(doc._id, doc)
+    for (const doc of await storeCall(() => startStore.sessions.find({ _id: { $in: keys } }, { projection: STORED }).toArray())) stored.set(doc._id, doc)
     const answers: Array<HlsVerdict | StoreFailure | undefined> = batch.map((start) => resume(start, stored.get(start.key), t))
     const starting = batch.filter((_, i) => answers[i] === undefined)
     if (starting.length > 0) {

@@ -3,11 +3,16 @@
 // whether 0 or hundreds of sessions are live (one read of their documents, one of their
 // accounts, tariffs and slots, one write of the slots and one of the documents), where each
 // start had cost several of its own; and the account's limit stays exact when two replicas
-// admit crowds of one account at once.
+// admit crowds of one account at once. A batch's writes take as long as the store needs, under
+// the deadline of the lease renewals rather than a request's.
 
 import { countCommands, START, startHlsFixture } from './hls-fixture.js'
 import t from 'tap'
+import type { Collection, Document } from 'mongodb'
+import type { AdmissionCollections } from '../../src/billing/admit-session.js'
 import { createHlsSessions, type HlsSessions, type HlsVerdict } from '../../src/billing/hls-sessions.js'
+import { createQueryGuard, guardCollection } from '../../src/store/guarded-collections.js'
+import { createStoreHealth } from '../../src/store/store-health.js'
 import type { StreamClaims } from '../../src/signing/stream-signature.js'
 
 const LIMIT = 10
@@ -77,5 +82,45 @@ t.test('two replicas admitting crowds of one account at once: exactly its limit'
   t.equal(await store.collections.sessions.countDocuments({ owner: 'acct-batch-ten', expires_at: { $gt: new Date(clock) } }), LIMIT)
   t.equal(await store.collections.sessionSlots.countDocuments({ owner: 'acct-batch-ten', expires_at: { $gt: new Date(clock) } }), LIMIT)
   t.equal(a.size + b.size, LIMIT, 'each admitted session held by the replica that admitted it')
+  clock += IDLE_MS
+})
+
+t.test('a batch whose writes take longer than a request\'s deadline still starts its sessions', async (t) => {
+  // The embedded store takes over a second to insert into thousands of slots; here each insert
+  // is held back 300 ms, past a request's 100 ms deadline and well within the renewals' 5 s.
+  const slow = <T extends Document>(collection: Collection<T>): Collection<T> => new Proxy(collection, {
+    get (target, property) {
+      const value: unknown = Reflect.get(target, property, target)
+      if (typeof value !== 'function') return value
+      const method = value as (...args: unknown[]) => Promise<unknown>
+      if (property !== 'insertMany') return method.bind(target)
+      return async (...args: unknown[]) => {
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        return await method.apply(target, args)
+      }
+    }
+  })
+  const health = createStoreHealth()
+  const request = createQueryGuard({ health, timeoutMs: 100 })
+  const background = createQueryGuard({ health, timeoutMs: 5000 })
+  const sessions = slow(store.collections.sessions)
+  const slots = slow(store.collections.sessionSlots)
+  const guarded: AdmissionCollections = {
+    accounts: guardCollection(billing.accounts, request),
+    tariffs: guardCollection(billing.tariffs, request),
+    sessions: guardCollection(sessions, request),
+    slots: guardCollection(slots, request)
+  }
+  const gateway = createHlsSessions({
+    billing: guarded,
+    renewalCollections: { sessions: guardCollection(sessions, background), slots: guardCollection(slots, background) },
+    nodePatterns: async () => ['streaming'],
+    idleMs: IDLE_MS,
+    maxMs: 3_600_000,
+    now
+  })
+  t.teardown(() => gateway.close())
+  t.same(codes(await crowd(gateway, 'acct-batch-unlimited', 5)), { allowed: 5 })
+  t.equal(health.state(), 'up', 'and the store breaker counted no failure')
   clock += IDLE_MS
 })
