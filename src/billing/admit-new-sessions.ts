@@ -59,9 +59,11 @@ interface Planned {
 /**
  * Admits plays whose sessions have no document yet (the caller read them), in their order:
  * one answer each. A session written meanwhile is found by the insert and upserted alone.
+ * slotsWritten is told once the batch's slots are written: what it does next writes session
+ * documents, beside which another batch may read and write slots.
  */
 export async function admitNewSessions (
-  collections: AdmissionCollections, requests: readonly PlayRequest[], options: AdmissionOptions
+  collections: AdmissionCollections, requests: readonly PlayRequest[], options: AdmissionOptions, slotsWritten?: () => void
 ): Promise<Admission[]> {
   if (requests.length === 1) return [await admitSession(collections, requests[0] as PlayRequest, options)]
   const now = new Date(options.nowMs)
@@ -138,6 +140,7 @@ export async function admitNewSessions (
   }
 
   await writeSlots(collections, planned, now, options, alone)
+  slotsWritten?.()
   await writeSessions(collections, requests, planned.filter((p) => !alone.has(p.index)), answers, options)
   for (const index of alone) answers[index] = await admitSession(collections, requests[index] as PlayRequest, options)
   return answers.map((answer) => {

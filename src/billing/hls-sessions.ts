@@ -437,7 +437,8 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
    * The first requests of sessions this process does not hold, resumed from the store or
    * started: those that come while one batch is read and admitted go together in the next
    * (admit-new-sessions.ts), so that a crowd of new viewers costs the store a few commands per
-   * batch, not several per viewer, and a slower store makes larger batches.
+   * batch, not several per viewer, and a slower store makes larger batches. Once a batch's
+   * slots are written, the next batch begins beside its write of the session documents.
    */
   const starts = createBatchQueue<Start, HlsVerdict | StoreFailure>({ maxBatch: START_BATCH_MAX, run: startBatch })
 
@@ -447,7 +448,7 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
     return answer
   }
 
-  async function startBatch (batch: Start[]): Promise<Array<HlsVerdict | StoreFailure>> {
+  async function startBatch (batch: Start[], release: () => void): Promise<Array<HlsVerdict | StoreFailure>> {
     const t = now()
     onStore('read')
     const stored = new Map<string, StoredSession>()
@@ -456,7 +457,7 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
     const answers: Array<HlsVerdict | StoreFailure | undefined> = batch.map((start) => resume(start, stored.get(start.key), t))
     const starting = batch.filter((_, i) => answers[i] === undefined)
     if (starting.length > 0) {
-      const admitted = await admitStarts(starting, stored, t)
+      const admitted = await admitStarts(starting, stored, t, release)
       for (const [i, start] of batch.entries()) {
         if (answers[i] === undefined) answers[i] = admitted.get(start) as HlsVerdict | StoreFailure
       }
@@ -465,7 +466,7 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
   }
 
   /** Admits the starts of a batch that need it: the new ones together, the others alone. */
-  async function admitStarts (starting: Start[], stored: ReadonlyMap<string, StoredSession>, t: number): Promise<Map<Start, HlsVerdict | StoreFailure>> {
+  async function admitStarts (starting: Start[], stored: ReadonlyMap<string, StoredSession>, t: number, slotsWritten: () => void): Promise<Map<Start, HlsVerdict | StoreFailure>> {
     const answers = new Map<Start, HlsVerdict | StoreFailure>()
     const failed = (err: unknown): StoreFailure => ({ failure: storeFailure(err) })
     const patterns = new Map<string, readonly string[] | StoreFailure>()
@@ -489,7 +490,7 @@ export function createHlsSessions (options: HlsSessionsOptions): HlsSessions {
     // and what it held given back (admitSession).
     const fresh = [...requests.keys()].filter((start) => !stored.has(start.key))
     try {
-      const admitted = await admitNewSessions(admitting, fresh.map((start) => requests.get(start) as PlayRequest), admission)
+      const admitted = await admitNewSessions(admitting, fresh.map((start) => requests.get(start) as PlayRequest), admission, slotsWritten)
       fresh.forEach((start, i) => answers.set(start, started(start, admitted[i] as Admission, t)))
     } catch (err) {
       for (const start of fresh) answers.set(start, failed(err))

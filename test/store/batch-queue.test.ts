@@ -1,16 +1,19 @@
 // One batch at a time: items that come while a batch runs wait and go together in the next, up
-// to maxBatch; each item gets its own answer, or its batch's failure.
+// to maxBatch; each item gets its own answer, or its batch's failure. A batch that releases lets
+// the next begin before it ends, two under way at most.
 
 import t from 'tap'
 import { createBatchQueue } from '../../src/store/batch-queue.js'
 
 /** Batches the test finishes by hand: what each was given, in the order they began. */
-function manualRuns (): { run: (items: number[]) => Promise<string[]>, batches: number[][], finish: (err?: Error) => void } {
+function manualRuns (): { run: (items: number[], release: () => void) => Promise<string[]>, batches: number[][], releases: Array<() => void>, finish: (err?: Error) => void } {
   const pending: Array<{ resolve: (answers: string[]) => void, reject: (err: Error) => void, items: number[] }> = []
   const state = {
     batches: [] as number[][],
-    run: async (items: number[]) => await new Promise<string[]>((resolve, reject) => {
+    releases: [] as Array<() => void>,
+    run: async (items: number[], release: () => void) => await new Promise<string[]>((resolve, reject) => {
       state.batches.push(items)
+      state.releases.push(release)
       pending.push({ resolve, reject, items })
     }),
     finish (err?: Error) {
@@ -68,6 +71,30 @@ t.test('a failed batch fails each of its items, and the next batch still runs', 
   await turn()
   runs.finish()
   t.equal(await next, 'answer 3')
+})
+
+t.test('a batch that releases lets the next begin; no third begins before the first ends', async (t) => {
+  const runs = manualRuns()
+  const add = createBatchQueue({ maxBatch: 10, run: runs.run })
+  const first = add(1)
+  await turn()
+  const second = add(2)
+  await turn()
+  t.same(runs.batches, [[1]], 'the second waits while the first holds')
+  runs.releases[0]?.()
+  await turn()
+  t.same(runs.batches, [[1], [2]], 'released: the second begins beside the first')
+  const third = add(3)
+  runs.releases[1]?.()
+  await turn()
+  t.same(runs.batches, [[1], [2]], 'two under way: the third waits')
+  runs.finish()
+  t.equal(await first, 'answer 1')
+  await turn()
+  t.same(runs.batches, [[1], [2], [3]], 'the first over: the third begins')
+  runs.finish()
+  runs.finish()
+  t.same(await Promise.all([second, third]), ['answer 2', 'answer 3'])
 })
 
 t.test('a batch that answers the wrong number of items fails them all', async (t) => {
