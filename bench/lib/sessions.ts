@@ -4,10 +4,10 @@
 //
 // An HLS viewer holds a grant of its own (a session id of its own, signed as the gateway signs an
 // HLS answer's grant: a grant starts sessions for one viewer address), and its first playlist
-// request starts its session: the gateway admits it against the tariff in the store. Starts go two
-// at a time, as fast as the store admits them, and the time they take is reported. Meanwhile
-// every viewer already started asks again every few seconds, as its player would, so that none
-// idles out (HLS_IDLE_S) before the last one has started.
+// request starts its session: the gateway admits it against the tariff in the store. Starts go 64
+// at a time (the gateway admits those that come together in one batch), and the time they take
+// is reported. Meanwhile every viewer already started asks again every few seconds, as its
+// player would, so that none idles out (HLS_IDLE_S) before the last one has started.
 //
 // A steering viewer is minted through the gateway's own HLS answer (a 302 to its multivariant
 // playlist), whose playlist it then fetches once, as a player does before it asks for the
@@ -65,8 +65,14 @@ function viewersFile (name: string, lines: readonly string[]): string {
   return file
 }
 
-/** Starts at once: the embedded store admits one session at a time, and more only queue there. */
+/** Steering sessions minted at once. */
 const STARTING = 2
+/**
+ * HLS viewers starting at once: the gateway admits the starts that come while it writes a
+ * batch in the next batch, a few store commands for all of them, so the more start together,
+ * the fewer commands each costs the store.
+ */
+const STARTING_HLS = 64
 /** How often a started viewer asks again until the runs: well inside HLS_IDLE_S (30 s). */
 const KEEP_ALIVE_MS = 10_000
 const KEEPING_ALIVE = 16
@@ -80,7 +86,7 @@ const PATIENCE_MS = 60_000
  * lost: counted by status, and left out of the load. Throws when none is left.
  */
 export async function startHlsViewers (name: string, origin: string, count: number, send: SendViewer, log: (line: string) => void): Promise<StartedViewers> {
-  const pool = new Pool(origin, { connections: STARTING + KEEPING_ALIVE })
+  const pool = new Pool(origin, { connections: STARTING_HLS + KEEPING_ALIVE })
   const started: Array<{ viewer: HlsViewer, due: number }> = []
   let keepAliveRequests = 0
   const phase = { starting: true }
@@ -128,7 +134,7 @@ export async function startHlsViewers (name: string, origin: string, count: numb
   }
   const keepers = Array.from({ length: KEEPING_ALIVE }, keepAlive)
   try {
-    await Promise.all(Array.from({ length: STARTING }, start))
+    await Promise.all(Array.from({ length: STARTING_HLS }, start))
   } finally {
     phase.starting = false
     await Promise.all(keepers)
