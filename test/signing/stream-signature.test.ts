@@ -213,7 +213,8 @@ t.test('the claims are the bytes JSON.stringify makes of them, in order, escapes
     { ...grant, sid: 'Zm9vYmFyYmF6cXV4cXV1eA', tid, tms: 3 },
     { ...grant, cip: '1.2.3.4', sid: 'Zm9vYmFyYmF6cXV4cXV1eA', tid, tms: 0 },
     odd,
-    { ...odd, tid, tms: 12 }
+    { ...odd, tid, tms: 12 },
+    { ...grant, aud: 'tab\there', sub: 'line\nbreak\u001f\u007f', own: 'pair 😀', jti: 'lone \ud800 \udfff' }
   ]
   for (const [i, each] of cases.entries()) {
     const expected: Record<string, unknown> = { iss: 'gw "1"', aud: each.aud, sub: each.sub, fmt: each.fmt, own: each.own, jti: each.jti, iat: t0, exp: t0 + 60 }
