@@ -8,6 +8,7 @@ import t from 'tap'
 import { get } from '../helpers/system.js'
 import { startGeogate } from '../helpers/processes.js'
 import { portOpen } from '../helpers/port-open.js'
+import { until } from '../helpers/wait.js'
 
 t.test('dev starts everything, routes the demo requests, and shuts down cleanly', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'geogate-dev-'))
@@ -34,8 +35,13 @@ t.test('dev starts everything, routes the demo requests, and shuts down cleanly'
   t.equal(ready.json().status, 'ready')
 
   const query = 'server=UIN-DEMO-1&camera=cam-1&access_token=demo-viewer-token'
-  const moscow = await get(`${dev.url}/flv?${query}`, { headers: { 'x-forwarded-for': '77.88.8.8' } })
-  t.equal(moscow.status, 302)
+  const ask = async (): Promise<Awaited<ReturnType<typeof get>>> => await get(`${dev.url}/flv?${query}`, { headers: { 'x-forwarded-for': '77.88.8.8' } })
+  let moscow = await ask()
+  // The auth-server's very first answer (its code not yet compiled, its store connection new)
+  // can miss the gateway's 500 ms deadline on a busy machine: that one is a 503 by design, and
+  // the next request is answered.
+  if (moscow.status === 503) await until(async () => (moscow = await ask()).status !== 503, 10_000, 200)
+  t.equal(moscow.status, 302, moscow.status === 302 ? 'the demo request is redirected' : moscow.body)
   t.match(String(moscow.headers.location), /^https:\/\/moscow-[12]\.nodes\.geogate\.test\/flv\?/)
   const london = await get(`${dev.url}/flv?${query}`, { headers: { 'x-forwarded-for': '81.2.69.160' } })
   t.equal(london.status, 302)
