@@ -13,8 +13,9 @@
 //      a run's files by name, so a run of two at a time could leave its longest file for last,
 //      alone). The unit lane (everything else: in-process apps, inject(), the embedded store;
 //      bound by CPU) is one tap run of two files at a time, started once the typecheck and the
-//      linter are done. The end-to-end runs' reports are written to .tap/e2e-lane-N.log and
-//      printed in full when every lane is over.
+//      linter are done; those three run at a lower priority (nice), so that the players'
+//      real-time work is never the one kept waiting. The end-to-end runs' reports are written
+//      to .tap/e2e-lane-N.log and printed in full when every lane is over.
 //
 // Options: --lane unit|e2e (one lane only), --no-checks (skip typecheck and lint), --coverage
 // (tap's coverage report, `npm run coverage`, in one tap run of both lanes; it costs each test
@@ -24,6 +25,7 @@
 
 import { spawn } from 'node:child_process'
 import { createWriteStream, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs'
+import { setPriority } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -43,6 +45,12 @@ const TAP = path.join(root, 'node_modules/tap/dist/esm/run.mjs')
 const BUILD = 'test-build'
 const COMPILED = ['src', 'test', 'bench', 'scripts']
 const NOT_LINKED = new Set([...COMPILED, BUILD, '.git', '.tap', 'coverage'])
+/**
+ * The priority (nice) of the typecheck, the linter and the unit lane while the end-to-end lane
+ * runs beside them: players decode and ffmpeg encodes in real time there, and a starved one
+ * stalls, while the others only take a little longer.
+ */
+const BACKGROUND = 10
 
 const args = process.argv.slice(2)
 let lane = 'all'
@@ -69,7 +77,7 @@ const skipped = []
  * Runs one step; its output goes to the terminal, or to `log` (a file) when given. `started`
  * receives the child, so that a step can be stopped when another fails.
  */
-function run (name, command, commandArgs, { log, started } = {}) {
+function run (name, command, commandArgs, { log, started, nice = 0 } = {}) {
   const begun = Date.now()
   return new Promise((resolve) => {
     const out = log === undefined ? undefined : createWriteStream(log)
@@ -78,6 +86,8 @@ function run (name, command, commandArgs, { log, started } = {}) {
       child.stdout.pipe(out, { end: false })
       child.stderr.pipe(out, { end: false })
     }
+    // Before the child starts anything of its own: what it starts inherits the priority.
+    if (nice !== 0) setPriority(child.pid, nice)
     started?.(child)
     child.on('close', (code, signal) => {
       out?.end()
@@ -236,14 +246,14 @@ function linkTheRest () {
  * The typecheck (which also writes the compiled project to BUILD when the unit lane runs from
  * it) and the linter, together: each is mostly one core's work.
  */
-async function runChecks ({ compile = false } = {}) {
+async function runChecks ({ compile = false, nice = 0 } = {}) {
   if (!checks || chosen.length > 0) return true
   if (compile) rmSync(path.join(root, BUILD), { recursive: true, force: true })
   const results = await Promise.all([
     compile
-      ? run(`typecheck, compiled to ${BUILD}/ (tsc)`, process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--outDir', BUILD])
-      : run('typecheck (tsc --noEmit)', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json']),
-    run('lint (eslint .)', process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.'])
+      ? run(`typecheck, compiled to ${BUILD}/ (tsc)`, process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--outDir', BUILD], { nice })
+      : run('typecheck (tsc --noEmit)', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json'], { nice }),
+    run('lint (eslint .)', process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.'], { nice })
   ])
   if (results.every(Boolean) && compile) linkTheRest()
   return results.every(Boolean)
@@ -267,10 +277,10 @@ if (lanes.one !== undefined) {
   })
   // Without the checks there is no compiled project: the unit lane then runs under tsx too.
   const compiled = checks
-  ok = await runChecks({ compile: compiled })
+  ok = await runChecks({ compile: compiled, nice: BACKGROUND })
   if (!ok) stopLanes()
   const unitFiles = compiled ? lanes.unit.map((file) => path.join(BUILD, file.replace(/\.ts$/, '.js'))) : lanes.unit
-  const unitOk = ok ? await tapRun('tap, unit lane', unitFiles, { compiled }) : false
+  const unitOk = ok ? await tapRun('tap, unit lane', unitFiles, { compiled, nice: BACKGROUND }) : false
   const e2eOk = (await Promise.all(e2eRuns.map((e2eRun) => e2eRun.done))).every(Boolean)
   for (const [i, { log }] of e2eRuns.entries()) {
     console.log(`\nend-to-end lane, run ${i + 1} (${path.relative(root, log)})\n`)

@@ -23,9 +23,12 @@ const app = await buildApp(authServerApp, {
 t.teardown(() => app.close())
 const url = await app.listen({ host: '127.0.0.1', port: 0 })
 const viewCam1 = { rights: 'view', object_type: 'camera', object_id: 'UIN-DEMO-1/cam-1' }
+// What is checked here is the signature, not the deadline: a first call to a cold auth-server on
+// a busy machine may take longer than the default 500 ms.
+const timeoutMs = 5000
 
 t.test('signed calls are answered, one nonce each', async (t) => {
-  const auth = createAuthClient({ url, cacheMax: 10, sign: createServiceSigner(key) })
+  const auth = createAuthClient({ url, timeoutMs, cacheMax: 10, sign: createServiceSigner(key) })
   t.teardown(() => auth.close())
   t.equal((await auth.authorize(viewer.token, viewCam1)).owner_id, 'acct-demo')
   await t.rejects(auth.authorize('no-such-token', viewCam1), { code: 'GW_TOKEN_INVALID' }, 'a bad token is still a bad token')
@@ -33,7 +36,7 @@ t.test('signed calls are answered, one nonce each', async (t) => {
 })
 
 t.test('a signed batch is answered, one nonce for the whole batch; a large one too', async (t) => {
-  const auth = createAuthClient({ url, cacheMax: 100, sign: createServiceSigner(key) })
+  const auth = createAuthClient({ url, timeoutMs, cacheMax: 100, sign: createServiceSigner(key) })
   t.teardown(() => auth.close())
   const before = await store.collections.serviceNonces.countDocuments()
   const asked = [viewer.token, ...Array.from({ length: 9 }, (_, i) => `stranger-${i}-${'é'.repeat(4000)}`)]
@@ -45,7 +48,7 @@ t.test('a signed batch is answered, one nonce for the whole batch; a large one t
 
 t.test('a refused signature is the auth-server unusable, not a bad token, and not cached', async (t) => {
   for (const sign of [undefined, createServiceSigner({ id: 'gw', secret: 'another-secret-0123456789abcdef0123' })]) {
-    const auth = createAuthClient({ url, cacheMax: 10, ...(sign !== undefined && { sign }) })
+    const auth = createAuthClient({ url, timeoutMs, cacheMax: 10, ...(sign !== undefined && { sign }) })
     t.teardown(() => auth.close())
     await t.rejects(auth.authorize(viewer.token, viewCam1), { code: 'GW_DEPENDENCY_DOWN', message: /refused this gateway's signature/ })
     t.equal(auth.peek(viewer.token, viewCam1), undefined, 'nothing cached')
