@@ -31,9 +31,17 @@ const CURSOR_READS = new Set(['toArray', 'next', 'tryNext', 'hasNext', 'forEach'
  */
 const UNAVAILABLE_CODES = new Set([50, 91, 189, 10107, 11600, 11602, 13435, 13436])
 
+/**
+ * Socket failures the driver can let through unwrapped: a write to a connection whose store
+ * was just killed surfaces as the socket's own `write ECONNRESET`, not a MongoNetworkError.
+ */
+const SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ECONNABORTED', 'ENOTCONN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'])
+
 /** Whether err means the store did not answer, rather than answered no. */
 export function isStoreUnreachable (err: unknown): boolean {
   if (err instanceof MongoServerError) return typeof err.code === 'number' && UNAVAILABLE_CODES.has(err.code)
+  const socket = err as NodeJS.ErrnoException | null
+  if (typeof socket?.syscall === 'string' && typeof socket.code === 'string' && SOCKET_CODES.has(socket.code)) return true
   return err instanceof MongoError || err instanceof DeadlineError
 }
 

@@ -31,6 +31,10 @@ t.test('what counts as the store not answering', async (t) => {
   t.ok(isStoreUnreachable(new MongoServerError({ code: 50, errmsg: 'operation exceeded time limit' })), 'maxTimeMS expired')
   t.notOk(isStoreUnreachable(new MongoServerError({ code: 11000, errmsg: 'duplicate key' })), 'a duplicate key is an answer')
   t.notOk(isStoreUnreachable(new TypeError('a bug')))
+  // A write to the socket of a store just killed, as the driver let it through (a 500 before).
+  const reset = Object.assign(new Error('write ECONNRESET'), { errno: -104, code: 'ECONNRESET', syscall: 'write' })
+  t.ok(isStoreUnreachable(reset), 'a socket reset the driver did not wrap')
+  t.notOk(isStoreUnreachable(Object.assign(new Error('no such file'), { code: 'ENOENT', syscall: 'open' })), 'a file error is not the store')
 })
 
 t.test('the guard: a deadline for each operation, and none tried while the store is down', async (t) => {
