@@ -10,11 +10,12 @@ import type { TSchema } from 'typebox'
 
 /**
  * Compiled checkers by schema object: the schemas are module constants, so an app built again in
- * the same process (replicas in a test, a second listener) reuses the first one's.
+ * the same process (replicas in a test, a second listener) reuses the first one's, and the admin
+ * API's whole-document check shares them.
  */
 const compiled = new WeakMap<TSchema, ReturnType<typeof Compile>>()
 
-function compileOnce (schema: TSchema): ReturnType<typeof Compile> {
+export function compileOnce (schema: TSchema): ReturnType<typeof Compile> {
   let validator = compiled.get(schema)
   if (validator === undefined) {
     validator = Compile(schema)

@@ -1,24 +1,13 @@
 // Checks a whole document against its collection's schema after defaults or a patch were
 // applied: what a request body's schema cannot see, since the body is only part of it.
 
-import { Compile } from 'typebox/compile'
 import type { TSchema } from 'typebox'
 import { gatewayError } from '../../errors.js'
-
-const compiled = new WeakMap<TSchema, ReturnType<typeof Compile>>()
-
-function validatorOf (schema: TSchema): ReturnType<typeof Compile> {
-  let validator = compiled.get(schema)
-  if (validator === undefined) {
-    validator = Compile(schema)
-    compiled.set(schema, validator)
-  }
-  return validator
-}
+import { compileOnce } from '../../http/validator.js'
 
 /** The first reason doc does not fit schema, worded like a request validation error; undefined if it fits. */
 export function documentProblem (schema: TSchema, doc: unknown): string | undefined {
-  const validator = validatorOf(schema)
+  const validator = compileOnce(schema)
   if (validator.Check(doc)) return undefined
   // 'schema is false' restates an additionalProperties error that names the property better.
   const errors = [...validator.Errors(doc)].filter((e) => e.keyword !== 'boolean')
