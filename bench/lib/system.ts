@@ -118,7 +118,7 @@ export async function startGateway (launcher: Launcher, system: SystemInfo, setu
   const authServerUrl = unsigned ? system.unsignedAuthServerUrl : setup.tokenStore === 'store' ? system.storeAuthServerUrl : system.authServerUrl
   const nodes = setup.database === 'manyNodes' ? system.nodesStore : undefined
   if (setup.database === 'manyNodes' && nodes === undefined) throw new Error('the store with many nodes was not started')
-  const child = startChild(setup.name ?? 'gateway', process.execPath, launcher.args('bench/servers/gateway-server.ts', ['--expose-gc', ...NODE_FLAGS]), {
+  const child = startChild(setup.name ?? 'gateway', process.execPath, launcher.args('bench/servers/gateway-server.ts', ['--expose-gc', ...NODE_FLAGS, ...profileFlags(setup.name ?? 'gateway')]), {
     core: SERVER_CORE,
     stdinPipe: true,
     env: {
@@ -135,9 +135,19 @@ export async function startGateway (launcher: Launcher, system: SystemInfo, setu
   return { child, url, resolverUrl }
 }
 
+/**
+ * With BENCH_PROFILE_DIR set, a server writes a V8 CPU profile of its whole life there
+ * (NAME-TIME.cpuprofile, TIME its start in ms), to be read side by side with the other's (Chrome DevTools, speedscope).
+ */
+function profileFlags (name: string): string[] {
+  const dir = process.env.BENCH_PROFILE_DIR
+  if (dir === undefined || dir === '') return []
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]
+}
+
 /** With the node flags geogate runs with, so that the comparison is of the code alone. */
 export async function startBaseline (launcher: Launcher): Promise<RunningServer> {
-  const child = startChild('baseline', process.execPath, launcher.args('bench/servers/baseline-server.ts', [...NODE_FLAGS]), { core: SERVER_CORE, stdinPipe: true })
+  const child = startChild('baseline', process.execPath, launcher.args('bench/servers/baseline-server.ts', [...NODE_FLAGS, ...profileFlags('baseline')]), { core: SERVER_CORE, stdinPipe: true })
   const { url } = await waitForReady<{ url: string }>(child, 30_000)
   return { child, url }
 }
