@@ -6,21 +6,22 @@
 //      stops with one line naming the command, unless GEOGATE_SKIP_E2E=1 says to go without;
 //   2. the build (dist/, which the tests' `geogate` processes run, as `npm start` does) when
 //      dist/ is older than the sources;
-//   3. the two lanes side by side. The end-to-end lane (test/e2e: real nginx, ffmpeg, Chromium,
-//      haproxy, `geogate dev` as a process) mostly waits: players play in real time, nodes die
-//      and come back. So it starts at once, beside the typecheck and the linter, as two tap
-//      runs of one file at a time whose files are shared out by their known length (tap orders
-//      a run's files by name, so a run of two at a time could leave its longest file for last,
-//      alone). The unit lane (everything else: in-process apps, inject(), the embedded store;
-//      bound by CPU) is one tap run of two files at a time, started once the typecheck and the
-//      linter are done; those three run at a lower priority (nice), so that the players'
-//      real-time work is never the one kept waiting. The end-to-end runs' reports are written
-//      to .tap/e2e-lane-N.log and printed in full when every lane is over.
+//   3. the project compiled by esbuild into test-build/ (a second or two), and then the two lanes
+//      side by side, each test file run compiled by plain node (scripts/tap-lane.mjs), with the
+//      typecheck and the linter beside them. The end-to-end lane (test/e2e: real nginx, ffmpeg,
+//      Chromium, haproxy, `geogate dev` as a process) mostly waits: players play in real time,
+//      nodes die and come back. It is two runs of one file at a time, whose files are shared
+//      out by their known length. The unit lane (everything else: in-process apps, inject(),
+//      the embedded store; bound by CPU) is one run of two files at a time. The unit lane, the
+//      typecheck and the linter run at a lower priority (nice), so that the players' real-time
+//      work is never the one kept waiting. A failed check stops the lanes. The end-to-end
+//      runs' reports are written to .tap/e2e-lane-N.log and printed in full when every lane is
+//      over.
 //
-// Options: --lane unit|e2e (one lane only), --no-checks (skip typecheck and lint), --coverage
-// (tap's coverage report, `npm run coverage`, in one tap run of both lanes; it costs each test
-// file a second or two of CPU, a third of the run), and any file or folder, which then is all
-// tap runs (`npm test -- test/billing`).
+// Options: --lane unit|e2e (one lane only, run by tap under tsx), --no-checks (skip typecheck
+// and lint), --coverage (tap's coverage report, `npm run coverage`, in one tap run of both
+// lanes; it costs each test file a second or two of CPU, a third of the run), and any file or
+// folder, which then is all tap runs (`npm test -- test/billing`).
 // It ends with a summary: each step's time and outcome, and what was skipped.
 
 import { spawn } from 'node:child_process'
@@ -35,12 +36,14 @@ const E2E = 'test/e2e'
 const JOBS = 2
 const TAP = path.join(root, 'node_modules/tap/dist/esm/run.mjs')
 /**
- * Where the typecheck writes the project compiled, for the unit lane to run as plain
- * JavaScript: under tsx every module a test process loads (a gateway's are about a thousand,
- * most of them packages) goes through loader hooks on another thread, which makes loading them
- * three times as slow; that was two seconds of CPU in each of the lane's hundred and thirty
- * processes. The folders compiled, and links to everything else of the repository beside them,
- * so that a test finds README.md or a fixture where it would in the repository.
+ * Where the project is compiled for the lanes to run as plain JavaScript. Under tsx every module
+ * a test process loads (a gateway's are about a thousand, most of them packages) goes through
+ * loader hooks on another thread, which makes loading them three times as slow; tap's runner
+ * adds hooks of its own (tap-lane.mjs says why it is not used). A test that builds a gateway
+ * took 4.7 s of CPU to start under tap's runner and 2.1 s as plain node. esbuild writes the
+ * build in a second or two (the same transform tsx applies); tsc only checks. The folders
+ * compiled, and links to everything else of the repository beside them, so that a test finds
+ * README.md or a fixture where it would in the repository.
  */
 const BUILD = 'test-build'
 const COMPILED = ['src', 'test', 'bench', 'scripts']
@@ -214,9 +217,17 @@ if (testing && !builtIsCurrent()) {
 const running = new Set()
 function tapRun (name, files, options = {}) {
   const jobs = options.jobs ?? process.env.GEOGATE_TEST_JOBS ?? String(JOBS)
-  // Compiled tests load no TypeScript loader: only the preload package.json's node-arg lists first.
-  const nodeArgs = options.compiled === true ? ['--node-arg=--import=./scripts/tap-tsx-coverage.mjs'] : []
-  return run(`${name} (${files.length} files, ${jobs} at a time${options.compiled === true ? `, compiled in ${BUILD}/` : ''})`, process.execPath, [TAP, `--jobs=${jobs}`, ...(coverage ? [] : ['--disable-coverage']), ...nodeArgs, ...files], {
+  return run(`${name} (${files.length} files, ${jobs} at a time)`, process.execPath, [TAP, `--jobs=${jobs}`, ...(coverage ? [] : ['--disable-coverage']), ...files], {
+    ...options,
+    started: (child) => { running.add(child); child.on('close', () => running.delete(child)) }
+  })
+}
+
+/** Compiled test files, each run by plain node (scripts/tap-lane.mjs): tap's runner adds a loader that doubles their start. */
+function laneRun (name, files, options = {}) {
+  const jobs = options.jobs ?? process.env.GEOGATE_TEST_JOBS ?? String(JOBS)
+  const timeoutS = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).tap?.timeout ?? 180
+  return run(`${name} (${files.length} files, ${jobs} at a time, compiled in ${BUILD}/)`, process.execPath, [path.join(root, 'scripts/tap-lane.mjs'), '--jobs', jobs, '--timeout', String(timeoutS), ...files], {
     ...options,
     started: (child) => { running.add(child); child.on('close', () => running.delete(child)) }
   })
@@ -242,20 +253,49 @@ function linkTheRest () {
   for (const dir of COMPILED) mirror(dir)
 }
 
-/**
- * The typecheck (which also writes the compiled project to BUILD when the unit lane runs from
- * it) and the linter, together: each is mostly one core's work.
- */
-async function runChecks ({ compile = false, nice = 0 } = {}) {
+/** The TypeScript files of COMPILED, relative to the root. */
+function typescriptFiles (dir) {
+  return readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) => {
+    const rel = path.join(dir, entry.name)
+    if (entry.isDirectory()) return typescriptFiles(rel)
+    return entry.name.endsWith('.ts') ? [rel] : []
+  })
+}
+
+/** COMPILED as JavaScript in BUILD (with source maps, for the reports' line numbers), and the rest linked. */
+async function compileForLanes () {
+  const begun = Date.now()
+  rmSync(path.join(root, BUILD), { recursive: true, force: true })
+  try {
+    const { build } = await import('esbuild')
+    await build({
+      entryPoints: COMPILED.flatMap(typescriptFiles),
+      absWorkingDir: root,
+      outbase: '.',
+      outdir: BUILD,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      sourcemap: true,
+      logLevel: 'error'
+    })
+    linkTheRest()
+    summary.push(`ok     compiled for the lanes, to ${BUILD}/ (esbuild) (${((Date.now() - begun) / 1000).toFixed(0)} s)`)
+    return true
+  } catch (err) {
+    console.error(err)
+    summary.push(`FAILED compiled for the lanes, to ${BUILD}/ (esbuild)`)
+    return false
+  }
+}
+
+/** The typecheck and the linter, together: each is mostly one core's work. */
+async function runChecks ({ nice = 0 } = {}) {
   if (!checks || chosen.length > 0) return true
-  if (compile) rmSync(path.join(root, BUILD), { recursive: true, force: true })
   const results = await Promise.all([
-    compile
-      ? run(`typecheck, compiled to ${BUILD}/ (tsc)`, process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--outDir', BUILD], { nice })
-      : run('typecheck (tsc --noEmit)', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json'], { nice }),
+    run('typecheck (tsc --noEmit)', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json'], { nice }),
     run('lint (eslint .)', process.execPath, [path.join(root, 'node_modules/eslint/bin/eslint.js'), '.'], { nice })
   ])
-  if (results.every(Boolean) && compile) linkTheRest()
   return results.every(Boolean)
 }
 
@@ -270,17 +310,19 @@ if (lanes.one !== undefined) {
   if (ok && lanes.one.length > 0) ok = await tapRun('tap', lanes.one)
 } else {
   mkdirSync(path.join(root, '.tap'), { recursive: true })
-  const e2eRuns = shareOut(lanes.e2e, E2E_RUNS).map((files, i) => {
-    const log = path.join(root, '.tap', `e2e-lane-${i + 1}.log`)
-    console.log(`end-to-end lane, run ${i + 1}, beside the rest (its report at the end; meanwhile ${path.relative(root, log)}): ${files.join(' ')}`)
-    return { log, done: tapRun(`tap, end-to-end lane, run ${i + 1}`, files, { log, jobs: '1' }) }
-  })
-  // Without the checks there is no compiled project: the unit lane then runs under tsx too.
-  const compiled = checks
-  ok = await runChecks({ compile: compiled, nice: BACKGROUND })
+  const compiled = await compileForLanes()
+  const built = (files) => files.map((file) => path.join(BUILD, file.replace(/\.ts$/, '.js')))
+  const e2eRuns = compiled
+    ? shareOut(lanes.e2e, E2E_RUNS).map((files, i) => {
+      const log = path.join(root, '.tap', `e2e-lane-${i + 1}.log`)
+      console.log(`end-to-end lane, run ${i + 1}, beside the rest (its report at the end; meanwhile ${path.relative(root, log)}): ${files.join(' ')}`)
+      return { log, done: laneRun(`end-to-end lane, run ${i + 1}`, built(files), { log, jobs: '1' }) }
+    })
+    : []
+  const unitDone = compiled ? laneRun('unit lane', built(lanes.unit), { nice: BACKGROUND }) : Promise.resolve(false)
+  ok = compiled && await runChecks({ nice: BACKGROUND })
   if (!ok) stopLanes()
-  const unitFiles = compiled ? lanes.unit.map((file) => path.join(BUILD, file.replace(/\.ts$/, '.js'))) : lanes.unit
-  const unitOk = ok ? await tapRun('tap, unit lane', unitFiles, { compiled, nice: BACKGROUND }) : false
+  const unitOk = await unitDone
   const e2eOk = (await Promise.all(e2eRuns.map((e2eRun) => e2eRun.done))).every(Boolean)
   for (const [i, { log }] of e2eRuns.entries()) {
     console.log(`\nend-to-end lane, run ${i + 1} (${path.relative(root, log)})\n`)

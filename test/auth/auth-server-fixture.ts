@@ -13,6 +13,8 @@ export interface RunningAuthServer {
   url: string
   /** Requests that reached POST /authorize, POST /introspect or POST /introspect/batch. */
   readonly calls: number
+  /** Of those, the ones answered (their response sent). */
+  readonly answered: number
   /** Those that reached POST /introspect/batch. */
   readonly batchCalls: number
   /** Tokens those calls asked about (a batch's each counted). */
@@ -27,6 +29,10 @@ export async function startAuthServer (
   let calls = 0
   let batchCalls = 0
   let tokensAsked = 0
+  let answered = 0
+  app.addHook('onResponse', async (request) => {
+    if (request.url === '/authorize' || request.url === '/introspect' || request.url === '/introspect/batch') answered++
+  })
   app.addHook('onRequest', async (request) => {
     if (request.url === '/authorize' || request.url === '/introspect') calls++
     if (request.url === '/introspect/batch') {
@@ -47,6 +53,7 @@ export async function startAuthServer (
     app,
     url: `http://127.0.0.1:${port}`,
     get calls () { return calls },
+    get answered () { return answered },
     get batchCalls () { return batchCalls },
     get tokensAsked () { return tokensAsked }
   }

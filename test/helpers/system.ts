@@ -104,7 +104,7 @@ export async function startSystem (t: Test, options: TestSystemOptions = {}): Pr
     // The gateway and its services share this process's one thread, and the test machine runs
     // other test files beside it: the production deadlines (50 ms, 500 ms) are for services
     // with CPUs of their own. A test about deadlines sets its own.
-    resolverTimeoutMs: 2000,
+    resolverTimeoutMs: 5000,
     authTimeoutMs: 5000,
     ...options.config,
     resolverUrl: resolver.url,
