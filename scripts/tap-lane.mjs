@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// A lane of compiled test files, run a few at a time, each as plain `node` (with source maps,
-// so that a failure names the TypeScript line), its TAP shown as a subtest of the lane's.
+// A lane of compiled test files, run a few at a time, each as plain `node`, its TAP shown as a
+// subtest of the lane's; a failed file runs again with source maps, so that its report names
+// TypeScript lines.
 //
 // tap's own runner starts every test process with its processinfo loader, which it needs for
 // coverage and for its records of which process ran which file. That loader puts every module
@@ -38,12 +39,20 @@ for (const signal of ['SIGTERM', 'SIGINT']) {
   })
 }
 
-/** One file's run: its output (stdout and stderr, as they came), how it ended, how long it took. */
-function runFile (file) {
+/**
+ * One file's run: its output (stdout and stderr, as they came), how it ended, how long it took.
+ * sourceMaps: node maps stack traces to the TypeScript (--enable-source-maps), which costs a
+ * process about 0.3 s of CPU to read the maps of every module it loads; a lane runs without,
+ * and runs a failed file again with them, for a report that names TypeScript lines.
+ */
+function runFile (file, { sourceMaps = false } = {}) {
   const begun = performance.now()
   return new Promise((resolve) => {
     // TAP_TIMEOUT: each test's own limit, which tap's runner passes on from its config (30 s without).
-    const child = spawn(process.execPath, ['--enable-source-maps', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TAP_TIMEOUT: String(timeoutS) } })
+    const child = spawn(process.execPath, [...(sourceMaps ? ['--enable-source-maps'] : []), file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TAP_TIMEOUT: String(timeoutS) }
+    })
     children.add(child)
     const chunks = []
     child.stdout.on('data', (chunk) => chunks.push(chunk))
@@ -62,17 +71,35 @@ function runFile (file) {
   })
 }
 
-/** The file's report as a subtest of the lane: its lines indented, then its own test point. */
-function report (number, file, run) {
-  const failed = run.code !== 0 || run.timedOut
-  const why = run.timedOut ? `timed out after ${timeoutS} s` : run.signal !== null ? `ended by ${run.signal}` : run.code !== 0 ? `exit code ${run.code}` : ''
+function failed (run) {
+  return run.code !== 0 || run.timedOut
+}
+
+function why (run) {
+  return run.timedOut ? `timed out after ${timeoutS} s` : run.signal !== null ? `ended by ${run.signal}` : `exit code ${run.code}`
+}
+
+/**
+ * The file's report as a subtest of the lane: its lines indented, then its own test point. A
+ * failed file is shown by its second run, with source maps, and fails the lane whatever that
+ * run finds.
+ */
+function report (number, file, run, rerun) {
+  const shown = rerun ?? run
   // Its version line is the lane's own.
-  const lines = run.output.replace(/^TAP version \d+\n/, '').replace(/\n$/, '').split('\n').map((line) => line === '' ? '' : `    ${line}`)
+  const lines = shown.output.replace(/^TAP version \d+\n/, '').replace(/\n$/, '').split('\n').map((line) => line === '' ? '' : `    ${line}`)
   process.stdout.write(`# Subtest: ${file}\n${lines.join('\n')}\n`)
-  process.stdout.write(`${failed ? 'not ok' : 'ok'} ${number} - ${file} # time=${run.ms.toFixed(3)}ms\n`)
-  if (failed) process.stdout.write(`  ---\n  failure: ${why}\n  ...\n`)
-  process.stdout.write('\n')
-  return !failed
+  if (!failed(run)) {
+    process.stdout.write(`ok ${number} - ${file} # time=${run.ms.toFixed(3)}ms\n\n`)
+    return true
+  }
+  const second = rerun === undefined
+    ? ''
+    : failed(rerun)
+      ? `; shown: its second run, with source maps, which failed too (${why(rerun)})`
+      : '; shown: its second run, with source maps, which passed: it fails only sometimes'
+  process.stdout.write(`not ok ${number} - ${file} # time=${run.ms.toFixed(3)}ms\n  ---\n  failure: ${why(run)}${second}\n  ...\n\n`)
+  return false
 }
 
 const begun = performance.now()
@@ -83,7 +110,8 @@ async function worker () {
   while (next < files.length) {
     const file = files[next++]
     const run = await runFile(file)
-    if (!report(++reported, file, run)) failures.push(file)
+    const rerun = failed(run) ? await runFile(file, { sourceMaps: true }) : undefined
+    if (!report(++reported, file, run, rerun)) failures.push(file)
   }
 }
 process.stdout.write('TAP version 14\n')
