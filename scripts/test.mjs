@@ -207,7 +207,9 @@ if (!skipE2e && (lane !== 'unit' || chosen.some((file) => file.startsWith(E2E)))
 }
 
 const testing = Object.values(lanes).some((files) => files.length > 0)
-if (testing && !tapPluginsBuilt()) {
+// Only tap's runner reads the plugins' node arguments: the lanes' files, run by plain node, work
+// with the test class as installed.
+if (lanes.one !== undefined && lanes.one.length > 0 && !tapPluginsBuilt()) {
   if (!await run('tap build (its plugins as package.json names them)', process.execPath, [TAP, 'build'])) finish(false)
 }
 if (testing && !builtIsCurrent()) {
