@@ -35,6 +35,8 @@ const E2E = 'test/e2e'
 /** Test files each lane runs at a time: the unit lane is bound by CPU, one a core. */
 const JOBS = 2
 const TAP = path.join(root, 'node_modules/tap/dist/esm/run.mjs')
+/** Each test file's limit, as package.json gives it to tap's runner. */
+const TAP_TIMEOUT_S = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).tap?.timeout ?? 180
 /**
  * Where the project is compiled for the lanes to run as plain JavaScript. Under tsx every module
  * a test process loads (a gateway's are about a thousand, most of them packages) goes through
@@ -134,11 +136,12 @@ function tapPluginsBuilt () {
   }
 }
 
-function testFiles (dir) {
-  return readdirSync(path.join(root, dir)).flatMap((name) => {
-    const rel = path.join(dir, name)
-    if (statSync(path.join(root, rel)).isDirectory()) return testFiles(rel)
-    return name.endsWith('.test.ts') ? [rel] : []
+/** The files under dir whose names end with suffix, relative to the root. */
+function filesEndingWith (dir, suffix) {
+  return readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) => {
+    const rel = path.join(dir, entry.name)
+    if (entry.isDirectory()) return filesEndingWith(rel, suffix)
+    return entry.name.endsWith(suffix) ? [rel] : []
   })
 }
 
@@ -187,7 +190,7 @@ let lanes
 if (chosen.length > 0) {
   lanes = { one: chosen }
 } else {
-  const all = testFiles('test')
+  const all = filesEndingWith('test', '.test.ts')
   const e2e = all.filter((file) => file.startsWith(E2E + path.sep))
   const unit = all.filter((file) => !file.startsWith(E2E + path.sep))
   const wantE2e = lane !== 'unit'
@@ -217,21 +220,26 @@ if (testing && !builtIsCurrent()) {
 }
 
 const running = new Set()
+/** Keeps a lane's child in `running` while it runs, for stopLanes. */
+function stoppable (child) {
+  running.add(child)
+  child.on('close', () => running.delete(child))
+}
+
 function tapRun (name, files, options = {}) {
   const jobs = options.jobs ?? process.env.GEOGATE_TEST_JOBS ?? String(JOBS)
   return run(`${name} (${files.length} files, ${jobs} at a time)`, process.execPath, [TAP, `--jobs=${jobs}`, ...(coverage ? [] : ['--disable-coverage']), ...files], {
     ...options,
-    started: (child) => { running.add(child); child.on('close', () => running.delete(child)) }
+    started: stoppable
   })
 }
 
 /** Compiled test files, each run by plain node (scripts/tap-lane.mjs): tap's runner adds a loader that doubles their start. */
 function laneRun (name, files, options = {}) {
   const jobs = options.jobs ?? process.env.GEOGATE_TEST_JOBS ?? String(JOBS)
-  const timeoutS = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).tap?.timeout ?? 180
-  return run(`${name} (${files.length} files, ${jobs} at a time, compiled in ${BUILD}/)`, process.execPath, [path.join(root, 'scripts/tap-lane.mjs'), '--jobs', jobs, '--timeout', String(timeoutS), ...files], {
+  return run(`${name} (${files.length} files, ${jobs} at a time, compiled in ${BUILD}/)`, process.execPath, [path.join(root, 'scripts/tap-lane.mjs'), '--jobs', jobs, '--timeout', String(TAP_TIMEOUT_S), ...files], {
     ...options,
-    started: (child) => { running.add(child); child.on('close', () => running.delete(child)) }
+    started: stoppable
   })
 }
 
@@ -255,15 +263,6 @@ function linkTheRest () {
   for (const dir of COMPILED) mirror(dir)
 }
 
-/** The TypeScript files of COMPILED, relative to the root. */
-function typescriptFiles (dir) {
-  return readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) => {
-    const rel = path.join(dir, entry.name)
-    if (entry.isDirectory()) return typescriptFiles(rel)
-    return entry.name.endsWith('.ts') ? [rel] : []
-  })
-}
-
 /** COMPILED as JavaScript in BUILD (with source maps, for the reports' line numbers), and the rest linked. */
 async function compileForLanes () {
   const begun = Date.now()
@@ -271,7 +270,7 @@ async function compileForLanes () {
   try {
     const { build } = await import('esbuild')
     await build({
-      entryPoints: COMPILED.flatMap(typescriptFiles),
+      entryPoints: COMPILED.flatMap((dir) => filesEndingWith(dir, '.ts')),
       absWorkingDir: root,
       outbase: '.',
       outdir: BUILD,
