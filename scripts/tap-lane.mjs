@@ -81,11 +81,12 @@ function why (run) {
 
 /**
  * The file's report as a subtest of the lane: its lines indented, then its own test point. A
- * failed file is shown by its second run, with source maps, and fails the lane whatever that
- * run finds.
+ * failed file fails the lane whatever its second run finds; it is shown by that run (source
+ * maps: TypeScript lines) when it failed too, else by the first, the only one that shows the
+ * failure.
  */
 function report (number, file, run, rerun) {
-  const shown = rerun ?? run
+  const shown = rerun !== undefined && failed(rerun) ? rerun : run
   // Its version line is the lane's own.
   const lines = shown.output.replace(/^TAP version \d+\n/, '').replace(/\n$/, '').split('\n').map((line) => line === '' ? '' : `    ${line}`)
   process.stdout.write(`# Subtest: ${file}\n${lines.join('\n')}\n`)
@@ -97,7 +98,7 @@ function report (number, file, run, rerun) {
     ? ''
     : failed(rerun)
       ? `; shown: its second run, with source maps, which failed too (${why(rerun)})`
-      : '; shown: its second run, with source maps, which passed: it fails only sometimes'
+      : '; shown: this first run, without source maps (its second run passed: it fails only sometimes)'
   process.stdout.write(`not ok ${number} - ${file} # time=${run.ms.toFixed(3)}ms\n  ---\n  failure: ${why(run)}${second}\n  ...\n\n`)
   return false
 }

@@ -15,7 +15,10 @@ const viewer = 'demo-viewer-token'
 const limited = 'demo-limited-token'
 const admin = 'demo-admin-token'
 
-const system = await startSystem(t)
+// The gateway's housekeeping (the session guard every 3 s, the poll for ended sessions every
+// second, the sweeper) reads the sessions, tokens and accounts on timers of its own; off here,
+// where a test counts the store queries that requests cause.
+const system = await startSystem(t, { config: { sessionGuardMs: 0, sessionEndPollMs: 0, sessionSweepMs: 0 } })
 const base = system.gatewayUrl
 const seen = new Set<string>()
 
